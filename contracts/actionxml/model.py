@@ -1,0 +1,134 @@
+"""ActionXML as typed Python values: one class per element of AT's grammar.
+
+These are the values the builder renders, the parser returns, the service's call flows are
+made of, and the simulator's call engine executes. Field names are the Pythonic spelling of
+AT's camelCase attributes; ``None`` means "attribute absent, AT's default applies".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Voice(StrEnum):
+    """Text-to-speech voice of ``<Say>``."""
+
+    MAN = "man"
+    WOMAN = "woman"
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """``<Say>``: text-to-speech. ``voice`` defaults to ``woman`` on AT."""
+
+    text: str
+    voice: Voice | None = None
+    play_beep: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """``<Play url="...">``: play an audio file (``.mp3`` or ``.wav``)."""
+
+    url: str
+
+
+Prompt = Say | Play
+"""The only children ``GetDigits`` and partial ``Record`` take: one ``Say`` or ``Play``."""
+
+
+@dataclass(frozen=True, slots=True)
+class GetDigits:
+    """``<GetDigits>``: collect DTMF input, then post ``dtmfDigits`` to ``callback_url``.
+
+    With no input before ``timeout`` (AT default 30 s) no request is sent and the next
+    action runs (or the call hangs up when there is none).
+    """
+
+    prompt: Prompt | None = None
+    num_digits: int | None = None
+    timeout: int | None = None
+    finish_on_key: str | None = None
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """``<Dial phoneNumbers="...">``: ring one or more numbers and bridge the first to answer.
+
+    ``sequential`` false (AT default) rings all at once; the others get ``LOSE_RACE``.
+    Terminal when a leg picks up; otherwise the next action runs.
+    """
+
+    phone_numbers: tuple[str, ...]
+    record: bool | None = None
+    sequential: bool | None = None
+    caller_id: str | None = None
+    ring_back_tone: str | None = None
+    max_duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """``<Record>``, partial or terminal.
+
+    Partial (``terminal=False``): record until ``finish_on_key``, ``max_length`` or
+    ``timeout``, then post ``recordingUrl`` to ``callback_url`` and continue with the XML
+    answered to it. Terminal (``terminal=True``, written ``<Record/>`` with no attributes and
+    no prompt): record until hang-up; nothing after it runs; ``recordingUrl`` arrives in the
+    final request.
+    """
+
+    prompt: Prompt | None = None
+    finish_on_key: str | None = None
+    max_length: int | None = None
+    timeout: int | None = None
+    trim_silence: bool | None = None
+    play_beep: bool | None = None
+    callback_url: str | None = None
+    terminal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """``<Enqueue>``: put the caller in the named queue, playing ``hold_music``."""
+
+    hold_music: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dequeue:
+    """``<Dequeue phoneNumber="...">``: connect the next caller queued on that AT number."""
+
+    phone_number: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """``<Redirect>URL</Redirect>``: the URL becomes the callback for the rest of the call."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """``<Reject/>``: refuse an inbound call at no cost. Must be the only action."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    """``<Conference/>``: AT documents the element but not its behaviour."""
+
+
+Action = Say | Play | GetDigits | Dial | Record | Enqueue | Dequeue | Redirect | Reject | Conference
+"""Any top-level ActionXML action."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """``<Response>``: the document root; actions run in order."""
+
+    actions: tuple[Action, ...] = field(default_factory=tuple)

@@ -1,0 +1,94 @@
+"""A real, throwaway PostgreSQL server for the tests, on loopback.
+
+``AVK_TEST_POSTGRES_URL`` (a ``postgresql+psycopg://`` URL to a server whose user may create
+databases) is used when set. Otherwise the fixture runs ``initdb`` and ``pg_ctl`` from the
+Debian ``postgresql`` package into a temporary directory, on a free loopback port, and stops
+it at the end of the session. As root it runs the server as the ``postgres`` user, since
+PostgreSQL refuses to run as root. Without PostgreSQL the tests fail: they are not skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ENV_URL = "AVK_TEST_POSTGRES_URL"
+
+
+def _pg_bin(name: str) -> str:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    found = shutil.which(name) or (candidates[0] if candidates else None)
+    if found is None:
+        pytest.fail(
+            f"PostgreSQL's {name} was not found: install the Debian package 'postgresql' "
+            f"(see .ci/run) or set {ENV_URL} to a server URL",
+            pytrace=False,
+        )
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _run_as_server_user(argv: list[str]) -> None:
+    if os.geteuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--", *argv]
+    subprocess.run(argv, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL (without database name) of a running PostgreSQL server on 127.0.0.1."""
+    configured = os.environ.get(ENV_URL)
+    if configured:
+        yield configured.rsplit("/", 1)[0]
+        return
+    # Not tmp_path_factory: its directories are private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="avk-postgres-"))
+    data = base / "data"
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    port = _free_port()
+    _run_as_server_user(
+        [_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=200"
+    log = base / "server.log"
+    _run_as_server_user(
+        [_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        _run_as_server_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def create_database(server_url: str) -> str:
+    """Create a fresh, uniquely named database on the server and return its URL."""
+    import psycopg
+
+    name = "avk_" + uuid.uuid4().hex[:16]
+    plain = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain + "/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url}/{name}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> str:
+    """URL of a new, empty PostgreSQL database for one test."""
+    return create_database(postgres_server_url)
