@@ -101,7 +101,7 @@ async def get_digits(run: CallRun, action: GetDigits) -> Response | None:
     if finish is None:
         finish = run.context.options.default_finish_on_key
     timeout = float(action.timeout) if action.timeout is not None else DEFAULT_GET_DIGITS_TIMEOUT
-    presses = run.user.key_presses(action, finish)
+    presses = run.user.key_presses(action, finish, timeout)
     outcome = collect_digits(
         presses, num_digits=action.num_digits, finish_on_key=finish, timeout=timeout
     )

@@ -98,8 +98,14 @@ class PhoneUser:
             return draw(self.timing.early_hangup, self.rng)
         return None
 
-    def key_presses(self, action: GetDigits, finish_on_key: str | None) -> KeyPresses | None:
-        """The keys they press for this GetDigits (None: they press nothing)."""
+    def key_presses(
+        self, action: GetDigits, finish_on_key: str | None, timeout: float
+    ) -> KeyPresses | None:
+        """The keys they press for this GetDigits (None: they press nothing).
+
+        A user who means to answer does so within the window: no gap exceeds half the
+        timeout, so a scripted entry is never lost to a short ``timeout``.
+        """
         keys = (
             self._scripted_keys()
             if self.script is not None
@@ -108,10 +114,11 @@ class PhoneUser:
         if not keys:
             return None
         times: list[float] = []
-        at = draw(self.timing.first_key, self.rng)
+        gap_cap = timeout / 2
+        at = min(draw(self.timing.first_key, self.rng), gap_cap)
         for _ in keys:
             times.append(at)
-            at = round(at + draw(self.timing.next_key, self.rng), 3)
+            at = round(at + min(draw(self.timing.next_key, self.rng), gap_cap), 3)
         return KeyPresses(keys, tuple(times))
 
     def speech_seconds(self) -> float:
