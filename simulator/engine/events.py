@@ -90,7 +90,12 @@ class EventOutbox:
             held, self._held = self._held, None
             await self._send(held)
         if self._delayed:
-            await asyncio.gather(*self._delayed)
+            # Waiting for tasks that wait on the clock: step aside so virtual time can move.
+            self._clock.leave()
+            try:
+                await asyncio.gather(*self._delayed)
+            finally:
+                self._clock.join()
 
     async def _work(self) -> None:
         while self._pending:

@@ -36,6 +36,7 @@ EVENTS = "http://app.test/events"
 AT_NUMBER = "+254711082000"
 USER = "+254711082369"  # Safaricom
 EPOCH = datetime(2025, 3, 3, 8, 0, 0)
+DEFAULT_EPOCH_SHIFT = EPOCH
 
 
 def xml(*actions: str) -> str:
