@@ -72,7 +72,9 @@ class CalleeScript:
         for key in data:
             if key not in _KEYS:
                 allowed = ", ".join(_KEYS)
-                raise InvalidCalleeScript(str(key) or '""', f"is not a callee script field ({allowed})")
+                raise InvalidCalleeScript(
+                    str(key) or '""', f"is not a callee script field ({allowed})"
+                )
         return cls(
             answer=_answer(data.get("answer")),
             digits=_digits(data.get("digits")),

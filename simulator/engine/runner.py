@@ -96,8 +96,8 @@ class TransferOrder:
 class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
-    __slots__ = ("_outbox", "bridge_recorded_from", "context", "deadline", "facts", "legs",
-                 "lifecycle", "notes", "queue_wakeup", "recordings", "request", "rng",
+    __slots__ = ("_outbox", "bridge_recorded_from", "context", "currency", "deadline", "facts",
+                 "legs", "lifecycle", "notes", "queue_wakeup", "recordings", "request", "rng",
                  "transfer_wakeup", "url", "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
@@ -116,6 +116,7 @@ class CallRun:
             caller_carrier=carrier_name(request.phone_number) or NONE_STRING,
             client_request_id=request.client_request_id,
         )
+        self.currency = context.options.rates.currency_for(request.phone_number)
         script = context.ports.callees.script_for(request.phone_number)
         self.user = PhoneUser(request.phone_number, script, rng, context.options.timing)
         self.url = request.callback_url
@@ -334,7 +335,7 @@ class CallRun:
             return
         self._outbox.post(event_fields(
             self.facts, event, self.context.options.separator,
-            currency=self.context.options.rates.currency_for(self.facts.phone_number),
+            currency=self.currency,
             state=_EVENT_STATE.get(event), extra=extra,
         ))  # fmt: skip
 

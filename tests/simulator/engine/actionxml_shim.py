@@ -59,20 +59,29 @@ def _action(el: Element) -> Action:
         return Play(el.get("url", ""))
     if tag == "GetDigits":
         return GetDigits(
-            _prompt(el), _int(el, "numDigits"), _int(el, "timeout"), el.get("finishOnKey"),
+            _prompt(el),
+            _int(el, "numDigits"),
+            _int(el, "timeout"),
+            el.get("finishOnKey"),
             el.get("callbackUrl"),
         )
     if tag == "Record":
         if not el.attrib and len(el) == 0:
             return Record(terminal=True)
         return Record(
-            _prompt(el), el.get("finishOnKey"), _int(el, "maxLength"), _int(el, "timeout"),
-            _bool(el, "trimSilence"), _bool(el, "playBeep"), el.get("callbackUrl"),
+            _prompt(el),
+            el.get("finishOnKey"),
+            _int(el, "maxLength"),
+            _int(el, "timeout"),
+            _bool(el, "trimSilence"),
+            _bool(el, "playBeep"),
+            el.get("callbackUrl"),
         )
     if tag == "Dial":
         return Dial(
             tuple(n.strip() for n in el.get("phoneNumbers", "").split(",")),
-            record=_bool(el, "record"), sequential=_bool(el, "sequential"),
+            record=_bool(el, "record"),
+            sequential=_bool(el, "sequential"),
             max_duration=_int(el, "maxDuration"),
         )
     if tag == "Redirect":

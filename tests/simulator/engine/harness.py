@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from simulator.engine import (
-    CallEngine,
     CalleeScript,
+    CallEngine,
     EngineOptions,
     EnginePorts,
     RecordingStore,
@@ -67,10 +67,17 @@ class EngineHarness:
 
     def engine(self) -> CallEngine:
         ports = EnginePorts(
-            self.apps, self.journal, self.queues, self.callees, self.recordings, parse=parse,
+            self.apps,
+            self.journal,
+            self.queues,
+            self.callees,
+            self.recordings,
+            parse=parse,
             on_call_end=self.records.append,
         )
-        return CallEngine(ports, clock=VirtualClock(self.epoch), seed=self.seed, options=self.options)
+        return CallEngine(
+            ports, clock=VirtualClock(self.epoch), seed=self.seed, options=self.options
+        )
 
     def app(self, answer: FakeApp, url: str = APP) -> None:
         self.apps.apps[url] = answer
@@ -95,7 +102,9 @@ class EngineHarness:
     def dial_in(self, number: str = USER, events: bool = True) -> CallRecord:
         """Run one inbound call from ``number`` to the AT number."""
         return self.run(
-            lambda e: e.dial_in(number, AT_NUMBER, APP, events_url=EVENTS if events else None).result()
+            lambda e: e.dial_in(
+                number, AT_NUMBER, APP, events_url=EVENTS if events else None
+            ).result()
         )
 
     def callbacks(self, session_id: str) -> list[WebhookExchange]:

@@ -122,7 +122,11 @@ def test_default_finish_on_key_is_configurable() -> None:
 def test_get_digits_callback_url_gets_the_digits_only() -> None:
     h = scripted(digits=["1"])
     menu_url = "http://app.test/menu"
-    h.app(answering(xml(f'<GetDigits numDigits="1" callbackUrl="{menu_url}"><Say>Pick</Say></GetDigits>')))
+    h.app(
+        answering(
+            xml(f'<GetDigits numDigits="1" callbackUrl="{menu_url}"><Say>Pick</Say></GetDigits>')
+        )
+    )
     h.app(answering(xml("<Say>Sales</Say>")), menu_url)
     record = h.call(events=False)
     urls = [e.request.url for e in h.callbacks(record.session_id)]
@@ -153,7 +157,7 @@ def test_partial_record_posts_a_downloadable_wav() -> None:
         )
     )  # fmt: skip
     record = h.call(events=False)
-    first, recorded, final = h.forms(record.session_id)
+    _, recorded, final = h.forms(record.session_id)
     url = recorded["recordingUrl"]
     assert url.startswith("http://sim.test/recordings/") and url.endswith(".wav")
     assert "recordingUrl" not in final  # a partial recording is not repeated at the end
@@ -197,7 +201,7 @@ def test_terminal_record_reports_the_url_in_the_final_request() -> None:
     h = scripted(speechSeconds=12)
     h.app(answering(xml("<Say>Recording this call</Say>", "<Record/>", "<Say>never</Say>")))
     record = h.call(events=False)
-    first, final = h.forms(record.session_id)
+    _, final = h.forms(record.session_id)
     assert final["recordingUrl"] == record.recording_urls[0]
     recording = h.recordings.for_session(record.session_id)[0]
     assert recording.speech_seconds == 12 and recording.silence_seconds > 0
@@ -249,7 +253,10 @@ def test_empty_answer_means_no_more_actions() -> None:
 def test_call_start_time_uses_the_configured_separator() -> None:
     from contracts.wire import CallStartTimeSeparator
 
-    for separator, expected in ((CallStartTimeSeparator.PLUS, "+"), (CallStartTimeSeparator.SPACE, " ")):
+    for separator, expected in (
+        (CallStartTimeSeparator.PLUS, "+"),
+        (CallStartTimeSeparator.SPACE, " "),
+    ):
         h = EngineHarness(options=EngineOptions(separator=separator))
         h.script(USER, answer="answered")
         h.app(answering(xml("<Say>Hi</Say>")))

@@ -5,9 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from contracts.wire import parse_call_start_time
-from simulator.engine import CallEngine, CallState
+from simulator.engine import CallEngine, CallState, TransferOutcome
 from simulator.engine.records import CallRecord
-from tests.simulator.engine.harness import APP, AT_NUMBER, EVENTS, USER, EngineHarness, answering, xml
+from tests.simulator.engine.harness import (
+    APP,
+    AT_NUMBER,
+    EVENTS,
+    USER,
+    EngineHarness,
+    answering,
+    xml,
+)
 
 AGENT_1, AGENT_2, AGENT_3 = "+254722000001", "+254722000002", "+254722000003"
 
@@ -106,7 +114,11 @@ def test_enqueue_and_dequeue_connect_two_calls() -> None:
     caller, agent = "+254733000111", "+254733000222"
     h.script(caller, answer="answered")
     h.script(agent, answer="answered")
-    h.app(answering(xml('<Say>Please hold</Say><Enqueue name="support" holdMusic="http://m.test/h.mp3"/>')))
+    h.app(
+        answering(
+            xml('<Say>Please hold</Say><Enqueue name="support" holdMusic="http://m.test/h.mp3"/>')
+        )
+    )
     agent_app = "http://app.test/agent"
     h.app(answering(xml(f'<Dequeue phoneNumber="{AT_NUMBER}" name="support"/>')), agent_app)
     sizes: list[dict[str, int]] = []
@@ -183,7 +195,7 @@ def test_transfer_of_an_unknown_session_is_aborted() -> None:
         return engine.transfer("ATVId_" + "0" * 32, AGENT_2)
 
     outcome = run_with(h, scenario)
-    assert getattr(outcome, "status") == "Aborted"
+    assert isinstance(outcome, TransferOutcome) and outcome.status == "Aborted"
 
 
 def test_transfer_of_the_caller_leg_ends_the_phone_users_session() -> None:

@@ -28,8 +28,13 @@ AGENT = "+254722555001"
 DOCUMENTS = [
     xml("<Say>Hello there, welcome</Say>"),
     xml('<Play url="http://media.test/a.mp3"/>'),
-    xml('<GetDigits numDigits="1" timeout="5"><Say>Press a key</Say></GetDigits>', "<Say>No input</Say>"),
-    xml('<GetDigits finishOnKey="#" timeout="4" callbackUrl="http://app.test/voice"><Play url="http://m.test/p.wav"/></GetDigits>'),
+    xml(
+        '<GetDigits numDigits="1" timeout="5"><Say>Press a key</Say></GetDigits>',
+        "<Say>No input</Say>",
+    ),
+    xml(
+        '<GetDigits finishOnKey="#" timeout="4" callbackUrl="http://app.test/voice"><Play url="http://m.test/p.wav"/></GetDigits>'
+    ),
     xml('<Record finishOnKey="#" maxLength="15" playBeep="true"><Say>Speak</Say></Record>'),
     xml("<Record><Say>Speak and hang up</Say></Record>"),
     xml("<Say>Recording</Say><Record/>"),
@@ -43,11 +48,17 @@ DOCUMENTS = [
     "<Response><Broken></Response>",
     "",
 ]
-FAULTS: list[object] = [AppAnswer(500, "oops"), AppUnreachable(), AppUnreachable("slow", timed_out=True)]
+FAULTS: list[object] = [
+    AppAnswer(500, "oops"),
+    AppUnreachable(),
+    AppUnreachable("slow", timed_out=True),
+]
 
 answers = st.sampled_from([None, *CalleeAnswer])
 digit_entries = st.lists(st.text(alphabet="0123456789*#", max_size=5), max_size=4)
-replies = st.lists(st.one_of(st.sampled_from(DOCUMENTS), st.sampled_from(FAULTS)), min_size=1, max_size=6)
+replies = st.lists(
+    st.one_of(st.sampled_from(DOCUMENTS), st.sampled_from(FAULTS)), min_size=1, max_size=6
+)
 
 
 def scripted_app(replies: list[object]):  # type: ignore[no-untyped-def]
@@ -172,7 +183,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert len(terminal) == (1 if self.lifecycle.ended else 0)
         if self.lifecycle.ended:
             assert self.events[-1] is terminal[0]
-            expected = EventType.SESSION_ENDED if self.lifecycle.was_answered else EventType.SESSION_FAILED
+            expected = (
+                EventType.SESSION_ENDED if self.lifecycle.was_answered else EventType.SESSION_FAILED
+            )
             assert terminal[0] is expected
 
     @invariant()

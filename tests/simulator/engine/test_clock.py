@@ -135,7 +135,8 @@ def test_real_clock_wait_times_out() -> None:
 
 
 @pytest.mark.parametrize(
-    ("speed", "kind"), [("fast", VirtualClock), ("FAST", VirtualClock), ("1", RealClock), (2.5, RealClock)]
+    ("speed", "kind"),
+    [("fast", VirtualClock), ("FAST", VirtualClock), ("1", RealClock), (2.5, RealClock)],
 )
 def test_clock_for_speed(speed: str | float, kind: type) -> None:
     assert isinstance(clock_for_speed(speed), kind)

@@ -69,7 +69,9 @@ def test_recordings_are_valid_wav_of_their_length() -> None:
     assert store.add("ATVId_abc", 1, 0).recording_id == "ATVId_abc-2"
 
 
-@pytest.mark.parametrize("path", ["/audio/../secret.wav", "/audio/", "/other/ATVId_abc-1.wav", "/audio/a b.wav"])
+@pytest.mark.parametrize(
+    "path", ["/audio/../secret.wav", "/audio/", "/other/ATVId_abc-1.wav", "/audio/a b.wav"]
+)
 def test_recording_lookup_rejects_other_paths(path: str) -> None:
     store = RecordingStore("http://sim.test", path_prefix="/audio")
     store.add("ATVId_abc", 1, 0)

@@ -22,11 +22,11 @@ from simulator.engine import (
     VirtualClock,
     WebhookRequest,
 )
+from simulator.engine.callee import CalleeScript
 from simulator.engine.memory import InMemoryCallees, InMemoryJournal, InMemoryQueues
 from simulator.engine.ports import WebhookResult
 from tests.simulator.engine.actionxml_shim import parse
 from tests.simulator.engine.harness import AT_NUMBER, USER, xml
-from simulator.engine.callee import CalleeScript
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -68,7 +68,9 @@ class VoiceApp:
             return [b"OK"]
         if "dtmfDigits" in form:
             return [xml(f"<Say>You pressed {form['dtmfDigits']}</Say>").encode()]
-        return [xml('<GetDigits numDigits="1" timeout="5"><Say>Press a key</Say></GetDigits>').encode()]
+        return [
+            xml('<GetDigits numDigits="1" timeout="5"><Say>Press a key</Say></GetDigits>').encode()
+        ]
 
 
 @pytest.fixture
@@ -123,7 +125,9 @@ def test_slow_app_times_out(voice_app: tuple[VoiceApp, str]) -> None:
     _, base = voice_app
     result = deliver(WebhookRequest(f"{base}/slow", ()), timeout=0.2)
     assert result.timed_out and result.status is None
-    assert result.failure() is not None and result.failure().startswith("the app did not answer in time")
+    assert result.failure() is not None and result.failure().startswith(
+        "the app did not answer in time"
+    )
 
 
 def test_unreachable_app_is_an_error_not_an_exception() -> None:
@@ -151,20 +155,30 @@ def run_http_call(base: str) -> tuple[list[bytes], list[str]]:
 
     async def main() -> None:
         async with HttpxWebhookDelivery() as delivery:
-            callees = InMemoryCallees({USER: CalleeScript.from_json({"answer": "answered", "digits": ["7"]})})
-            ports = EnginePorts(delivery, journal, InMemoryQueues(), callees, RecordingStore(), parse=parse)
+            callees = InMemoryCallees(
+                {USER: CalleeScript.from_json({"answer": "answered", "digits": ["7"]})}
+            )
+            ports = EnginePorts(
+                delivery, journal, InMemoryQueues(), callees, RecordingStore(), parse=parse
+            )
             engine = CallEngine(ports, clock=VirtualClock(), seed=11)
-            await engine.place_call(USER, AT_NUMBER, f"{base}/voice", events_url=f"{base}/events").result()
+            await engine.place_call(
+                USER, AT_NUMBER, f"{base}/voice", events_url=f"{base}/events"
+            ).result()
 
     asyncio.run(main())
-    return [e.request.body() for _, e in journal.entries], [e.sent_at.isoformat() for _, e in journal.entries]
+    return [e.request.body() for _, e in journal.entries], [
+        e.sent_at.isoformat() for _, e in journal.entries
+    ]
 
 
 def test_a_whole_call_over_real_http_is_deterministic(voice_app: tuple[VoiceApp, str]) -> None:
     app, base = voice_app
     bodies_1, times_1 = run_http_call(base)
     bodies_2, times_2 = run_http_call(base)
-    assert sorted(zip(times_1, bodies_1)) == sorted(zip(times_2, bodies_2))
+    assert sorted(zip(times_1, bodies_1, strict=True)) == sorted(
+        zip(times_2, bodies_2, strict=True)
+    )
     callbacks = [dict(fields) for path, _, fields in app.received if path == "/voice"]
     assert [c["isActive"] for c in callbacks] == ["1", "1", "0"] * 2
     assert callbacks[1]["dtmfDigits"] == "7"

@@ -1,4 +1,4 @@
-"""Same seed, same callee settings, same app answers: the same payloads and timings, byte for byte."""
+"""Same seed, callee settings and app answers: the same payloads and timings, byte for byte."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def menu_app(form: Mapping[str, str]) -> str:
         return xml('<Dial phoneNumbers="+254733100200,+254733100201"/>')
     if "recordingUrl" in form:
         return xml("<Say>Thanks, goodbye</Say>")
-    return xml('<GetDigits numDigits="1" timeout="8"><Say>Press 1 to record, 2 to talk</Say></GetDigits>')
+    return xml(
+        '<GetDigits numDigits="1" timeout="8"><Say>Press 1 to record, 2 to talk</Say></GetDigits>'
+    )
 
 
 def fingerprint(entries: list[tuple[str, WebhookExchange]]) -> list[tuple[str, str, bytes]]:

@@ -16,7 +16,11 @@ DOC_FIELDS = [
 def answered(options: EngineOptions | None = None, seed: int = 1) -> EngineHarness:
     h = EngineHarness(seed=seed, options=options or EngineOptions())
     h.script(USER, answer="answered", digits=["1"])
-    h.app(answering(xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), xml("<Say>Bye</Say>")))
+    h.app(
+        answering(
+            xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), xml("<Say>Bye</Say>")
+        )
+    )
     return h
 
 
@@ -65,7 +69,9 @@ def test_reorder_fault_swaps_events() -> None:
     h = answered(EngineOptions(event_faults=EventFaults(reorder_probability=1.0)))
     h.call()
     order = delivered(h)
-    assert sorted(order) == sorted(["SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded"])
+    assert sorted(order) == sorted(
+        ["SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded"]
+    )
     assert order[:2] == ["SessionRinging", "SessionStarted"]
 
 
@@ -76,7 +82,11 @@ def test_delay_fault_lets_later_events_overtake() -> None:
     order = delivered(h)
     assert len(order) == 4
     # Every event is held 30 virtual seconds; the call still waits for all of them.
-    sent = [e.sent_at for e in h.journal.for_session(record.session_id) if e.request.kind.value == "event"]
+    sent = [
+        e.sent_at
+        for e in h.journal.for_session(record.session_id)
+        if e.request.kind.value == "event"
+    ]
     assert min(sent) >= record.queued_at.replace(microsecond=0)
     assert max(sent) >= record.ended_at
 
