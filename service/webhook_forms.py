@@ -1,36 +1,47 @@
 """AT's webhook forms, parsed once at the edge into typed records, or rejected field by field.
 
 AT posts form fields to the callback URL (``/voice/instruct``) and the events URL
-(``/voice/events``). Every field AT is known to send is checked against its rule; fields AT
-has not documented are kept as received (AT adds fields without notice, and a webhook that
-rejects them would end real calls) unless ``VOICE_STRICT_FIELDS`` asks for a 400 instead.
+(``/voice/events``). Every field AT is known to send is checked against its rule, and the
+rules are the patterns of ``contracts/service.yaml`` (one definition for the service, its
+OpenAPI contract and the simulator). Fields AT has not documented are kept as received (AT
+adds fields without notice, and a webhook that rejects them would end real calls) unless
+``VOICE_STRICT_FIELDS`` asks for a 400 instead: the developers' guide lists unknown fields as
+bad input, but for AT's own webhooks refusing them would break calls, so it is an option.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from contracts.service_contract import FormRules, form_rules
 from contracts.vocabulary import Direction
-from contracts.wire import InvalidCallStartTime, parse_call_start_time
+from contracts.wire import parse_call_start_time
 from service.store import CallEvent, EventSource
 
-MAX_FIELDS = 64
-MAX_VALUE_LENGTH = 2048
-MAX_DURATION_SECONDS = 7 * 24 * 3600
-MAX_AMOUNT = Decimal("1000000000")
-
-_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
-_TOKEN = re.compile(r"^[!-~]{1,128}$")
-_PARTY = re.compile(r"^[!-~]{1,64}$")
-_WORD = re.compile(r"^[A-Za-z0-9_\- ]{1,64}$")
-_DIGITS = re.compile(r"^[0-9*#]{0,64}$")
-_COUNTRY_CODE = re.compile(r"^[0-9]{1,4}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_INTEGER = re.compile(r"^[0-9]{1,10}(\.0+)?$")
-_URL = re.compile(r"^https?://[!-~]+$")
+_RULE_TEXT = {
+    "sessionId": "must be 1 to 128 printable characters without spaces",
+    "isActive": "must be 1 (call live) or 0 (final request)",
+    "direction": "must be Inbound or Outbound",
+    "callerNumber": "must be 1 to 64 printable characters without spaces",
+    "destinationNumber": "must be 1 to 64 printable characters without spaces",
+    "dialDestinationNumber": "must be up to 64 printable characters without spaces",
+    "callerCountryCode": "must be a country calling code such as 254",
+    "callerCarrierName": "must be up to 64 characters of text",
+    "callStartTime": "must be 'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD+HH:MM:SS' (a real date, "
+    "1900-2099) or 'None'",
+    "dialStartTime": "must be 'YYYY-MM-DD HH:MM:SS' or 'YYYY-MM-DD+HH:MM:SS'",
+    "dtmfDigits": "must be up to 64 of 0-9, * and #",
+    "recordingUrl": "must be an http(s) URL (or empty)",
+    "durationInSeconds": "must be a whole number of seconds, at most 6 digits",
+    "dialDurationInSeconds": "must be a whole number of seconds, at most 6 digits",
+    "currencyCode": "must be a three-letter ISO 4217 code such as KES",
+    "amount": "must be a decimal amount such as 5.00 (up to 9 digits, 6 decimals)",
+    "clientRequestId": "must be 1 to 128 printable characters",
+}
+"""Each known field's rule in words; the rule itself is the pattern in contracts/service.yaml."""
+_WORD_RULE = "must be up to 64 letters, digits, '_', '-' or spaces"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,116 +63,39 @@ class InvalidForm(ValueError):
         self.problems = problems
 
 
-def _check(pattern: re.Pattern[str], rule: str) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        return None if pattern.match(value) else rule
-
-    return check
-
-
-def _check_integer(value: str) -> str | None:
-    if not _INTEGER.match(value) or int(Decimal(value)) > MAX_DURATION_SECONDS:
-        return f"must be a whole number of seconds from 0 to {MAX_DURATION_SECONDS}"
-    return None
-
-
-def _check_amount(value: str) -> str | None:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        return "must be a decimal amount such as 5.00"
-    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        return f"must be a decimal amount from 0 to {MAX_AMOUNT}"
-    return None
-
-
-def _check_call_start_time(value: str) -> str | None:
-    try:
-        parse_call_start_time(value)
-    except InvalidCallStartTime as exc:
-        return exc.rule
-    return None
-
-
-def _check_direction(value: str) -> str | None:
-    return None if value.lower() in ("inbound", "outbound") else "must be Inbound or Outbound"
-
-
-def _check_is_active(value: str) -> str | None:
-    return None if value in ("0", "1") else "must be 1 (call live) or 0 (final request)"
-
-
-_ANY_WORD = _check(_WORD, "must be 1 to 64 letters, digits, '_', '-' or spaces")
-_ANY_PARTY = _check(_PARTY, "must be 1 to 64 printable characters without spaces")
-_ANY_URL = _check(_URL, "must be an http(s) URL")
-
-FIELD_RULES: dict[str, Callable[[str], str | None]] = {
-    "sessionId": _check(_TOKEN, "must be 1 to 128 printable characters without spaces"),
-    "isActive": _check_is_active,
-    "direction": _check_direction,
-    "callerNumber": _ANY_PARTY,
-    "destinationNumber": _ANY_PARTY,
-    "callerCountryCode": _check(_COUNTRY_CODE, "must be a country calling code such as 254"),
-    "callerCarrierName": _check(re.compile(r"^[^\x00-\x1f\x7f]{0,64}$"), "must be text"),
-    "callStartTime": _check_call_start_time,
-    "dtmfDigits": _check(_DIGITS, "must be up to 64 of 0-9, * and #"),
-    "recordingUrl": lambda value: None if value == "" else _ANY_URL(value),
-    "durationInSeconds": _check_integer,
-    "currencyCode": _check(_CURRENCY, "must be a three-letter ISO 4217 code such as KES"),
-    "amount": _check_amount,
-    "callSessionState": _ANY_WORD,
-    "status": _ANY_WORD,
-    "hangupCause": _ANY_WORD,
-    "eventType": _ANY_WORD,
-    "dialDestinationNumber": _ANY_PARTY,
-    "dialStartTime": _check_call_start_time,
-    "dialDurationInSeconds": _check_integer,
-    "clientRequestId": _check(re.compile(r"^[!-~ ]{1,128}$"), "must be 1 to 128 printable chars"),
-}
-"""Every field AT is known to send on either webhook, with the rule its value must keep."""
-
-CALLBACK_REQUIRED = ("sessionId", "callerNumber", "destinationNumber")
-EVENT_REQUIRED = ("sessionId",)
-
-
-def _validate(
-    form: Mapping[str, object], required: tuple[str, ...], *, strict: bool
-) -> dict[str, str]:
+def _validate(form: Mapping[str, object], rules: FormRules, *, strict: bool) -> dict[str, str]:
+    if len(form) > rules.max_fields:
+        raise InvalidForm([FieldProblem("(form)", f"must have at most {rules.max_fields} fields")])
     problems: list[FieldProblem] = []
-    if len(form) > MAX_FIELDS:
-        raise InvalidForm([FieldProblem("(form)", f"must have at most {MAX_FIELDS} fields")])
     fields: dict[str, str] = {}
     for name, value in form.items():
-        problem = _field_problem(name, value, strict=strict, required=name in required)
+        problem = _field_problem(name, value, rules, strict=strict)
         if problem is not None:
             problems.append(FieldProblem(name[:64], problem))
-        else:
-            assert isinstance(value, str)
+        elif isinstance(value, str):
             fields[name] = value
-    problems.extend(FieldProblem(name, "is required") for name in required if name not in form)
+    missing = sorted(rules.required - set(form))
+    problems.extend(FieldProblem(name, "is required") for name in missing)
     if problems:
         raise InvalidForm(problems)
     return fields
 
 
-def _field_problem(name: str, value: object, *, strict: bool, required: bool) -> str | None:
-    if not _FIELD_NAME.match(name):
-        return "is not a valid field name"
+def _field_problem(name: str, value: object, rules: FormRules, *, strict: bool) -> str | None:
+    if not rules.field_name.match(name):
+        return "is not a valid field name (a letter, then letters, digits, '_', '.', '-')"
     if not isinstance(value, str):
         return "must be given once"
-    if value == "":
-        # AT sends some fields empty before they have a value (e.g. hangupCause mid-call).
-        return "must not be empty" if required else None
-    if len(value) > MAX_VALUE_LENGTH:
-        return f"must be at most {MAX_VALUE_LENGTH} characters"
-    rule = FIELD_RULES.get(name)
+    rule = rules.fields.get(name)
     if rule is None:
         if strict:
             return "is not a field Africa's Talking sends (VOICE_STRICT_FIELDS is on)"
-        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-            return "must not contain control characters"
+        if not rules.extra_field.accepts(value):
+            return "must be at most 2048 characters without control characters"
         return None
-    return rule(value)
+    if not rule.accepts(value):
+        return _RULE_TEXT.get(name, _WORD_RULE)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +138,7 @@ class CallbackRequest:
 
 def parse_callback(form: Mapping[str, object], *, strict: bool = False) -> CallbackRequest:
     """Validate a callback form; :class:`InvalidForm` lists every bad field."""
-    fields = _validate(form, CALLBACK_REQUIRED, strict=strict)
+    fields = _validate(form, form_rules("CallbackForm"), strict=strict)
     return CallbackRequest(
         session_id=fields["sessionId"],
         # The service docs' example omits isActive: a request without it is a live call.
@@ -219,7 +153,7 @@ def parse_callback(form: Mapping[str, object], *, strict: bool = False) -> Callb
 
 def parse_event(form: Mapping[str, object], *, strict: bool = False) -> CallEvent:
     """Validate an events-URL form into the event to store."""
-    fields = _validate(form, EVENT_REQUIRED, strict=strict)
+    fields = _validate(form, form_rules("EventForm"), strict=strict)
     return _event(EventSource.EVENT, fields.get("eventType", "Notification"), fields)
 
 

@@ -72,9 +72,7 @@ class _ThreadingWSGIServer(WSGIServer):
     daemon_threads = True
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        threading.Thread(
-            target=self._handle, args=(request, client_address), daemon=True
-        ).start()
+        threading.Thread(target=self._handle, args=(request, client_address), daemon=True).start()
 
     def _handle(self, request: Any, client_address: Any) -> None:
         try:

@@ -214,7 +214,9 @@ def deliveries(draw: st.DrawFn) -> tuple[list[CallEvent], list[CallEvent]]:
     return events, draw(st.permutations(duplicated))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(delivery=deliveries())
 def test_outcome_depends_on_the_set_of_events_not_their_order(
     tmp_path_factory: pytest.TempPathFactory,
