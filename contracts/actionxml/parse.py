@@ -79,18 +79,24 @@ def _refuse_before_parsing(document: object, max_bytes: int) -> Problem | None:
     if isinstance(document, bytearray | memoryview):
         document = bytes(document)
     if isinstance(document, bytes):
-        size = len(document)
+        size: int | None = len(document)
     elif isinstance(document, str):
         # Each character is at least one byte, so a long str is refused without encoding it.
-        size = len(document) if len(document) > max_bytes else _utf8_size(document)
+        size = None if len(document) > max_bytes else _utf8_size(document)
     else:
         return _document_problem(
             Rule.NOT_XML, f"the document must be str or bytes, not {type(document).__name__}"
         )
-    if size > max_bytes:
-        message = f"the document is {size} bytes, over the limit of {max_bytes} bytes"
-        return _document_problem(Rule.TOO_LARGE, message)
+    if size is None or size > max_bytes:
+        return too_large(max_bytes, size)
     return None
+
+
+def too_large(max_bytes: int, size: int | None = None) -> Problem:
+    """The ``too-large`` problem of a document over ``max_bytes`` (``size`` if known)."""
+    actual = "" if size is None else f" ({size} bytes)"
+    message = f"the document is over the size limit of {max_bytes} bytes{actual}"
+    return _document_problem(Rule.TOO_LARGE, message)
 
 
 def _utf8_size(text: str) -> int:
