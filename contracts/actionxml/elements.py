@@ -17,14 +17,12 @@ from contracts.actionxml.grammar import (
     ELEMENTS,
     RECORD,
     ROOT,
+    SCHEMA_LOCATION_ATTRIBUTES,
     SPEC_OF_MODEL,
-    XSI_NAMESPACE,
     ElementSpec,
 )
 from contracts.actionxml.problems import Rule
 from contracts.actionxml.values import ValueProblem
-
-XSI_PREFIX = "{" + XSI_NAMESPACE + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +50,8 @@ class WireElement:
 
     @property
     def grammar_attributes(self) -> tuple[tuple[str, str], ...]:
-        """The attributes the grammar judges: all but ``xsi:`` ones, which are ignored."""
-        return tuple(pair for pair in self.attributes if not pair[0].startswith(XSI_PREFIX))
+        """The attributes the grammar judges: all but schema location hints, which are ignored."""
+        return tuple(pair for pair in self.attributes if pair[0] not in SCHEMA_LOCATION_ATTRIBUTES)
 
     @property
     def is_terminal_record(self) -> bool:

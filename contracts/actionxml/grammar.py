@@ -27,7 +27,12 @@ from contracts.actionxml.values import (
 
 ROOT = "Response"
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
-"""Attributes in this namespace (``xsi:noNamespaceSchemaLocation``) are allowed and ignored."""
+SCHEMA_LOCATION_ATTRIBUTES = frozenset(
+    {f"{{{XSI_NAMESPACE}}}schemaLocation", f"{{{XSI_NAMESPACE}}}noNamespaceSchemaLocation"}
+)
+"""Schema location hints (``xsi:noNamespaceSchemaLocation="actionxml.xsd"``), allowed on any
+element and ignored, so editors can validate against the published schema. Any other
+attribute in a namespace (``xml:lang``, ``xsi:type``) is unknown."""
 
 
 @dataclass(frozen=True, slots=True)

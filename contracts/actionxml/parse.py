@@ -139,7 +139,8 @@ class _TreeReader:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         self.depth += 1
         if self.depth <= _MAX_DEPTH:
-            self.open.append(_OpenElement(tag, tuple(attrib.items()), self.line))
+            attributes = tuple((_display_name(name), value) for name, value in attrib.items())
+            self.open.append(_OpenElement(tag, attributes, self.line))
 
     def end(self, tag: str) -> None:
         if self.depth <= _MAX_DEPTH:
@@ -156,6 +157,17 @@ class _TreeReader:
 
     def close(self) -> WireElement | None:
         return self.root
+
+
+def _display_name(name: str) -> str:
+    # The xml: prefix is fixed by the XML spec, so xml:lang can be shown as written; other
+    # namespaced names stay in ElementTree's {uri}local form, as their prefix is arbitrary.
+    if name.startswith(_XML_NAMESPACE):
+        return "xml:" + name[len(_XML_NAMESPACE) :]
+    return name
+
+
+_XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
 
 
 def _read_tree(document: str | bytes) -> WireElement | Problem:
