@@ -29,12 +29,9 @@ from contracts.actionxml.model import (
 from contracts.vocabulary import CallSessionState, CallStatus, HangupCause
 from simulator.engine.bridging import dequeue, dial, enqueue
 from simulator.engine.outcomes import Ending
-from simulator.engine.phone_user import DEFAULT_GET_DIGITS_TIMEOUT, collect_digits
+from simulator.engine.phone_user import collect_digits
 from simulator.engine.runner import CallOver, CallRun
 from simulator.engine.timing import draw
-
-DEFAULT_RECORD_TIMEOUT = 3600.0
-"""AT's documented default ``timeout`` of a partial Record."""
 
 REJECT_ON_ANSWERED_CALL = Ending(
     CallSessionState.COMPLETED, CallStatus.SUCCESS, HangupCause.CALL_REJECTED
@@ -100,7 +97,7 @@ async def get_digits(run: CallRun, action: GetDigits) -> Response | None:
     finish = action.finish_on_key
     if finish is None:
         finish = run.context.options.default_finish_on_key
-    timeout = float(action.timeout) if action.timeout is not None else DEFAULT_GET_DIGITS_TIMEOUT
+    timeout = float(action.effective_timeout)
     presses = run.user.key_presses(action, finish, timeout)
     outcome = collect_digits(
         presses, num_digits=action.num_digits, finish_on_key=finish, timeout=timeout
@@ -114,27 +111,26 @@ async def get_digits(run: CallRun, action: GetDigits) -> Response | None:
 
 
 async def record_partial(run: CallRun, action: Record) -> Response | None:
-    """Record until finishOnKey, maxLength, timeout or hang-up; post ``recordingUrl``.
+    """Record until finishOnKey, maxLength, the silence timeout or hang-up; post ``recordingUrl``.
 
-    The user talks, then presses finishOnKey if there is one; with none they fall silent and
-    hang up after a while unless maxLength or timeout ends the recording first. A Record's
-    callbackUrl becomes the call's callback URL from then on (AT's Record documentation).
+    The user talks, then presses finishOnKey if there is one. With none they fall silent:
+    ``timeout`` seconds of silence end the recording (AT's default is 3600), unless the user
+    loses patience first and hangs up (the URL then goes in the final request). ``maxLength``
+    caps the whole recording. A Record's callbackUrl becomes the call's callback URL from
+    then on (AT's Record documentation).
     """
     timing = run.context.options.timing
     beep = timing.beep if action.play_beep else 0.0
     await run.spend(prompt_seconds(run, action.prompt) + beep)
     speech = run.user.speech_seconds()
-    limits = [float(action.timeout) if action.timeout is not None else DEFAULT_RECORD_TIMEOUT]
-    if action.max_length is not None:
-        limits.append(float(action.max_length))
-    limit = min(limits)
     if action.finish_on_key:
         wanted, user_leaves = speech + draw(timing.first_key, run.rng), False
     else:
-        wanted = speech + run.user.silence_patience()
-        user_leaves = wanted < limit
-    length = round(min(wanted, limit), 3)
-    url = await _record(run, speech, length, trim=bool(action.trim_silence))
+        patience, silence_timeout = run.user.silence_patience(), float(action.effective_timeout)
+        wanted, user_leaves = speech + min(patience, silence_timeout), patience < silence_timeout
+    if action.max_length is not None and action.max_length <= wanted:
+        wanted, user_leaves = float(action.max_length), False
+    url = await _record(run, speech, round(wanted, 3), trim=bool(action.trim_silence))
     if user_leaves:
         run.facts.final_recording_url = url
         raise run.user_hangup("the phone user hung up during a recording")

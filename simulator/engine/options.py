@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from contracts.actionxml import parse
 from contracts.vocabulary import HangupCause
 from contracts.wire import CallStartTimeSeparator
 from simulator.engine.events import NO_FAULTS, EventFaults
@@ -61,15 +62,9 @@ class EngineOptions:
             raise ValueError("webhook_timeout must be a positive number of seconds")
 
 
-def _default_parser() -> ActionXmlParser:
-    # Imported here, not at module level, so a broken grammar module fails the call with a
-    # clear error instead of making the whole simulator unimportable.
-    from contracts.actionxml import parse
-
-    def parse_actionxml(document: str) -> ParsedActionXml:
-        return parse(document)
-
-    return parse_actionxml
+def parse_actionxml(document: str) -> ParsedActionXml:
+    """The shared grammar's parser (``contracts.actionxml.parse``): what the engine reads with."""
+    return parse(document)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +76,6 @@ class EnginePorts:
     queues: QueueRegistry
     callees: CalleeDirectory
     recordings: RecordingStore
-    parse: ActionXmlParser = field(default_factory=_default_parser)
+    parse: ActionXmlParser = parse_actionxml
     on_call_end: Callable[[CallRecord], None] | None = None
     """Called with each finished call's record (the server keeps them for its admin API)."""

@@ -16,9 +16,6 @@ from simulator.engine.callee import CalleeAnswer, CalleeScript
 from simulator.engine.outcomes import OutcomeDistribution
 from simulator.engine.timing import TimingModel, draw
 
-DEFAULT_GET_DIGITS_TIMEOUT = 30.0
-"""AT's documented default for ``GetDigits timeout``."""
-
 
 @dataclass(frozen=True, slots=True)
 class KeyPresses:

@@ -29,7 +29,6 @@ from simulator.engine.memory import (
 )
 from simulator.engine.ports import WebhookExchange, WebhookKind
 from simulator.engine.records import CallRecord
-from tests.simulator.engine.actionxml_shim import parse
 
 APP = "http://app.test/voice"
 EVENTS = "http://app.test/events"
@@ -72,7 +71,6 @@ class EngineHarness:
             self.queues,
             self.callees,
             self.recordings,
-            parse=parse,
             on_call_end=self.records.append,
         )
         return CallEngine(

@@ -199,7 +199,7 @@ def test_record_without_finish_key_ends_when_the_user_hangs_up() -> None:
 
 def test_terminal_record_reports_the_url_in_the_final_request() -> None:
     h = scripted(speechSeconds=12)
-    h.app(answering(xml("<Say>Recording this call</Say>", "<Record/>", "<Say>never</Say>")))
+    h.app(answering(xml("<Say>Recording this call</Say>", "<Record/>")))
     record = h.call(events=False)
     _, final = h.forms(record.session_id)
     assert final["recordingUrl"] == record.recording_urls[0]
@@ -219,7 +219,7 @@ def test_record_callback_url_becomes_the_call_callback() -> None:
 def test_redirect_moves_the_callback_url_for_the_rest_of_the_call() -> None:
     h = scripted(digits=["5"])
     other = "http://app.test/other"
-    h.app(answering(xml(f"<Redirect>{other}</Redirect>", "<Say>not run</Say>")))
+    h.app(answering(xml(f"<Redirect>{other}</Redirect>")))
     h.app(answering(xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), ""), other)
     record = h.call(events=False)
     assert [e.request.url for e in h.callbacks(record.session_id)] == [APP, other, other, other]
@@ -264,3 +264,14 @@ def test_call_start_time_uses_the_configured_separator() -> None:
         value = h.forms(record.session_id)[0]["callStartTime"]
         assert value[10] == expected
         assert parse_call_start_time(value) == record.call_start.replace(microsecond=0)
+
+
+def test_record_silence_timeout_ends_the_recording() -> None:
+    patient = TimingModel(silence_patience=(20.0, 20.0))
+    h = EngineHarness(options=EngineOptions(timing=patient))
+    h.script(USER, answer="answered", speechSeconds=3)
+    h.app(answering(xml('<Record timeout="5"><Say>Speak</Say></Record>'), xml("<Say>Got it</Say>")))
+    record = h.call(events=False)
+    assert "recordingUrl" in h.forms(record.session_id)[1]
+    recording = h.recordings.for_session(record.session_id)[0]
+    assert (recording.speech_seconds, recording.silence_seconds) == (3, 5)

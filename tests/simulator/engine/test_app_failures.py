@@ -27,9 +27,10 @@ def failing_first(answer: object) -> object:
 
 
 CASES = [
-    ("not xml at all", "ActionXML invalid: not well-formed XML"),
-    ("<Response><Sya>typo</Sya></Response>", "ActionXML invalid: unknown element <Sya>"),
-    ("<Html><Body/></Html>", "ActionXML invalid: root must be <Response>"),
+    ("not xml at all", "ActionXML invalid: 1: (document): not well-formed XML"),
+    ("<Response><Sya>typo</Sya></Response>", "ActionXML invalid: 1: Response/Sya[1]: `Sya` is not"),
+    (xml("<Say>Hi</Say><Reject/>"), "ActionXML invalid: 1: Response/Reject[1]: `Reject` must be"),
+    ("<Html><Body/></Html>", "ActionXML invalid: 1: Html: the root element must be `Response`"),
     (AppAnswer(500, "Internal Server Error"), "the app answered HTTP 500"),
     (AppAnswer(404, ""), "the app answered HTTP 404"),
     (AppAnswer(302, ""), "the app answered HTTP 302"),

@@ -25,7 +25,6 @@ from simulator.engine import (
 from simulator.engine.callee import CalleeScript
 from simulator.engine.memory import InMemoryCallees, InMemoryJournal, InMemoryQueues
 from simulator.engine.ports import WebhookResult
-from tests.simulator.engine.actionxml_shim import parse
 from tests.simulator.engine.harness import AT_NUMBER, USER, xml
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -158,9 +157,7 @@ def run_http_call(base: str) -> tuple[list[bytes], list[str]]:
             callees = InMemoryCallees(
                 {USER: CalleeScript.from_json({"answer": "answered", "digits": ["7"]})}
             )
-            ports = EnginePorts(
-                delivery, journal, InMemoryQueues(), callees, RecordingStore(), parse=parse
-            )
+            ports = EnginePorts(delivery, journal, InMemoryQueues(), callees, RecordingStore())
             engine = CallEngine(ports, clock=VirtualClock(), seed=11)
             await engine.place_call(
                 USER, AT_NUMBER, f"{base}/voice", events_url=f"{base}/events"
