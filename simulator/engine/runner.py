@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from contracts.actionxml.model import Reject, Response
 from contracts.phone import carrier_name, country_calling_code
@@ -313,9 +314,8 @@ class CallRun:
             return await self.fetch(extra, url)
         except AppFailure as failure:
             await self.fail_app(str(failure))
-            raise AssertionError("unreachable") from None
 
-    async def fail_app(self, problem: str) -> None:
+    async def fail_app(self, problem: str) -> NoReturn:
         """The app failed: the caller hears AT's error message, then AT hangs up."""
         self.note(f"app failure: {problem}")
         await self.spend(self.context.options.timing.error_message)

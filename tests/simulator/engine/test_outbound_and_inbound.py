@@ -191,3 +191,24 @@ def test_callee_answer_values_cover_the_table() -> None:
     assert {a.value for a in CalleeAnswer} == {
         "answered", "busy", "no-answer", "rejected", "unreachable", "failed",
     }  # fmt: skip
+
+
+def test_a_call_runs_on_scaled_real_time() -> None:
+    import asyncio
+
+    from simulator.engine import CallEngine, EnginePorts, RealClock
+
+    h = EngineHarness()
+    h.script(USER, answer="answered", digits=["3"])
+    h.app(answering(xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), xml("<Say>Ok</Say>")))
+    ports = EnginePorts(h.apps, h.journal, h.queues, h.callees, h.recordings)
+    engine = CallEngine(ports, clock=RealClock(speed=20_000.0), seed=4)
+
+    async def main() -> object:
+        return await engine.place_call(USER, AT_NUMBER, "http://app.test/voice").result()
+
+    record = asyncio.run(main())
+    forms = h.forms(record.session_id)  # type: ignore[attr-defined]
+    assert [f["isActive"] for f in forms] == ["1", "1", "0"]
+    assert forms[1]["dtmfDigits"] == "3"
+    assert int(forms[-1]["durationInSeconds"]) >= 1
