@@ -75,7 +75,11 @@ def create_app(
     app.add_route(
         "/voice/instruct",
         InstructResource(
-            store, flow, strict_fields=config.strict_fields, webhook_secret=config.webhook_secret
+            store,
+            flow,
+            strict_fields=config.strict_fields,
+            webhook_secret=config.webhook_secret,
+            public_url=config.public_url,
         ),
     )
     app.add_route("/voice/events", EventsResource(store, strict_fields=config.strict_fields))

@@ -58,6 +58,7 @@ class Config:
     pool_size: int = DEFAULT_POOL_SIZE
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     flow_file: str | None = None
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.at_username.strip():
@@ -76,6 +77,13 @@ class Config:
                     "AT_VOICE_URL", "must be an http(s) URL such as http://127.0.0.1:5001"
                 )
             object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+                raise ConfigError(
+                    "VOICE_PUBLIC_URL", "must be the service's public http(s) base URL, no query"
+                )
+            object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
         if "://" not in self.database_url:
             raise ConfigError("DATABASE_URL", "must be a SQLAlchemy URL such as sqlite:///voice.db")
         if self.talks_to_real_at and not self.api_token:
@@ -126,6 +134,7 @@ class Config:
                 _number(env, "DATABASE_STATEMENT_TIMEOUT_MS", cls.DEFAULT_STATEMENT_TIMEOUT_MS)
             ),
             flow_file=text("VOICE_FLOW_FILE"),
+            public_url=text("VOICE_PUBLIC_URL"),
         )
 
 

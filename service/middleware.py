@@ -11,7 +11,7 @@ from typing import Any
 
 import falcon
 
-from service.errors import ProblemError
+from service.errors import ProblemError, field_error
 
 
 class RequestBodyLimit:
@@ -81,6 +81,7 @@ class RequireWebhookSecret:
     """
 
     PARAM = "secret"
+    MAX_LENGTH = 256
 
     def __init__(self, secret: str | None) -> None:
         self._secret = secret.encode() if secret is not None else None
@@ -89,9 +90,13 @@ class RequireWebhookSecret:
         self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
     ) -> None:
         """Reject webhook requests without the right secret (constant-time comparison)."""
-        if self._secret is None or not getattr(resource, "is_webhook", False):
+        if not getattr(resource, "is_webhook", False):
             return
         given = req.get_param(self.PARAM) or ""
+        if len(given) > self.MAX_LENGTH:
+            raise field_error(self.PARAM, f"must be at most {self.MAX_LENGTH} characters")
+        if self._secret is None:
+            return
         if not hmac.compare_digest(given.encode(), self._secret):
             raise ProblemError(
                 falcon.HTTP_403,

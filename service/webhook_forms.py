@@ -63,6 +63,19 @@ class InvalidForm(ValueError):
         self.problems = problems
 
 
+PARTY_FIELDS = ("callerNumber", "destinationNumber", "dialDestinationNumber")
+
+
+def restore_unencoded_plus(value: str) -> str:
+    """``" 254711..."`` -> ``"+254711..."``: a ``+`` sent unencoded decodes to a space.
+
+    The service docs' own curl examples (``-d "callerNumber=+254711XXXYYY"``) send it so.
+    """
+    if value.startswith(" ") and value[1:2].strip():
+        return "+" + value[1:]
+    return value
+
+
 def _validate(form: Mapping[str, object], rules: FormRules, *, strict: bool) -> dict[str, str]:
     if len(form) > rules.max_fields:
         raise InvalidForm([FieldProblem("(form)", f"must have at most {rules.max_fields} fields")])
@@ -73,7 +86,7 @@ def _validate(form: Mapping[str, object], rules: FormRules, *, strict: bool) -> 
         if problem is not None:
             problems.append(FieldProblem(name[:64], problem))
         elif isinstance(value, str):
-            fields[name] = value
+            fields[name] = restore_unencoded_plus(value) if name in PARTY_FIELDS else value
     missing = sorted(rules.required - set(form))
     problems.extend(FieldProblem(name, "is required") for name in missing)
     if problems:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -201,7 +202,9 @@ def _build(where: str, kind: str, cls: type[Any], attributes: dict[str, Any]) ->
         ]
     if isinstance(attributes.get("phone_numbers"), list):
         attributes["phone_numbers"] = tuple(str(n) for n in attributes["phone_numbers"])
-    if "voice" in attributes and attributes["voice"] in ("man", "woman"):
+    if "voice" in attributes:
+        if attributes["voice"] not in ("man", "woman"):
+            raise FlowError(f"{where}: {kind}.voice must be man or woman")
         attributes["voice"] = ax.Voice(attributes["voice"])
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
@@ -215,7 +218,8 @@ def _build(where: str, kind: str, cls: type[Any], attributes: dict[str, Any]) ->
 
 
 def _fits(value: object, hint: object) -> bool:
-    options = typing.get_args(hint) or (hint,)
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    options = typing.get_args(hint) if union else (hint,)
     for option in options:
         origin = typing.get_origin(option) or option
         if option is type(None) and value is None:

@@ -60,10 +60,12 @@ def history_json(history: CallHistory) -> dict[str, Any]:
     return result
 
 
-def _single(req: falcon.Request, name: str) -> str | None:
+def _single(req: falcon.Request, name: str, max_length: int = 64) -> str | None:
     value = req.params.get(name)
     if isinstance(value, list):
         raise field_error(name, "must be given once")
+    if value is not None and len(value) > max_length:
+        raise field_error(name, f"must be at most {max_length} characters")
     return value
 
 
@@ -94,7 +96,7 @@ class CallsResource:
                 number = "+" + number
         page = self._store.list_calls(
             limit=limit,
-            cursor=_single(req, "cursor"),
+            cursor=_single(req, "cursor", max_length=512),
             number=number or None,
             status=_single(req, "status") or None,
         )

@@ -87,7 +87,7 @@ def running(
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             list(argv),
-            env={**os.environ, **env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,

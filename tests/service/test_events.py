@@ -156,7 +156,7 @@ def test_oversized_body_is_a_413(client: falcon.testing.TestClient) -> None:
 
 
 def test_non_utf8_and_malformed_bodies_are_a_400(client: falcon.testing.TestClient) -> None:
-    for body in (b"sessionId=%FF%FE", b"sessionId=\xff\xfe", b"sessionId=%"):
+    for body in (b"sessionId=%FF%FE", b"sessionId=\xff\xfe", b"sessionId=%C3%28", b"=x"):
         result = client.simulate_post("/voice/events", body=body, headers=FORM)
         assert result.status_code == 400, body
     assert events_of(client, "ATVId_abc123") == []

@@ -123,7 +123,7 @@ def flow_doc(**steps: Any) -> dict[str, Any]:
             "'b' is unreachable",
         ),
         (flow_doc(a={"actions": [{"shout": "hi"}]}), "unknown action 'shout'"),
-        (flow_doc(a={"actions": [{"say": {"text": "hi", "voice": "robot"}}]}), "invalid ActionXML"),
+        (flow_doc(a={"actions": [{"say": {"text": "hi", "voice": "robot"}}]}), "man or woman"),
         (flow_doc(a={"actions": [{"get_digits": {"num_digits": "one"}}]}), "wrong type"),
         (flow_doc(a={"actions": [{"say": "hi"}], "on_digits": {"1": "a"}}), "must be GetDigits"),
         (

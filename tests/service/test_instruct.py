@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import falcon.testing
 import pytest
 
-from contracts.actionxml import Say, parse
+from contracts.actionxml import GetDigits, Say, parse
+from service.app import create_app
+from service.config import Config
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 BASE = {
@@ -130,22 +133,60 @@ def test_bad_values_are_a_400_and_nothing_is_stored(
     assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
 
 
-def test_hostile_host_header_cannot_break_the_xml(config: object) -> None:
-    """URLs in the answer come from the request; every value placed in XML is escaped."""
-    from dataclasses import replace
+HOSTILE_HOST = {"X-Forwarded-Host": 'evil"><Reject/><x a="', "Host": "a&b<c>"}
 
-    from service.app import create_app
 
-    app = create_app(replace(config, flow_file="menu"))  # type: ignore[type-var]
+def test_hostile_host_header_is_refused_and_changes_nothing(config: Config) -> None:
+    """Flow URLs are built from the request's host: a host that is no host name is a 400."""
+    client = falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "Host"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+def test_public_url_setting_ignores_the_host_header(config: Config) -> None:
+    app = create_app(replace(config, flow_file="menu", public_url="https://voice.example.com/"))
+    client = falcon.testing.TestClient(app)
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
+    )
+    assert result.status_code == 200
+    parsed = parse(result.text)
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits)
+    assert get_digits.callback_url == "https://voice.example.com/voice/instruct?step=menu"
+
+
+def test_values_placed_in_xml_are_escaped(config: Config) -> None:
+    """A webhook secret with XML metacharacters travels in every URL, escaped."""
+    app = create_app(replace(config, flow_file="menu", webhook_secret="s\"<&>'"))
     client = falcon.testing.TestClient(app)
     result = client.simulate_post(
         "/voice/instruct",
         body=urlencode(BASE),
-        headers={**FORM, "X-Forwarded-Host": 'evil"><Reject/><x a="', "Host": "a&b<c>"},
+        headers=FORM,
+        query_string=urlencode({"secret": "s\"<&>'"}),
     )
     assert result.status_code == 200
+    assert '"<&>' not in result.text
     parsed = parse(result.text)
-    assert parsed.ok, parsed.problems
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits) and get_digits.callback_url is not None
+    assert "secret=s%22%3C%26%3E%27" in get_digits.callback_url
+
+
+def test_unencoded_plus_in_numbers_is_read_as_plus(client: falcon.testing.TestClient) -> None:
+    """The docs' curl sends '+254...' unencoded, which decodes to ' 254...'."""
+    body = "sessionId=ATVId_abc123&callerNumber=+254711082369&destinationNumber=+254700000000"
+    assert client.simulate_post("/voice/instruct", body=body, headers=FORM).status_code == 200
+    call = client.simulate_get("/voice/calls/ATVId_abc123").json
+    assert call["outcome"]["callerNumber"] == "+254711082369"
+    assert call["events"][0]["fields"]["destinationNumber"] == "+254700000000"
 
 
 def test_unknown_query_parameter_is_a_400(client: falcon.testing.TestClient) -> None:
