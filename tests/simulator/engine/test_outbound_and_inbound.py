@@ -200,7 +200,11 @@ def test_a_call_runs_on_scaled_real_time() -> None:
 
     h = EngineHarness()
     h.script(USER, answer="answered", digits=["3"])
-    h.app(answering(xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), xml("<Say>Ok</Say>")))
+    h.app(
+        answering(
+            xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>'), xml("<Say>Ok</Say>")
+        )
+    )
     ports = EnginePorts(h.apps, h.journal, h.queues, h.callees, h.recordings)
     engine = CallEngine(ports, clock=RealClock(speed=20_000.0), seed=4)
 
