@@ -171,23 +171,23 @@ class CallRun:
 
     def _connect(self) -> None:
         """The phone user is on the line: start the call's clock and their patience."""
-        now = self.context.clock.now()
-        if self.facts.call_start is None:
-            self.facts.call_start = now
-        hangup_after = self.user.hangup_after()
-        if hangup_after is not None:
-            self.deadline = self.facts.call_start + timedelta(seconds=hangup_after)
+        if self.facts.call_start is None:  # inbound calls started when they arrived
+            self._start_call_clock()
         if self.lifecycle.state is CallState.RINGING:
             self.advance(CallState.ANSWERED)
             self.advance(CallState.IN_FLOW)
 
-    async def _receive_inbound(self) -> Response:
-        """An inbound call: ask the app first; answer unless it rejects."""
-        self.advance(CallState.RINGING)
+    def _start_call_clock(self) -> None:
+        """``callStartTime`` is now; the phone user's patience (``hangupAfter``) runs from it."""
         self.facts.call_start = self.context.clock.now()
         hangup_after = self.user.hangup_after()
         if hangup_after is not None:
             self.deadline = self.facts.call_start + timedelta(seconds=hangup_after)
+
+    async def _receive_inbound(self) -> Response:
+        """An inbound call: ask the app first; answer unless it rejects."""
+        self.advance(CallState.RINGING)
+        self._start_call_clock()
         try:
             response = await self.fetch()
         except CallOver as over:
