@@ -338,3 +338,12 @@ def test_valid_document_round_trips_through_prompt_and_play() -> None:
     assert parse(document).response == Response(
         (Record(prompt=Play("https://a.example.com/p.wav"), max_length=10),)
     )
+
+
+@pytest.mark.parametrize(
+    "encoding", ["AUTF-8", "hex", "rot13", "shift_jis", "utf-7", "idna", "undefined"]
+)
+def test_unusable_declared_encodings_are_not_xml(encoding: str) -> None:
+    document = f'<?xml version="1.0" encoding="{encoding}"?><Response/>'.encode()
+    problem = parse(document).problems[0]
+    assert (problem.rule, problem.path) == (Rule.NOT_XML, DOCUMENT_PATH)

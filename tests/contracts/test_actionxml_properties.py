@@ -7,6 +7,7 @@ standard library parser is fine here), then serialise it back for :func:`parse`.
 
 from __future__ import annotations
 
+import encodings.aliases
 import xml.etree.ElementTree as StdET
 from collections import Counter
 from collections.abc import Iterator
@@ -222,3 +223,15 @@ def test_arbitrary_input_never_raises(document: str | bytes) -> None:
 @given(grammar_shaped_documents())
 def test_random_grammar_shaped_documents_never_raise(document: str) -> None:
     _judged(document)
+
+
+_CODEC_NAMES = sorted(set(encodings.aliases.aliases) | set(encodings.aliases.aliases.values()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents(max_actions=2), st.one_of(st.sampled_from(_CODEC_NAMES), st.text(max_size=12)))
+def test_any_declared_encoding_never_raises(document: str, encoding: str) -> None:
+    body = document.split("?>", 1)[1]
+    declared = f'<?xml version="1.0" encoding="{encoding}"?>{body}'
+    _judged(declared)
+    _judged(declared.encode("utf-8", "surrogatepass"))
