@@ -9,7 +9,7 @@ cut-off, since nothing deeper than ``Response/GetDigits/Say/x`` is ever judged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
@@ -41,7 +41,7 @@ class ParseResult:
 
     response: Response | None
     problems: tuple[Problem, ...] = ()
-    notes: tuple[Problem, ...] = field(default_factory=tuple)
+    notes: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:

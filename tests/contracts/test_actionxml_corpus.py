@@ -19,11 +19,11 @@ import xmlschema
 from hypothesis import given, settings
 from lxml import etree
 
-from contracts.actionxml import Problem, Rule, parse, render
+from contracts.actionxml import XSD_PATH, Problem, Rule, parse, render
 from tests.strategies_actionxml import grammar_shaped_documents
 
 CORPUS = Path(__file__).parent / "actionxml_corpus"
-SCHEMA_PATH = Path(__file__).parents[2] / "contracts" / "actionxml.xsd"
+SCHEMA_PATH = XSD_PATH
 VALID = sorted((CORPUS / "valid").glob("*.xml"))
 INVALID = sorted((CORPUS / "invalid").glob("*.xml"))
 
