@@ -32,6 +32,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    block_on_close = False  # never wait on a handler thread at teardown (e.g. the slow one)
 
 
 class _QuietHandler(WSGIRequestHandler):
