@@ -225,6 +225,10 @@ def load_config_file(path: Path) -> SimulatorConfig:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{path}: must be a YAML mapping of settings ({', '.join(CONFIG_FIELDS)})"
+        )
     try:
         return config_from_mapping({} if data is None else data)
     except InvalidSettings as exc:

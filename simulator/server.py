@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -72,10 +74,40 @@ def uvicorn_config(app: Any, *, log_level: str = "info", access_log: bool = True
     )
 
 
-def serve_forever(backend: VoiceBackend, sock: socket.socket) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn's handlers), on an already bound socket."""
-    server = uvicorn.Server(uvicorn_config(create_app(backend=backend)))
-    server.run(sockets=[sock])
+def serve_forever(
+    backend: VoiceBackend, sock: socket.socket, on_started: Callable[[], None] = lambda: None
+) -> None:
+    """Serve on an already bound socket until SIGINT/SIGTERM, then return normally.
+
+    ``on_started`` runs once the server accepts connections (``atsim serve`` prints its
+    banner then, so whoever waits for it can rely on it). uvicorn shuts down gracefully on
+    either signal, then re-raises it under the handler installed before it started; that
+    handler only notes the request, so a requested stop is a clean exit (status 0) and a
+    signal arriving before uvicorn took over still stops the server once it is up.
+    """
+    config = uvicorn_config(create_app(backend=backend))
+    server = uvicorn.Server(config)
+    stop_requested = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda signum, frame: stop_requested.set())
+
+    async def announce_when_started() -> None:
+        while not server.started and not server.should_exit:
+            await asyncio.sleep(0.01)
+        if stop_requested.is_set():
+            server.should_exit = True
+        elif server.started:
+            on_started()
+
+    async def main() -> None:
+        announcer = asyncio.create_task(announce_when_started())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            announcer.cancel()
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(main())
 
 
 class ThreadedSimulator:

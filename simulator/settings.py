@@ -109,6 +109,7 @@ class FieldReader:
         self.where = where
         self.errors: list[FieldError] = []
         self._data: Mapping[str, object] = {}
+        self._is_object = isinstance(data, Mapping)
         known_keys = frozenset(known)
         if not isinstance(data, Mapping):
             self.errors.append(FieldError(where, "must be an object"))
@@ -141,7 +142,7 @@ class FieldReader:
     def raw(self, key: str, *, required: bool) -> object:
         """The value of ``key``; :data:`OMITTED` (recording an error if required) if absent."""
         if key not in self._data:
-            if required:
+            if required and self._is_object:  # "must be an object" already says it all
                 self.fail(key, "is required")
             return OMITTED
         return self._data[key]

@@ -134,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"atsim serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return EXIT_BIND
-    print(banner(backend.config, url_of(sock)), flush=True)
-    serve_forever(backend, sock)
+    url = url_of(sock)
+    serve_forever(backend, sock, on_started=lambda: print(banner(backend.config, url), flush=True))
     return 0
 
 

@@ -35,9 +35,12 @@ class AtEndpoint:
     def __init__(self, backend: VoiceBackend) -> None:
         self._backend = backend
 
+    list_fields: frozenset[str] = frozenset()
+    """Fields a JSON body may give as a list of strings."""
+
     async def form(self, req: falcon.asgi.Request) -> RequestForm:
         """The request's form, also kept on ``req.context`` for the journal."""
-        form = await read_form(req, self._backend.config.max_body_bytes)
+        form = await read_form(req, self._backend.config.max_body_bytes, self.list_fields)
         req.context.form = form
         req.context.username = form.fields.get("username")
         return form
@@ -62,6 +65,8 @@ def send_json(resp: falcon.asgi.Response, document: object, status: int = 200) -
 
 class CallResource(AtEndpoint):
     """``POST /call``: queue calls from one of the account's numbers."""
+
+    list_fields = frozenset({"to"})
 
     async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer the entries, one per number in ``to``."""

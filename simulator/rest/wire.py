@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeGuard
 from urllib.parse import parse_qsl
 
 import falcon
@@ -112,11 +113,15 @@ def split_phone_numbers(text: str) -> tuple[str, ...]:
     return tuple(item for item in (part.strip() for part in text.split(",")) if item)
 
 
-async def read_form(req: falcon.asgi.Request, max_bytes: int) -> RequestForm:
+async def read_form(
+    req: falcon.asgi.Request, max_bytes: int, list_fields: frozenset[str] = frozenset()
+) -> RequestForm:
     """Read the body as a URL-encoded form, a multipart form, or a JSON object.
 
-    No ``Content-Type`` reads as URL-encoded (what curl and most clients mean). Raises
-    :class:`WireError` subclasses for bodies AT would refuse.
+    No ``Content-Type`` reads as URL-encoded (what curl and most clients mean). In JSON every
+    field is a string, except ``list_fields`` which may also be a list of non-empty strings
+    (joined with commas, as the form spells them). Raises :class:`WireError` subclasses for
+    bodies AT would refuse.
     """
     if req.content_length is not None and req.content_length > max_bytes:
         raise EntityTooLarge(max_bytes)
@@ -135,7 +140,7 @@ async def read_form(req: falcon.asgi.Request, max_bytes: int) -> RequestForm:
     except (LookupError, UnicodeDecodeError):
         raise MalformedRequest(f"the body is not valid {charset} text") from None
     if media_type == JSON:
-        return _json_form(text)
+        return _json_form(text, list_fields)
     try:
         pairs = parse_qsl(
             text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS
@@ -159,7 +164,7 @@ async def _read_multipart(req: falcon.asgi.Request) -> RequestForm:
     return RequestForm(_first_values(pairs))
 
 
-def _json_form(text: str) -> RequestForm:
+def _json_form(text: str, list_fields: frozenset[str]) -> RequestForm:
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -170,12 +175,22 @@ def _json_form(text: str) -> RequestForm:
     for name, value in document.items():
         if isinstance(value, str):
             fields[name] = value
-        elif name == "to" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-            # The one JSON convenience: `to` as a list of numbers, same as comma-separated.
+        elif name in list_fields and _is_list_of_text(value):
             fields[name] = ",".join(value)
         else:
-            raise MalformedRequest(f"field '{name}' must be a string")
+            expected = (
+                "a string or a list of non-empty strings" if name in list_fields else "a string"
+            )
+            raise MalformedRequest(f"field '{name}' must be {expected}")
     return RequestForm(fields)
+
+
+def _is_list_of_text(value: object) -> TypeGuard[list[str]]:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, str) and item for item in value)
+    )
 
 
 def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
