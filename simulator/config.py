@@ -313,12 +313,7 @@ def _read_list(
 
 def _read_account(item: object, where: str, errors: list[FieldError]) -> Account | None:
     sub = FieldReader(item, where, ("username", *ACCOUNT_FIELDS))
-    username = sub.string(
-        "username",
-        anchored(r"^[A-Za-z0-9_.@-]{1,64}$"),
-        "must be 1 to 64 letters, digits, '_', '.', '@' or '-'",
-        required=True,
-    )
+    username = sub.username("username", required=True)
     if not sub.present("apiKey"):
         sub.fail("apiKey", "is required")
     changes = read_account_fields(sub)

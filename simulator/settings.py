@@ -34,6 +34,7 @@ CURRENCY_PATTERN = r"^[A-Z]{3}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 DIGITS_PATTERN = r"^[0-9*#]{1,32}$"
 DECIMAL_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
+USERNAME_RULE = "must be 1 to 64 letters, digits, '_', '.', '@' or '-'"
 MAX_DIGIT_INPUTS = 100
 MAX_HANGUP_AFTER = 86_400
 MAX_AMOUNT = Decimal(10) ** 13
@@ -91,6 +92,11 @@ def is_http_url(value: str) -> bool:
 def is_media_url(value: str) -> bool:
     """Whether ``value`` is an http(s) URL of an ``.mp3`` or ``.wav`` file (``/mediaUpload``)."""
     return bool(_MEDIA_URL.match(value))
+
+
+def is_api_key(value: str) -> bool:
+    """Whether ``value`` is an API key the simulator accepts (printable ASCII, no spaces)."""
+    return bool(_API_KEY.match(value))
 
 
 def is_username(value: str) -> bool:
@@ -161,6 +167,10 @@ class FieldReader:
             self.fail(key, rule)
             return OMITTED
         return value
+
+    def username(self, key: str, *, required: bool = False) -> str | Omitted:
+        """An account's username."""
+        return self.string(key, _USERNAME, USERNAME_RULE, required=required)
 
     def phone_number(self, key: str, *, required: bool = False) -> str | Omitted:
         """A valid international number (quoted in YAML, where ``+254...`` is an integer)."""
@@ -290,9 +300,7 @@ def read_account_fields(reader: FieldReader) -> AccountChanges:
 def read_number_fields(reader: FieldReader) -> NumberChanges:
     """The number fields of an object being read."""
     return NumberChanges(
-        username=reader.string(
-            "username", _USERNAME, "must be 1 to 64 letters, digits, '_', '.', '@' or '-'"
-        ),
+        username=reader.username("username"),
         callback_url=reader.url("callbackUrl"),
         events_url=reader.url("eventsUrl"),
     )
@@ -361,9 +369,7 @@ def check_path_phone_number(value: str, name: str = "number") -> str:
 def check_path_username(value: str) -> str:
     """A username taken from a URL path, or :class:`InvalidSettings`."""
     if not is_username(value):
-        raise InvalidSettings(
-            [FieldError("username", "must be 1 to 64 letters, digits, '_', '.', '@' or '-'")]
-        )
+        raise InvalidSettings([FieldError("username", USERNAME_RULE)])
     return value
 
 

@@ -22,11 +22,10 @@ from simulator.config import (
     with_options,
 )
 from simulator.server import bind_socket, is_loopback, serve_forever, url_of
-from simulator.settings import anchored, is_http_url, is_username
+from simulator.settings import is_api_key, is_http_url, is_username
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1
-_API_KEY = anchored(r"^[\x21-\x7e]{1,256}$")
 
 
 def register(subparsers: Any) -> None:
@@ -86,7 +85,7 @@ def _speed(text: str) -> Speed:
 
 def _account(text: str) -> Account:
     username, separator, api_key = text.partition(":")
-    if not separator or not is_username(username) or not _API_KEY.match(api_key):
+    if not separator or not is_username(username) or not is_api_key(api_key):
         raise argparse.ArgumentTypeError(
             f"{text!r} must be USER:KEY: a username of letters, digits, '_', '.', '@' or '-', "
             "and a key of printable ASCII without spaces"

@@ -11,6 +11,9 @@ from africastalking.Service import AfricasTalkingException
 
 from simulator.harness import AtSimulator
 
+# initialize("sandbox", ...) builds the SDK's WhatsApp service too, which warns it has no sandbox.
+pytestmark = pytest.mark.filterwarnings("ignore:Sandbox is currently not available:UserWarning")
+
 SESSION_ID = re.compile(r"^ATVId_[0-9a-f]{32}$")
 
 
