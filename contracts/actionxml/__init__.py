@@ -1,10 +1,16 @@
 """ActionXML, AT's voice instruction language: one grammar for the service, simulator and runner.
 
-The typed values live in :mod:`contracts.actionxml.model`.
+* typed values: :mod:`contracts.actionxml.model` (``Say``, ``GetDigits``, ..., ``Response``);
+* writing: :func:`render` and the fluent :class:`ResponseBuilder`, which only produce valid
+  documents and raise :class:`InvalidActionXML` otherwise;
+* reading untrusted documents: :func:`parse` gives a :class:`ParseResult` (typed actions or
+  every :class:`Problem`), never an exception;
+* judging typed values: :func:`validate`, by the same rules as :func:`parse`.
 """
 
 from __future__ import annotations
 
+from contracts.actionxml.builder import ResponseBuilder
 from contracts.actionxml.model import (
     Action,
     Conference,
@@ -21,20 +27,36 @@ from contracts.actionxml.model import (
     Say,
     Voice,
 )
+from contracts.actionxml.parse import DEFAULT_MAX_BYTES, ParseResult, parse
+from contracts.actionxml.problems import DOCUMENT_PATH, InvalidActionXML, Problem, Rule
+from contracts.actionxml.render import CONTENT_TYPE, XML_DECLARATION, render
+from contracts.actionxml.rules import validate
 
 __all__ = [
+    "CONTENT_TYPE",
+    "DEFAULT_MAX_BYTES",
+    "DOCUMENT_PATH",
+    "XML_DECLARATION",
     "Action",
     "Conference",
     "Dequeue",
     "Dial",
     "Enqueue",
     "GetDigits",
+    "InvalidActionXML",
+    "ParseResult",
     "Play",
+    "Problem",
     "Prompt",
     "Record",
     "Redirect",
     "Reject",
     "Response",
+    "ResponseBuilder",
+    "Rule",
     "Say",
     "Voice",
+    "parse",
+    "render",
+    "validate",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 
 class Voice(StrEnum):
@@ -25,6 +26,18 @@ class Say:
     text: str
     voice: Voice | None = None
     play_beep: bool | None = None
+
+    DEFAULT_VOICE: ClassVar[Voice] = Voice.WOMAN
+
+    @property
+    def effective_voice(self) -> Voice:
+        """The voice AT speaks with: ``voice``, or ``woman`` when absent."""
+        return self.DEFAULT_VOICE if self.voice is None else Voice(self.voice)
+
+    @property
+    def effective_play_beep(self) -> bool:
+        """Whether a beep plays after the text (absent means no beep)."""
+        return bool(self.play_beep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +65,13 @@ class GetDigits:
     finish_on_key: str | None = None
     callback_url: str | None = None
 
+    DEFAULT_TIMEOUT: ClassVar[int] = 30
+
+    @property
+    def effective_timeout(self) -> int:
+        """Seconds AT waits for input: ``timeout``, or 30 when absent."""
+        return self.DEFAULT_TIMEOUT if self.timeout is None else self.timeout
+
 
 @dataclass(frozen=True, slots=True)
 class Dial:
@@ -67,6 +87,18 @@ class Dial:
     caller_id: str | None = None
     ring_back_tone: str | None = None
     max_duration: int | None = None
+
+    DEFAULT_SEQUENTIAL: ClassVar[bool] = False
+
+    @property
+    def effective_sequential(self) -> bool:
+        """Whether the numbers ring one after another (absent: all at once)."""
+        return self.DEFAULT_SEQUENTIAL if self.sequential is None else self.sequential
+
+    @property
+    def effective_record(self) -> bool:
+        """Whether the bridged call is recorded (absent means not recorded)."""
+        return bool(self.record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +120,28 @@ class Record:
     play_beep: bool | None = None
     callback_url: str | None = None
     terminal: bool = False
+
+    DEFAULT_TIMEOUT: ClassVar[int] = 3600
+
+    @classmethod
+    def until_hangup(cls) -> Record:
+        """The terminal ``<Record/>``: record until the caller hangs up; nothing after it runs."""
+        return cls(terminal=True)
+
+    @property
+    def effective_timeout(self) -> int:
+        """Seconds of silence that end a partial recording: ``timeout``, or 3600 when absent."""
+        return self.DEFAULT_TIMEOUT if self.timeout is None else self.timeout
+
+    @property
+    def effective_trim_silence(self) -> bool:
+        """Whether leading and trailing silence is trimmed (absent means not trimmed)."""
+        return bool(self.trim_silence)
+
+    @property
+    def effective_play_beep(self) -> bool:
+        """Whether a beep marks the start of recording (absent means no beep)."""
+        return bool(self.play_beep)
 
 
 @dataclass(frozen=True, slots=True)

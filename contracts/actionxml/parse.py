@@ -1,0 +1,206 @@
+"""Reading untrusted ActionXML: typed actions, or every problem, and never an exception.
+
+Documents come from apps we do not control (the simulator executes them, ``atsim verify``
+and ``atsim lint`` judge them), so parsing is defensive: a size limit checked before any
+parsing, ``defusedxml`` with DTDs forbidden outright (ActionXML has no DTD, and refusing
+them stops entity expansion, "billion laughs", and external entities alike), and a depth
+cut-off, since nothing deeper than ``Response/GetDigits/Say/x`` is ever judged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
+from contracts.actionxml.elements import WireElement, typed_response
+from contracts.actionxml.model import Response
+from contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule
+from contracts.actionxml.rules import check_document
+
+DEFAULT_MAX_BYTES = 64 * 1024
+"""Default size limit. Real answers are a few hundred bytes; 64 KiB leaves room for long
+``Say`` texts while keeping a hostile document cheap to refuse. AT documents no limit."""
+
+_MAX_DEPTH = 4
+"""Elements deeper than this are dropped while reading: a problem is always reported at or
+above this depth (``Response/GetDigits/Say/x``: ``x`` is out of place), so nothing is lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """The outcome of :func:`parse`.
+
+    ``response`` is the typed document when it broke no rule, else ``None``; ``problems``
+    lists every broken rule in document order; ``notes`` are accepted oddities worth telling
+    the author about (AT's alternative spellings ``callBackUrl`` and ``ringbackTone``).
+    """
+
+    response: Response | None
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[Problem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the document is valid ActionXML."""
+        return not self.problems
+
+
+def parse(document: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
+    """Parse and validate an untrusted ActionXML document.
+
+    Bytes are decoded as XML says (declaration, BOM; UTF-8 by default). Never raises on any
+    document: every defect, from "not XML" to a bad attribute value, is a :class:`Problem`.
+    ``max_bytes`` (the size of the document in bytes; str is measured as UTF-8) must be
+    positive.
+    """
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes must be positive, not {max_bytes}")
+    refusal = _refuse_before_parsing(document, max_bytes)
+    if refusal is not None:
+        return ParseResult(None, (refusal,))
+    root = _read_tree(document)
+    if isinstance(root, Problem):
+        return ParseResult(None, (root,))
+    findings = check_document(root)
+    if findings.problems:
+        return ParseResult(None, findings.problems, findings.notes)
+    return ParseResult(typed_response(root), (), findings.notes)
+
+
+def _document_problem(rule: Rule, message: str, line: int | None = None) -> Problem:
+    return Problem(DOCUMENT_PATH, None, None, rule, message, line)
+
+
+def _refuse_before_parsing(document: object, max_bytes: int) -> Problem | None:
+    if isinstance(document, bytearray | memoryview):
+        document = bytes(document)
+    if isinstance(document, bytes):
+        size: int | None = len(document)
+    elif isinstance(document, str):
+        # Each character is at least one byte, so a long str is refused without encoding it.
+        size = None if len(document) > max_bytes else _utf8_size(document)
+    else:
+        return _document_problem(
+            Rule.NOT_XML, f"the document must be str or bytes, not {type(document).__name__}"
+        )
+    if size is None or size > max_bytes:
+        return too_large(max_bytes, size)
+    return None
+
+
+def too_large(max_bytes: int, size: int | None = None) -> Problem:
+    """The ``too-large`` problem of a document over ``max_bytes`` (``size`` if known)."""
+    actual = "" if size is None else f" ({size} bytes)"
+    message = f"the document is over the size limit of {max_bytes} bytes{actual}"
+    return _document_problem(Rule.TOO_LARGE, message)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+class _OpenElement:
+    """An element whose end tag has not been read yet."""
+
+    __slots__ = ("attributes", "children", "line", "name", "text")
+
+    def __init__(
+        self, name: str, attributes: tuple[tuple[str, str], ...], line: int | None
+    ) -> None:
+        self.name = name
+        self.attributes = attributes
+        self.line = line
+        self.text: list[str] = []
+        self.children: list[WireElement] = []
+
+    def close(self) -> WireElement:
+        return WireElement(
+            self.name, self.attributes, "".join(self.text), tuple(self.children), self.line
+        )
+
+
+class _TreeReader:
+    """ElementTree parser target building :class:`WireElement` trees with line numbers."""
+
+    def __init__(self) -> None:
+        self.expat: Any = None  # pyexpat parser object, for line numbers (untyped C object)
+        self.open: list[_OpenElement] = []
+        self.depth = 0
+        self.root: WireElement | None = None
+
+    @property
+    def line(self) -> int | None:
+        return None if self.expat is None else int(self.expat.CurrentLineNumber)
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth <= _MAX_DEPTH:
+            attributes = tuple((_display_name(name), value) for name, value in attrib.items())
+            self.open.append(_OpenElement(tag, attributes, self.line))
+
+    def end(self, tag: str) -> None:
+        if self.depth <= _MAX_DEPTH:
+            closed = self.open.pop().close()
+            if self.open:
+                self.open[-1].children.append(closed)
+            else:
+                self.root = closed
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        if self.open and self.depth <= _MAX_DEPTH:
+            self.open[-1].text.append(text)
+
+    def close(self) -> WireElement | None:
+        return self.root
+
+
+def _display_name(name: str) -> str:
+    # The xml: prefix is fixed by the XML spec, so xml:lang can be shown as written; other
+    # namespaced names stay in ElementTree's {uri}local form, as their prefix is arbitrary.
+    if name.startswith(_XML_NAMESPACE):
+        return "xml:" + name[len(_XML_NAMESPACE) :]
+    return name
+
+
+_XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
+
+
+def _read_tree(document: str | bytes) -> WireElement | Problem:
+    reader = _TreeReader()
+    parser = DefusedXMLParser(
+        target=reader, forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    reader.expat = parser.parser
+    if isinstance(document, str) and document.startswith("\ufeff"):
+        document = document[1:]  # a BOM is an encoding mark, meaningless once decoded
+    try:
+        parser.feed(document)
+        root = parser.close()
+    except ParseError as error:
+        line = error.position[0] if error.position else None
+        return _document_problem(Rule.NOT_XML, f"not well-formed XML: {error.msg}", line)
+    except DTDForbidden:
+        return _document_problem(Rule.DTD_FORBIDDEN, _DTD_MESSAGE, reader.line)
+    except EntitiesForbidden:
+        message = _DTD_MESSAGE + " (this one declares entities)"
+        return _document_problem(Rule.DTD_FORBIDDEN, message, reader.line)
+    except DefusedXmlException as error:
+        return _document_problem(Rule.DTD_FORBIDDEN, f"{_DTD_MESSAGE} ({error})", reader.line)
+    except UnicodeError as error:
+        return _document_problem(
+            Rule.NOT_XML, f"not well-formed XML: cannot decode or encode it ({error})"
+        )
+    if not isinstance(root, WireElement):
+        return _document_problem(Rule.NOT_XML, "not well-formed XML: no root element")
+    return root
+
+
+_DTD_MESSAGE = (
+    "ActionXML takes no DTD (<!DOCTYPE ...>): DTDs, entity declarations and external "
+    "entities are refused, as they enable entity-expansion and external-entity attacks"
+)

@@ -1,0 +1,115 @@
+"""The webhook service's WSGI app, built by a factory.
+
+Production: ``gunicorn -c python:service.gunicorn_conf 'service.app:create_app()'``.
+Tests: ``create_app(Config(...))``, optionally with the SDK client or engine injected.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import falcon
+import sqlalchemy as sa
+
+from service.at_client import CallPlacer, VoiceClient, voice_client
+from service.config import Config
+from service.errors import install_error_handlers
+from service.flows import CallFlow, load_flow, resolve_flow_path
+from service.middleware import RequestBodyLimit, RequireBearerToken, RequireWebhookSecret
+from service.resources.calls import CallResource, CallsResource
+from service.resources.events import EventsResource
+from service.resources.instruct import InstructResource
+from service.resources.invoke_call import InvokeCallResource
+from service.resources.status import StatusResource
+from service.store import EventStore, create_database_engine
+
+log = logging.getLogger("service")
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    client: VoiceClient | None = None,
+    engine: sa.Engine | None = None,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """Build the app: read and check the configuration, migrate the schema, load the flow.
+
+    Anything wrong (a missing variable, an unreachable database, an invalid flow file)
+    raises here, at start-up, with a message naming it.
+    """
+    _ensure_logging()
+    config = config if config is not None else Config.from_env()
+    engine = (
+        engine
+        if engine is not None
+        else create_database_engine(
+            config.database_url,
+            pool_size=config.pool_size,
+            statement_timeout_ms=config.statement_timeout_ms,
+        )
+    )
+    store = EventStore(engine)
+    store.migrate()
+    flow = CallFlow(load_flow(resolve_flow_path(config.flow_file)))
+    placer = CallPlacer(
+        client
+        if client is not None
+        else voice_client(config.at_username, config.at_api_key, config.at_voice_url),
+        config.at_voice_number,
+        config.at_timeout_seconds,
+    )
+    _log_start(config, flow)
+
+    middleware: list[Any] = [
+        RequestBodyLimit(config.max_body_bytes),
+        RequireBearerToken(config.api_token),
+        RequireWebhookSecret(config.webhook_secret),
+    ]
+    app = falcon.App(middleware=middleware)
+    install_error_handlers(app)
+    status = StatusResource(store)
+    app.add_route("/voice/", status)
+    app.add_route("/voice", status)
+    app.add_route("/voice/invoke-call", InvokeCallResource(placer, store))
+    app.add_route(
+        "/voice/instruct",
+        InstructResource(
+            store,
+            flow,
+            strict_fields=config.strict_fields,
+            webhook_secret=config.webhook_secret,
+            public_url=config.public_url,
+        ),
+    )
+    app.add_route("/voice/events", EventsResource(store, strict_fields=config.strict_fields))
+    app.add_route("/voice/calls", CallsResource(store))
+    app.add_route("/voice/calls/{session_id}", CallResource(store))
+    return app
+
+
+def _ensure_logging() -> None:
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def _log_start(config: Config, flow: CallFlow) -> None:
+    target = config.at_voice_url or (
+        "Africa's Talking sandbox" if config.at_username == "sandbox" else "Africa's Talking (live)"
+    )
+    log.info(
+        "voice service ready: calls via %s from %s, flow %s",
+        target,
+        config.at_voice_number,
+        flow.definition.source,
+    )
+    if config.is_open:
+        log.warning(
+            "running OPEN: VOICE_API_TOKEN is not set, so anyone who can reach this port can "
+            "place calls and read call history (allowed only against the sandbox or a simulator)"
+        )
+    if config.webhook_secret is None:
+        log.info("webhooks need no secret (set VOICE_WEBHOOK_SECRET to require one)")

@@ -1,0 +1,75 @@
+"""Placing outbound calls through the official ``africastalking`` SDK.
+
+The SDK has no host option; for the simulator (``AT_VOICE_URL``) its ``_baseUrl`` is set on
+this service's own :class:`VoiceService` instance (never the SDK's module-level global, so two
+apps in one process cannot interfere).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import requests
+from africastalking.Service import AfricasTalkingException
+from africastalking.Voice import VoiceService
+
+from contracts.vocabulary import NONE_STRING, EntryStatus
+from service.errors import ATCallFailed
+
+CONNECT_TIMEOUT_SECONDS = 3.05
+
+
+class VoiceClient(Protocol):
+    """The part of the SDK's ``VoiceService`` this service uses."""
+
+    def call(self, callFrom: str, callTo: list[str], timeout: Any = ...) -> Any: ...
+
+
+def voice_client(username: str, api_key: str, base_url: str | None) -> VoiceService:
+    """An SDK voice client for this account, pointed at ``base_url`` when given."""
+    client = VoiceService(username, api_key)
+    if base_url is not None:
+        client._baseUrl = base_url
+    return client
+
+
+class CallPlacer:
+    """Places one outbound call from the service's AT number and checks AT queued it."""
+
+    def __init__(self, client: VoiceClient, caller_id: str, timeout_seconds: float) -> None:
+        self._client = client
+        self._caller_id = caller_id
+        self._timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
+
+    def place(self, phone_number: str) -> dict[str, Any]:
+        """Ask AT to call ``phone_number`` (E.164); return AT's answer when the call is queued.
+
+        Raises :class:`ATCallFailed` when AT is unreachable, times out, answers non-2xx or
+        something other than JSON, or does not queue the entry.
+        """
+        try:
+            answer = self._client.call(self._caller_id, [phone_number], timeout=self._timeout)
+        except AfricasTalkingException as exc:
+            raise ATCallFailed(f"Africa's Talking answered with an error: {exc}", str(exc)) from exc
+        except requests.Timeout as exc:
+            raise ATCallFailed("Africa's Talking did not answer in time") from exc
+        except requests.RequestException as exc:
+            raise ATCallFailed(f"Africa's Talking is unreachable: {exc}") from exc
+        if not isinstance(answer, dict):
+            raise ATCallFailed("Africa's Talking answered something other than JSON", answer)
+        _check_queued(answer, phone_number)
+        return answer
+
+
+def _check_queued(answer: dict[str, Any], phone_number: str) -> None:
+    entries = answer.get("entries")
+    error = answer.get("errorMessage", NONE_STRING)
+    if not isinstance(entries, list) or not entries:
+        reason = error if error not in (None, NONE_STRING) else "no entries in the answer"
+        raise ATCallFailed(f"Africa's Talking did not queue the call: {reason}", answer)
+    for entry in entries:
+        status = entry.get("status") if isinstance(entry, dict) else None
+        if status != EntryStatus.QUEUED:
+            raise ATCallFailed(
+                f"Africa's Talking did not queue the call to {phone_number}: {status}", answer
+            )

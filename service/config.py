@@ -1,0 +1,171 @@
+"""The service's configuration: one object, read from the environment in its constructor.
+
+Every setting is checked when the app is built, so a bad deployment fails at start-up with a
+message naming the variable, never at the first call. Tests build a :class:`Config` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from contracts.phone import InvalidPhoneNumber, normalise_international
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+def _real_at_host(url: str | None) -> bool:
+    """True when ``url`` is unset (the SDK's default host) or points at africastalking.com."""
+    if url is None:
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "africastalking.com" or host.endswith(".africastalking.com")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Validated settings of the webhook service.
+
+    Construct with :meth:`from_env` in production; tests pass values directly. The constructor
+    validates, so an invalid ``Config`` cannot exist.
+    """
+
+    DEFAULT_DATABASE_URL = "sqlite:///voice-events.db"
+    DEFAULT_AT_TIMEOUT_SECONDS = 10.0
+    DEFAULT_MAX_BODY_BYTES = 64 * 1024
+    DEFAULT_POOL_SIZE = 5
+    DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+
+    at_username: str
+    at_api_key: str = field(repr=False)
+    at_voice_number: str
+    at_voice_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    api_token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    at_timeout_seconds: float = DEFAULT_AT_TIMEOUT_SECONDS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    strict_fields: bool = False
+    pool_size: int = DEFAULT_POOL_SIZE
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    flow_file: str | None = None
+    public_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.at_username.strip():
+            raise ConfigError("AT_USERNAME", "must be set to your Africa's Talking username")
+        if not self.at_api_key.strip():
+            raise ConfigError("AT_API_KEY", "must be set to your Africa's Talking API key")
+        try:
+            number = normalise_international(self.at_voice_number)
+        except InvalidPhoneNumber as exc:
+            raise ConfigError("AT_VOICE_NUMBER", f"{exc.value!r} {exc.rule}") from exc
+        object.__setattr__(self, "at_voice_number", number)
+        if self.at_voice_url is not None:
+            parts = urlsplit(self.at_voice_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(
+                    "AT_VOICE_URL", "must be an http(s) URL such as http://127.0.0.1:5001"
+                )
+            object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+                raise ConfigError(
+                    "VOICE_PUBLIC_URL", "must be the service's public http(s) base URL, no query"
+                )
+            object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        if "://" not in self.database_url:
+            raise ConfigError("DATABASE_URL", "must be a SQLAlchemy URL such as sqlite:///voice.db")
+        if self.talks_to_real_at and not self.api_token:
+            raise ConfigError(
+                "VOICE_API_TOKEN",
+                "must be set when the service talks to the real Africa's Talking "
+                "(AT_VOICE_URL unset and AT_USERNAME is not 'sandbox'): invoke-call spends money",
+            )
+        if self.api_token is not None and len(self.api_token) < 16:
+            raise ConfigError("VOICE_API_TOKEN", "must be at least 16 characters long")
+        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds)
+        _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
+        _positive("DATABASE_POOL_SIZE", self.pool_size)
+        _positive("DATABASE_STATEMENT_TIMEOUT_MS", self.statement_timeout_ms)
+
+    @property
+    def talks_to_real_at(self) -> bool:
+        """True when calls placed by this service reach the real AT platform and cost money."""
+        return _real_at_host(self.at_voice_url) and self.at_username != "sandbox"
+
+    @property
+    def is_open(self) -> bool:
+        """True when no API token protects invoke-call and the call history."""
+        return self.api_token is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read every setting from ``environ`` (default: ``os.environ``), validating each."""
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str | None = None) -> str | None:
+            value = env.get(name)
+            return default if value is None or value.strip() == "" else value.strip()
+
+        return cls(
+            at_username=_required(env, "AT_USERNAME"),
+            at_api_key=_required(env, "AT_API_KEY"),
+            at_voice_number=_required(env, "AT_VOICE_NUMBER"),
+            at_voice_url=text("AT_VOICE_URL"),
+            database_url=text("DATABASE_URL", cls.DEFAULT_DATABASE_URL) or "",
+            api_token=text("VOICE_API_TOKEN"),
+            webhook_secret=text("VOICE_WEBHOOK_SECRET"),
+            at_timeout_seconds=_number(env, "AT_TIMEOUT_SECONDS", cls.DEFAULT_AT_TIMEOUT_SECONDS),
+            max_body_bytes=int(_number(env, "VOICE_MAX_BODY_BYTES", cls.DEFAULT_MAX_BODY_BYTES)),
+            strict_fields=_boolean(env, "VOICE_STRICT_FIELDS", default=False),
+            pool_size=int(_number(env, "DATABASE_POOL_SIZE", cls.DEFAULT_POOL_SIZE)),
+            statement_timeout_ms=int(
+                _number(env, "DATABASE_STATEMENT_TIMEOUT_MS", cls.DEFAULT_STATEMENT_TIMEOUT_MS)
+            ),
+            flow_file=text("VOICE_FLOW_FILE"),
+            public_url=text("VOICE_PUBLIC_URL"),
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(name, "is required but not set")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw) if "." in raw else int(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"must be a number, got {raw!r}") from exc
+
+
+def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+
+def _positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(name, f"must be greater than zero, got {value}")

@@ -1,0 +1,140 @@
+"""The service's errors: small domain exceptions, and the one place that turns them into HTTP.
+
+Every error leaves as an RFC 7807 problem document (``application/problem+json``) with the
+HTTP ``status``, a ``title``, a ``detail`` naming the field and the rule, and, for forms, an
+``errors`` list of every bad field.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import falcon
+import sqlalchemy.exc
+
+from contracts.phone import InvalidPhoneNumber
+from service.store.queries import InvalidCursor
+from service.webhook_forms import InvalidForm
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(falcon.HTTPError):
+    """An HTTP error carrying extra RFC 7807 members (e.g. ``errors``, ``response``)."""
+
+    def __init__(
+        self,
+        status: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **members: Any,
+    ) -> None:
+        super().__init__(status, title=title, description=detail, headers=headers)
+        self.members = members
+
+
+class ATCallFailed(Exception):
+    """Africa's Talking did not queue the call: it refused it, failed, or could not be reached.
+
+    ``response`` is AT's answer when it gave one (JSON or text), for the client to see.
+    """
+
+    def __init__(self, message: str, response: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response = response
+
+
+def field_error(field: str, rule: str) -> ProblemError:
+    """A 400 naming one field and the rule it breaks."""
+    return ProblemError(
+        falcon.HTTP_400,
+        "Invalid request",
+        f"{field}: {rule}",
+        errors=[{"field": field, "rule": rule}],
+    )
+
+
+def serialize_problem(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError) -> None:
+    """Falcon error serializer: every HTTPError as ``application/problem+json``."""
+    body: dict[str, Any] = dict(exc.to_dict())
+    if isinstance(exc, ProblemError):
+        body.update(exc.members)
+    problem: dict[str, Any] = {
+        "type": "about:blank",
+        "title": body.pop("title", exc.status),
+        "status": falcon.http_status_to_code(exc.status),
+    }
+    description = body.pop("description", None)
+    if description is not None:
+        problem["detail"] = description
+    problem.update(body)
+    resp.content_type = PROBLEM_JSON
+    resp.text = json.dumps(problem)
+
+
+def _invalid_form(
+    req: falcon.Request, resp: falcon.Response, exc: InvalidForm, params: Any
+) -> None:
+    raise ProblemError(
+        falcon.HTTP_400,
+        "Invalid form field",
+        str(exc),
+        errors=[{"field": p.field, "rule": p.rule} for p in exc.problems],
+    )
+
+
+def _invalid_phone(
+    req: falcon.Request, resp: falcon.Response, exc: InvalidPhoneNumber, params: Any
+) -> None:
+    raise field_error("phone", f"{exc.value!r} {exc.rule}")
+
+
+def _invalid_cursor(
+    req: falcon.Request, resp: falcon.Response, exc: InvalidCursor, params: Any
+) -> None:
+    raise field_error("cursor", "must be a cursor returned by this service in 'next'")
+
+
+def _at_call_failed(
+    req: falcon.Request, resp: falcon.Response, exc: ATCallFailed, params: Any
+) -> None:
+    # The service docs promise 500 for "Africa's Talking API error"; keep that contract.
+    log.warning("invoke-call: Africa's Talking did not queue the call: %s", exc.message)
+    raise ProblemError(
+        falcon.HTTP_500,
+        "Africa's Talking API error",
+        exc.message,
+        response=exc.response,
+    )
+
+
+def _database_unavailable(
+    req: falcon.Request, resp: falcon.Response, exc: sqlalchemy.exc.SQLAlchemyError, params: Any
+) -> None:
+    # Nothing was acknowledged: AT (or the client) may retry, and nothing is lost.
+    log.error("database error on %s %s: %s", req.method, req.path, exc)
+    raise ProblemError(
+        falcon.HTTP_503,
+        "Service Unavailable",
+        "the event store is unavailable; nothing was stored, retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    """Map domain exceptions to problem documents and serialise every error the same way."""
+    app.set_error_serializer(serialize_problem)
+    app.add_error_handler(InvalidForm, _invalid_form)
+    app.add_error_handler(InvalidPhoneNumber, _invalid_phone)
+    app.add_error_handler(InvalidCursor, _invalid_cursor)
+    app.add_error_handler(ATCallFailed, _at_call_failed)
+    app.add_error_handler(sqlalchemy.exc.OperationalError, _database_unavailable)
+    app.add_error_handler(sqlalchemy.exc.InterfaceError, _database_unavailable)
+    app.add_error_handler(sqlalchemy.exc.TimeoutError, _database_unavailable)

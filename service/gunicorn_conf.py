@@ -1,0 +1,31 @@
+"""gunicorn settings for the voice service: ``gunicorn -c python:service.gunicorn_conf
+'service.app:create_app()'``. Every value can be overridden on the command line or with
+``GUNICORN_CMD_ARGS``; the environment variables below are shortcuts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = os.environ.get("VOICE_BIND", "127.0.0.1:5000")
+# Threads let one worker answer AT while another request waits on AT's API or the database.
+worker_class = "gthread"
+workers = int(os.environ.get("VOICE_WORKERS", str(min(multiprocessing.cpu_count() * 2 + 1, 8))))
+threads = int(os.environ.get("VOICE_THREADS", "4"))
+# AT waits about 10 s for a webhook answer; invoke-call waits up to AT_TIMEOUT_SECONDS for AT.
+timeout = int(os.environ.get("VOICE_WORKER_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Bound what a client can send before the app sees it.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+# Recycle workers now and then so a slow leak cannot grow forever.
+max_requests = 10000
+max_requests_jitter = 1000
+accesslog = os.environ.get("VOICE_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("VOICE_LOG_LEVEL", "info")
+# Query strings can carry phone numbers and the webhook secret: log the path only.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'

@@ -1,0 +1,1 @@
+"""The service's HTTP resources: thin (parse, validate, one domain call, respond)."""

@@ -1,0 +1,124 @@
+"""``GET /voice/calls`` and ``GET /voice/calls/{sessionId}``: the stored call history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import falcon
+
+from service.errors import ProblemError, field_error
+from service.store import CallSummary, EventStore
+from service.store.queries import CallHistory
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+LIST_PARAMETERS = frozenset({"limit", "cursor", "number", "status"})
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def summary_json(summary: CallSummary) -> dict[str, Any]:
+    """A call and its derived outcome, with AT's field names."""
+    outcome = summary.outcome
+    return {
+        "sessionId": summary.session_id,
+        "firstSeenAt": _time(summary.first_seen_at),
+        "lastEventAt": _time(summary.last_event_at),
+        "eventCount": summary.event_count,
+        "outcome": {
+            "status": outcome.status,
+            "ended": outcome.ended,
+            "direction": outcome.direction,
+            "callerNumber": outcome.caller_number,
+            "destinationNumber": outcome.destination_number,
+            "hangupCause": outcome.hangup_cause,
+            "callSessionState": outcome.call_session_state,
+            "callStartTime": _time(outcome.call_start_time),
+            "durationInSeconds": outcome.duration_seconds,
+            "currencyCode": outcome.currency_code,
+            "amount": outcome.amount,
+        },
+    }
+
+
+def history_json(history: CallHistory) -> dict[str, Any]:
+    """A call with every event in arrival order."""
+    result = summary_json(history.summary)
+    result["events"] = [
+        {
+            "id": event.id,
+            "source": event.source,
+            "kind": event.kind,
+            "receivedAt": _time(event.received_at),
+            "fields": event.fields,
+        }
+        for event in history.events
+    ]
+    return result
+
+
+def _single(req: falcon.Request, name: str, max_length: int = 64) -> str | None:
+    value = req.params.get(name)
+    if isinstance(value, list):
+        raise field_error(name, "must be given once")
+    if value is not None and len(value) > max_length:
+        raise field_error(name, f"must be at most {max_length} characters")
+    return value
+
+
+class CallsResource:
+    """Newest first; ``limit`` (1-500, default 50), ``cursor`` (from ``next``), ``number``
+    (either party, with or without '+'), ``status`` (e.g. Success, NotAnswered)."""
+
+    auth_required = True
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """A page of calls and the cursor of the next one."""
+        unknown = sorted(set(req.params) - LIST_PARAMETERS)
+        if unknown:
+            raise field_error(unknown[0], f"is not a parameter (use {sorted(LIST_PARAMETERS)})")
+        limit_text = _single(req, "limit")
+        limit = DEFAULT_LIMIT
+        if limit_text is not None:
+            if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+                raise field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+            limit = int(limit_text)
+        number = _single(req, "number")
+        if number is not None:
+            number = number.strip()
+            if number.isdigit():
+                number = "+" + number
+        page = self._store.list_calls(
+            limit=limit,
+            cursor=_single(req, "cursor", max_length=512),
+            number=number or None,
+            status=_single(req, "status") or None,
+        )
+        resp.media = {
+            "calls": [summary_json(summary) for summary in page.calls],
+            "next": page.next_cursor,
+        }
+
+
+class CallResource:
+    """One call: every event in order, and the derived outcome."""
+
+    auth_required = True
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+        """The call's history, or 404."""
+        history = self._store.get_call(session_id)
+        if history is None:
+            raise ProblemError(
+                falcon.HTTP_404, "Not Found", f"no call with sessionId {session_id!r} is stored"
+            )
+        resp.media = history_json(history)

@@ -1,0 +1,66 @@
+"""``POST /voice/instruct``: AT's callback URL, answered with ActionXML from the call flow."""
+
+from __future__ import annotations
+
+import re
+
+import falcon
+
+from service.errors import field_error
+from service.flows import STEP_PARAM, CallFlow, StepUrls
+from service.flows.definition import STEP_NAME
+from service.middleware import RequireWebhookSecret
+from service.resources.form_body import read_form
+from service.store import EventStore
+from service.webhook_forms import parse_callback
+
+_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
+QUERY_PARAMETERS = frozenset({STEP_PARAM, RequireWebhookSecret.PARAM})
+
+
+class InstructResource:
+    """Every request is stored as an event of its call before it is answered. The final
+    notification (``isActive=0``) gets 200 with an empty body: AT expects no XML then."""
+
+    is_webhook = True
+
+    def __init__(
+        self,
+        store: EventStore,
+        flow: CallFlow,
+        *,
+        strict_fields: bool,
+        webhook_secret: str | None,
+        public_url: str | None = None,
+    ) -> None:
+        self._store = store
+        self._flow = flow
+        self._strict = strict_fields
+        self._secret = webhook_secret
+        self._public_url = public_url
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Validate and store the request, then answer the flow's next step."""
+        unknown = sorted(set(req.params) - QUERY_PARAMETERS)
+        if unknown:
+            raise field_error(unknown[0], "is not a query parameter of the callback URL")
+        position = req.get_param(STEP_PARAM)
+        if position is not None and not STEP_NAME.match(position):
+            raise field_error(STEP_PARAM, "must be a flow step name (letters, digits, '_', '-')")
+        callback = parse_callback(read_form(req), strict=self._strict)
+        # Everything that can refuse the request runs before the store, which it must not touch.
+        urls = StepUrls(self._base_url(req), self._secret) if callback.is_active else None
+        self._store.append(callback.to_event(position or ""))
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = "" if urls is None else self._flow.respond(callback, position, urls)
+
+    def _base_url(self, req: falcon.Request) -> str:
+        """This endpoint's public URL, which the flow's callback URLs are built on."""
+        if self._public_url is not None:
+            return self._public_url + req.path
+        host = req.forwarded_host
+        if not _HOST.match(host):
+            raise field_error(
+                "Host", "must be a valid host name (or set VOICE_PUBLIC_URL to stop relying on it)"
+            )
+        return f"{req.forwarded_scheme}://{host}{req.path}"

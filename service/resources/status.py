@@ -1,0 +1,37 @@
+"""``GET /voice/``: the documented status answer, and an honest readiness check."""
+
+from __future__ import annotations
+
+import logging
+
+import falcon
+import sqlalchemy.exc
+
+from service.errors import ProblemError
+from service.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+class StatusResource:
+    """Ready only when the event store answers: a load balancer must not send calls here
+    while events could not be stored."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """``{"service": "voice", "status": "ready"}``, or 503 with the reason."""
+        try:
+            self._store.ping()
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            log.error("readiness: database unreachable: %s", exc)
+            raise ProblemError(
+                falcon.HTTP_503,
+                "Service Unavailable",
+                "not ready: the event store's database is unreachable",
+                headers={"Retry-After": "5"},
+                service="voice",
+                status_reason="database unreachable",
+            ) from exc
+        resp.media = {"service": "voice", "status": "ready"}

@@ -1,0 +1,21 @@
+"""The call event store: SQLAlchemy 2 Core over SQLite (default) or PostgreSQL, one code path."""
+
+from __future__ import annotations
+
+from service.store.database import create_database_engine
+from service.store.events import AppendResult, CallEvent, EventSource, EventStore
+from service.store.outcome import CallOutcome, derive_outcome
+from service.store.queries import CallHistory, CallPage, CallSummary
+
+__all__ = [
+    "AppendResult",
+    "CallEvent",
+    "CallHistory",
+    "CallOutcome",
+    "CallPage",
+    "CallSummary",
+    "EventSource",
+    "EventStore",
+    "create_database_engine",
+    "derive_outcome",
+]

@@ -1,0 +1,84 @@
+"""Database engines with the settings that make commits durable and connections bounded.
+
+SQLite: WAL journal with ``synchronous=FULL`` (a commit survives power loss, not only a
+process crash), a busy timeout instead of instant "database is locked" errors, and
+``BEGIN IMMEDIATE`` for transactions so two writers never deadlock upgrading a read lock.
+PostgreSQL: a bounded connection pool, pre-ping (a restarted database is not an error), and
+a statement timeout so a stuck query cannot pin a worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "avk_read_only"
+"""Execution option marking a connection that only reads (no write lock on SQLite)."""
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def create_database_engine(
+    url: str | URL, *, pool_size: int = 5, statement_timeout_ms: int = 5000
+) -> Engine:
+    """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed, pool_size, statement_timeout_ms)
+    backend = parsed.get_backend_name()
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        # Each pooled connection would get its own empty in-memory database.
+        raise ValueError("SQLite needs a file path (sqlite:///path/to/file.db), not :memory:")
+    Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite's own
+        # implicit BEGIN is deferred and would let two writers deadlock).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        # Readers take no write lock: in WAL mode they never block, nor are blocked by, writers.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: URL, pool_size: int, statement_timeout_ms: int) -> Engine:
+    return sa.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=CONNECT_TIMEOUT_SECONDS,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+            "application_name": "at-voice-kit",
+        },
+    )
+
+
+def read_connection(engine: Engine) -> sa.Connection:
+    """A connection for queries that only read."""
+    return engine.connect().execution_options(**{READ_ONLY: True})

@@ -1,0 +1,116 @@
+"""Tables of the event store, and the versioned migrations that create and evolve them.
+
+``call_events`` is the append-only log: every callback and event exactly as received (all
+fields as JSON) plus the typed columns queries need. ``calls`` holds one row per session with
+the outcome derived from its events, for listing and filtering. ``schema_version`` records
+which migrations have run; :func:`migrate` applies the missing ones under a lock, so several
+workers or instances starting at once migrate exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+SESSION_ID_LENGTH = 128
+NUMBER_LENGTH = 64
+WORD_LENGTH = 64
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+call_events = sa.Table(
+    "call_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("session_id", sa.String(SESSION_ID_LENGTH), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(WORD_LENGTH), nullable=False),
+    sa.Column("dedup_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("direction", sa.String(16)),
+    sa.Column("caller_number", sa.String(NUMBER_LENGTH)),
+    sa.Column("destination_number", sa.String(NUMBER_LENGTH)),
+    sa.Column("is_active", sa.Boolean),
+    sa.Column("hangup_cause", sa.String(WORD_LENGTH)),
+    sa.Column("call_session_state", sa.String(WORD_LENGTH)),
+    sa.Column("status", sa.String(WORD_LENGTH)),
+    sa.Column("call_start_time", sa.DateTime),
+    sa.Column("duration_seconds", sa.Integer),
+    sa.Column("currency_code", sa.String(8)),
+    sa.Column("amount", sa.String(32)),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Index("ix_call_events_session", "session_id", "id"),
+)
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("session_id", sa.String(SESSION_ID_LENGTH), primary_key=True),
+    sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("event_count", sa.Integer, nullable=False),
+    sa.Column("direction", sa.String(16)),
+    sa.Column("caller_number", sa.String(NUMBER_LENGTH)),
+    sa.Column("destination_number", sa.String(NUMBER_LENGTH)),
+    sa.Column("status", sa.String(WORD_LENGTH), nullable=False),
+    sa.Column("ended", sa.Boolean, nullable=False),
+    sa.Column("hangup_cause", sa.String(WORD_LENGTH)),
+    sa.Column("call_session_state", sa.String(WORD_LENGTH)),
+    sa.Column("call_start_time", sa.DateTime),
+    sa.Column("duration_seconds", sa.Integer),
+    sa.Column("currency_code", sa.String(8)),
+    sa.Column("amount", sa.String(32)),
+    sa.Index("ix_calls_newest", "first_seen_at", "session_id"),
+    sa.Index("ix_calls_caller", "caller_number"),
+    sa.Index("ix_calls_destination", "destination_number"),
+    sa.Index("ix_calls_status", "status"),
+)
+
+
+def _v1_initial(connection: sa.Connection) -> None:
+    metadata.create_all(connection, tables=[call_events, calls])
+
+
+MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (_v1_initial,)
+"""Migration ``n`` (1-based) brings the schema from version ``n - 1`` to ``n``. Append only."""
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def _lock(connection: sa.Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Transaction-scoped: released at commit. SQLite's BEGIN IMMEDIATE already serialises.
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(727318)"))
+
+
+def migrate(engine: sa.Engine) -> int:
+    """Apply every missing migration; return the schema version now in force.
+
+    Refuses to run against a database newer than this code (a rollback to an old release
+    must not write into a schema it does not understand).
+    """
+    with engine.begin() as connection:
+        _lock(connection)
+        schema_version.create(connection, checkfirst=True)
+        current = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
+        current = int(current or 0)
+        if current > LATEST_VERSION:
+            raise RuntimeError(
+                f"database schema version {current} is newer than this release "
+                f"supports ({LATEST_VERSION}): upgrade at-voice-kit"
+            )
+        for version in range(current + 1, LATEST_VERSION + 1):
+            MIGRATIONS[version - 1](connection)
+            connection.execute(
+                schema_version.insert().values(version=version, applied_at=datetime.now(UTC))
+            )
+    return LATEST_VERSION

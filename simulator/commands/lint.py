@@ -1,0 +1,139 @@
+"""``atsim lint FILE...``: validate ActionXML documents, one problem a line.
+
+What a developer runs on their own XML before AT (or ``atsim verify``) does. Output lines
+are ``file:line: path: message [rule]`` (``file: path: ...`` when no line applies), on
+standard output; notes about AT's alternative spellings are printed the same way with
+``note:`` and do not fail the run. Exit status: 0 when every document is valid, 1 when
+any has a problem, 2 on a usage error (such as a file that cannot be read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, BinaryIO
+
+from contracts.actionxml import DEFAULT_MAX_BYTES, Problem, parse
+from contracts.actionxml.parse import too_large
+
+EXIT_VALID = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+STDIN_NAME = "-"
+STDIN_LABEL = "<stdin>"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``lint`` subcommand to ``atsim``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "lint",
+        help="validate ActionXML documents against AT's grammar",
+        description=(
+            "Validate ActionXML documents and print every problem, one a line, as "
+            "file:line: path: message [rule]. Exit 1 if any document has a problem."
+        ),
+    )
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help=f"an ActionXML document; {STDIN_NAME} reads standard input",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_BYTES,
+        help=f"refuse documents larger than this (default {DEFAULT_MAX_BYTES})",
+    )
+    parser.add_argument(
+        "--no-notes",
+        action="store_true",
+        help="do not print notes (AT's alternative attribute spellings)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Lint every file named in ``args``; the exit status of the run."""
+    max_bytes: int = args.max_bytes
+    unreadable = 0
+    invalid = 0
+    problem_count = 0
+    for name in args.files:
+        label = STDIN_LABEL if name == STDIN_NAME else name
+        try:
+            document = _read(name, max_bytes)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            print(f"atsim lint: cannot read {label}: {reason}", file=sys.stderr)
+            unreadable += 1
+            continue
+        problems, notes = _judge(document, max_bytes)
+        for problem in problems:
+            print(format_problem(label, problem))
+        if not args.no_notes:
+            for note in notes:
+                print(format_problem(label, note, note=True))
+        problem_count += len(problems)
+        invalid += bool(problems)
+    _summarise(len(args.files), unreadable, invalid, problem_count)
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_PROBLEMS if invalid else EXIT_VALID
+
+
+def _read(name: str, max_bytes: int) -> bytes:
+    # One byte past the limit is enough to know a document is too large, and bounds what
+    # is read from an endless source (a pipe, /dev/zero).
+    if name == STDIN_NAME:
+        return _read_bounded(sys.stdin.buffer, max_bytes)
+    with open(name, "rb") as source:
+        return _read_bounded(source, max_bytes)
+
+
+def _read_bounded(source: BinaryIO, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = max_bytes + 1
+    while remaining > 0:
+        chunk = source.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _judge(document: bytes, max_bytes: int) -> tuple[tuple[Problem, ...], tuple[Problem, ...]]:
+    if len(document) > max_bytes:
+        return (too_large(max_bytes),), ()
+    result = parse(document, max_bytes=max_bytes)
+    return result.problems, result.notes
+
+
+def format_problem(label: str, problem: Problem, *, note: bool = False) -> str:
+    """``file:line: path: message [rule]``, the line left out when unknown."""
+    where = label if problem.line is None else f"{label}:{problem.line}"
+    kind = "note: " if note else ""
+    return f"{where}: {problem.path}: {kind}{problem.message} [{problem.rule}]"
+
+
+def _summarise(documents: int, unreadable: int, invalid: int, problems: int) -> None:
+    read = documents - unreadable
+    if invalid:
+        noun = "problem" if problems == 1 else "problems"
+        summary = f"{problems} {noun} in {invalid} of {read} documents"
+    else:
+        summary = f"{read} of {read} documents valid"
+    if unreadable:
+        summary += f"; {unreadable} could not be read"
+    print(f"atsim lint: {summary}", file=sys.stderr)

@@ -1,0 +1,141 @@
+"""The corpus of valid and invalid documents: the Python validator's verdicts, and the XSD's.
+
+Every invalid document states the problems it must produce in comments
+(``<!-- expect: RULE PATH[@ATTRIBUTE] -->``), and the validator must report exactly those.
+``contracts/actionxml.xsd`` must then agree with the validator, checked with two unrelated
+XSD 1.0 implementations (xmlschema, and libxml2 through lxml): it accepts every valid
+document, rejects every document with a problem it can express, and accepts the documents
+whose only problems are the ones XSD 1.0 cannot express, as its header documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import xmlschema
+from lxml import etree
+
+from contracts.actionxml import Problem, Rule, parse, render
+
+CORPUS = Path(__file__).parent / "actionxml_corpus"
+SCHEMA_PATH = Path(__file__).parents[2] / "contracts" / "actionxml.xsd"
+VALID = sorted((CORPUS / "valid").glob("*.xml"))
+INVALID = sorted((CORPUS / "invalid").glob("*.xml"))
+
+XSD_INEXPRESSIBLE = frozenset(
+    {Rule.AFTER_TERMINAL, Rule.INVALID_PHONE_NUMBER, Rule.DUPLICATE_ATTRIBUTE}
+)
+"""The rules the schema's header lists as beyond XSD 1.0 (dtd-forbidden and too-large are
+refusals before validation and have no corpus documents: see test_actionxml_parse)."""
+
+_EXPECT = re.compile(rb"<!-- expect: (\S+) (\S+) -->")
+
+
+def _expected(document: bytes) -> list[tuple[str, str, str | None]]:
+    found: list[tuple[str, str, str | None]] = []
+    for rule, location in _EXPECT.findall(document):
+        path, _, attribute = location.decode().partition("@")
+        found.append((rule.decode(), path, attribute or None))
+    return sorted(found)
+
+
+def _reported(problems: tuple[Problem, ...]) -> list[tuple[str, str, str | None]]:
+    return sorted((str(p.rule), p.path, p.attribute) for p in problems)
+
+
+@pytest.fixture(scope="module")
+def xsd_validators() -> dict[str, Callable[[bytes], bool]]:
+    xmlschema_schema = xmlschema.XMLSchema10(str(SCHEMA_PATH))
+    libxml2_schema = etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+    hardened = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+    def by_xmlschema(document: bytes) -> bool:
+        try:
+            return bool(xmlschema_schema.is_valid(document.decode(_encoding(document))))
+        except (xmlschema.XMLSchemaException, etree.LxmlError, SyntaxError):
+            return False
+
+    def by_libxml2(document: bytes) -> bool:
+        try:
+            return bool(libxml2_schema.validate(etree.fromstring(document, hardened)))
+        except etree.XMLSyntaxError:
+            return False
+
+    return {"xmlschema": by_xmlschema, "libxml2": by_libxml2}
+
+
+def _encoding(document: bytes) -> str:
+    declared = re.match(rb'<\?xml[^>]*encoding="([^"]+)"', document)
+    return declared.group(1).decode() if declared else "utf-8"
+
+
+def test_corpus_is_substantial_and_covers_every_document_rule() -> None:
+    assert len(VALID) >= 25 and len(INVALID) >= 50
+    covered = {rule for path in INVALID for rule, _, _ in _expected(path.read_bytes())}
+    document_rules = set(Rule) - {
+        Rule.TOO_LARGE,  # tested on generated sizes in test_actionxml_parse
+        Rule.DTD_FORBIDDEN,  # ditto: refused before any grammar rule
+        Rule.NOT_AN_ACTION,  # typed values only
+        Rule.TERMINAL_RECORD_NOT_EMPTY,
+        Rule.EMPTY_PARTIAL_RECORD,
+        Rule.ALIAS_SPELLING,  # a note, exercised by the valid corpus
+    }
+    assert covered == {str(rule) for rule in document_rules}
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_documents_parse_with_no_problem_and_render_back(path: Path) -> None:
+    result = parse(path.read_bytes())
+    assert result.problems == ()
+    assert result.ok and result.response is not None
+    assert parse(render(result.response)).response == result.response
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_documents_report_exactly_the_expected_problems(path: Path) -> None:
+    document = path.read_bytes()
+    expected = _expected(document)
+    assert expected, f"{path.name} states no expected problem"
+    result = parse(document)
+    assert not result.ok and result.response is None
+    assert _reported(result.problems) == expected
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_schema_accepts_every_valid_document(
+    path: Path, xsd_validators: dict[str, Callable[[bytes], bool]]
+) -> None:
+    for name, is_valid in xsd_validators.items():
+        assert is_valid(path.read_bytes()), name
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_schema_agrees_on_invalid_documents_except_the_documented_rules(
+    path: Path, xsd_validators: dict[str, Callable[[bytes], bool]]
+) -> None:
+    document = path.read_bytes()
+    rules = {problem.rule for problem in parse(document).problems}
+    schema_can_tell = bool(rules - XSD_INEXPRESSIBLE)
+    for name, is_valid in xsd_validators.items():
+        assert is_valid(document) is not schema_can_tell, (name, sorted(rules))
+
+
+def test_every_inexpressible_rule_has_a_corpus_document_the_schema_accepts(
+    xsd_validators: dict[str, Callable[[bytes], bool]],
+) -> None:
+    accepted_for: set[Rule] = set()
+    for path in INVALID:
+        document = path.read_bytes()
+        rules = {problem.rule for problem in parse(document).problems}
+        if rules <= XSD_INEXPRESSIBLE and all(v(document) for v in xsd_validators.values()):
+            accepted_for |= rules
+    assert accepted_for == XSD_INEXPRESSIBLE
+
+
+def test_schema_header_documents_the_rules_it_cannot_express() -> None:
+    header = SCHEMA_PATH.read_text(encoding="utf-8").split("<xs:schema", 1)[0]
+    for rule in [*XSD_INEXPRESSIBLE, Rule.DTD_FORBIDDEN, Rule.TOO_LARGE]:
+        assert str(rule) in header

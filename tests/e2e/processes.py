@@ -1,0 +1,116 @@
+"""Starting the kit's real server processes for end-to-end tests, and stopping them.
+
+Every process binds a free loopback port, is waited for until it answers, and is stopped
+(SIGTERM, then SIGKILL) when the test ends, so no test leaves a server behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_SECONDS = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningProcess:
+    """A started server: its process, base URL and captured output file."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        """Everything the process wrote to stdout and stderr so far."""
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_until_ready(running: RunningProcess, path: str, timeout: float) -> None:
+    """Poll ``path`` until it answers 200; fail with the process log if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {running.process.returncode}:\n{running.log()}"
+            )
+        try:
+            if requests.get(running.url + path, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"process not ready after {timeout}s:\n{running.log()}")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+@contextmanager
+def running(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    url: str,
+    ready_path: str,
+    log_path: Path,
+    timeout: float = STARTUP_TIMEOUT_SECONDS,
+) -> Iterator[RunningProcess]:
+    """Run ``argv`` in its own process group until the block ends."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            list(argv),
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+    started = RunningProcess(process, url, log_path)
+    try:
+        wait_until_ready(started, ready_path, timeout)
+        yield started
+    finally:
+        stop(process)
+
+
+def gunicorn_argv(port: int, *extra: str) -> list[str]:
+    """The production command line, on ``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:service.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        *extra,
+        "service.app:create_app()",
+    ]

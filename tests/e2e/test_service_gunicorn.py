@@ -1,0 +1,170 @@
+"""The service as operators run it: ``gunicorn 'service.app:create_app()'``, over real HTTP.
+
+The service docs' curl examples are run with curl itself, as written (only the port differs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, gunicorn_argv, running
+from tests.service.fake_at import FakeAT, run_fake_at
+
+pytestmark = pytest.mark.e2e
+
+DOCS_CURL_EXAMPLES = {
+    "status": "curl -X GET http://localhost:5000/voice/",
+    "invoke": 'curl -X GET "http://localhost:5000/voice/invoke-call?phone=254711082369"',
+    "instruct": """curl -X POST http://localhost:5000/voice/instruct \\
+  -d "sessionId=ATVId_abc123" \\
+  -d "callerNumber=+254711XXXYYY" \\
+  -d "destinationNumber=+254700000000\"""",
+    "events": """curl -X POST http://localhost:5000/voice/events \\
+  -d "sessionId=ATVId_abc123" \\
+  -d "eventType=SessionEnded" \\
+  -d "callerNumber=+254711XXXYYY" \\
+  -d "destinationNumber=+254700000000" \\
+  -d "hangupCause=NORMAL_CLEARING" \\
+  -d "direction=outbound" \\
+  -d "callStartTime=2025-09-29 10:30:00" \\
+  -d "durationInSeconds=45" \\
+  -d "currencyCode=KES" \\
+  -d "amount=5.00\"""",
+}
+"""From voice-service-docs.txt; the invoke example's placeholder number made real."""
+
+
+@pytest.fixture
+def fake_at() -> Iterator[FakeAT]:
+    yield from run_fake_at()
+
+
+def service_env(tmp_path: Path, fake_at: FakeAT, **extra: str) -> dict[str, str]:
+    return {
+        "AT_USERNAME": "testuser",
+        "AT_API_KEY": "test-key",
+        "AT_VOICE_NUMBER": "+254711082000",
+        "AT_VOICE_URL": fake_at.url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'voice.db'}",
+        "VOICE_WORKERS": "2",
+        **extra,
+    }
+
+
+@pytest.fixture
+def service(tmp_path: Path, fake_at: FakeAT) -> Iterator[RunningProcess]:
+    port = free_port()
+    with running(
+        gunicorn_argv(port),
+        env=service_env(tmp_path, fake_at),
+        url=f"http://127.0.0.1:{port}",
+        ready_path="/voice/",
+        log_path=tmp_path / "gunicorn.log",
+    ) as process:
+        yield process
+
+
+def run_curl(example: str, base_url: str) -> str:
+    assert shutil.which("curl"), "curl is needed to run the docs' examples (see .ci/run)"
+    argv = shlex.split(example.replace("http://localhost:5000", base_url).replace("\\\n", " "))
+    result = subprocess.run([*argv, "-sS", "--fail-with-body"], capture_output=True, timeout=30)
+    assert result.returncode == 0, result.stderr.decode() + result.stdout.decode()
+    return result.stdout.decode()
+
+
+def test_docs_curl_examples_work_as_written(service: RunningProcess, fake_at: FakeAT) -> None:
+    assert json.loads(run_curl(DOCS_CURL_EXAMPLES["status"], service.url)) == {
+        "service": "voice",
+        "status": "ready",
+    }
+    invoked = json.loads(run_curl(DOCS_CURL_EXAMPLES["invoke"], service.url))
+    assert invoked["message"] == "Call initiated to +254711082369"
+    assert invoked["response"]["entries"][0]["status"] == "Queued"
+    assert fake_at.received[0]["form"]["to"] == "+254711082369"
+    xml = run_curl(DOCS_CURL_EXAMPLES["instruct"], service.url)
+    assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert "Welcome to the service. This is a demo voice application. Goodbye." in xml
+    assert run_curl(DOCS_CURL_EXAMPLES["events"], service.url) == "OK"
+    history = requests.get(f"{service.url}/voice/calls/ATVId_abc123", timeout=5).json()
+    assert [e["kind"] for e in history["events"]] == ["Callback", "SessionEnded"]
+    assert history["outcome"]["hangupCause"] == "NORMAL_CLEARING"
+
+
+def test_open_mode_is_announced_in_the_log(service: RunningProcess) -> None:
+    assert "running OPEN" in service.log()
+
+
+def test_access_log_does_not_carry_query_strings(service: RunningProcess) -> None:
+    requests.get(f"{service.url}/voice/invoke-call?phone=254711082369", timeout=10)
+    log = service.log()
+    assert "/voice/invoke-call" in log
+    assert "254711082369" not in log.split("Call initiated")[0].split("running OPEN")[-1]
+
+
+def start_and_fail(tmp_path: Path, env: dict[str, str]) -> str:
+    port = free_port()
+    result = subprocess.run(
+        gunicorn_argv(port),
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env},
+        capture_output=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode != 0
+    return result.stdout.decode() + result.stderr.decode()
+
+
+def test_missing_setting_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT
+) -> None:
+    env = service_env(tmp_path, fake_at)
+    del env["AT_API_KEY"]
+    output = start_and_fail(tmp_path, env)
+    assert "AT_API_KEY: is required but not set" in output
+
+
+def test_refuses_to_start_against_real_at_without_a_token(tmp_path: Path, fake_at: FakeAT) -> None:
+    env = service_env(tmp_path, fake_at)
+    del env["AT_VOICE_URL"]
+    output = start_and_fail(tmp_path, env)
+    assert "VOICE_API_TOKEN: must be set" in output
+
+
+def test_invalid_flow_file_fails_at_start(tmp_path: Path, fake_at: FakeAT) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("start: a\nsteps:\n  a:\n    actions:\n      - goto: b\n")
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, VOICE_FLOW_FILE=str(flow)))
+    assert "leads to unknown step 'b'" in output
+
+
+def test_token_protects_invoke_call_and_history(tmp_path: Path, fake_at: FakeAT) -> None:
+    port = free_port()
+    token = "e2e-token-0123456789"
+    with running(
+        gunicorn_argv(port),
+        env=service_env(tmp_path, fake_at, VOICE_API_TOKEN=token),
+        url=f"http://127.0.0.1:{port}",
+        ready_path="/voice/",
+        log_path=tmp_path / "gunicorn.log",
+    ) as service:
+        url = f"{service.url}/voice/invoke-call"
+        denied = requests.post(url, data={"phone": "254711082369"}, timeout=10)
+        assert denied.status_code == 401
+        assert fake_at.received == []
+        allowed = requests.post(
+            url,
+            data={"phone": "254711082369"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert allowed.status_code == 200
+        assert "running OPEN" not in service.log()

@@ -1,0 +1,94 @@
+"""``/voice/calls``: the stored history over HTTP, paginated and filtered."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import falcon.testing
+import pytest
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def post_event(client: falcon.testing.TestClient, **fields: str) -> None:
+    result = client.simulate_post("/voice/events", body=urlencode(fields), headers=FORM)
+    assert result.text == "OK"
+
+
+@pytest.fixture
+def three_calls(client: falcon.testing.TestClient) -> falcon.testing.TestClient:
+    for index, (caller, cause, duration) in enumerate(
+        [
+            ("+254711082369", "NORMAL_CLEARING", "30"),
+            ("+256772123456", "USER_BUSY", "0"),
+            ("+254711082369", "NO_ANSWER", "0"),
+        ]
+    ):
+        post_event(
+            client,
+            sessionId=f"ATVId_{index}",
+            eventType="SessionEnded",
+            callerNumber=caller,
+            hangupCause=cause,
+            durationInSeconds=duration,
+        )
+    return client
+
+
+def test_lists_newest_first_with_pagination(three_calls: falcon.testing.TestClient) -> None:
+    page = three_calls.simulate_get("/voice/calls", params={"limit": "2"}).json
+    assert [c["sessionId"] for c in page["calls"]] == ["ATVId_2", "ATVId_1"]
+    rest = three_calls.simulate_get("/voice/calls", params={"cursor": page["next"]}).json
+    assert [c["sessionId"] for c in rest["calls"]] == ["ATVId_0"]
+    assert rest["next"] is None
+
+
+def test_filters_by_number_with_or_without_plus(three_calls: falcon.testing.TestClient) -> None:
+    for number in ("254711082369", "+254711082369"):
+        calls = three_calls.simulate_get("/voice/calls", params={"number": number}).json["calls"]
+        assert sorted(c["sessionId"] for c in calls) == ["ATVId_0", "ATVId_2"]
+
+
+def test_filters_by_status(three_calls: falcon.testing.TestClient) -> None:
+    calls = three_calls.simulate_get("/voice/calls", params={"status": "Success"}).json["calls"]
+    assert [c["sessionId"] for c in calls] == ["ATVId_0"]
+    assert calls[0]["outcome"]["hangupCause"] == "NORMAL_CLEARING"
+
+
+def test_one_call_lists_its_events_in_order(client: falcon.testing.TestClient) -> None:
+    for event_type in ("SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded"):
+        post_event(client, sessionId="ATVId_seq", eventType=event_type, durationInSeconds="12")
+    call = client.simulate_get("/voice/calls/ATVId_seq").json
+    assert [e["kind"] for e in call["events"]] == [
+        "SessionStarted",
+        "SessionRinging",
+        "SessionAnswered",
+        "SessionEnded",
+    ]
+    assert call["eventCount"] == 4
+    assert call["outcome"]["status"] == "Success"
+    assert call["outcome"]["ended"] is True
+
+
+def test_unknown_call_is_a_404(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_get("/voice/calls/ATVId_nope")
+    assert result.status_code == 404
+    assert result.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "501"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"sort": "asc"}, "sort"),
+    ],
+)
+def test_bad_parameters_are_a_400(
+    client: falcon.testing.TestClient, params: dict[str, str], field: str
+) -> None:
+    result = client.simulate_get("/voice/calls", params=params)
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == field

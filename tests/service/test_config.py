@@ -1,0 +1,99 @@
+"""Settings are checked at start-up, with messages naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.config import Config, ConfigError
+
+BASE_ENV = {
+    "AT_USERNAME": "sandbox",
+    "AT_API_KEY": "key",
+    "AT_VOICE_NUMBER": "+254711082000",
+}
+
+
+def test_reads_every_setting_from_the_environment() -> None:
+    config = Config.from_env(
+        {
+            **BASE_ENV,
+            "AT_USERNAME": "acme",
+            "AT_VOICE_NUMBER": "254711082000",
+            "AT_VOICE_URL": "http://127.0.0.1:5001/",
+            "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/voice",
+            "VOICE_API_TOKEN": "x" * 20,
+            "VOICE_WEBHOOK_SECRET": "s3cret",
+            "AT_TIMEOUT_SECONDS": "4.5",
+            "VOICE_MAX_BODY_BYTES": "1000",
+            "VOICE_STRICT_FIELDS": "true",
+            "DATABASE_POOL_SIZE": "3",
+            "DATABASE_STATEMENT_TIMEOUT_MS": "750",
+            "VOICE_FLOW_FILE": "menu",
+        }
+    )
+    assert config.at_username == "acme"
+    assert config.at_voice_number == "+254711082000"
+    assert config.at_voice_url == "http://127.0.0.1:5001"
+    assert config.database_url.startswith("postgresql+psycopg://")
+    assert config.webhook_secret == "s3cret"
+    assert config.at_timeout_seconds == 4.5
+    assert config.max_body_bytes == 1000
+    assert config.strict_fields is True
+    assert (config.pool_size, config.statement_timeout_ms) == (3, 750)
+    assert config.flow_file == "menu"
+    assert not config.talks_to_real_at
+
+
+def test_defaults_to_a_sqlite_file() -> None:
+    assert Config.from_env(BASE_ENV).database_url == "sqlite:///voice-events.db"
+
+
+@pytest.mark.parametrize("variable", ["AT_USERNAME", "AT_API_KEY", "AT_VOICE_NUMBER"])
+def test_missing_required_setting_names_the_variable(variable: str) -> None:
+    env = {k: v for k, v in BASE_ENV.items() if k != variable}
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(env)
+    assert excinfo.value.variable == variable
+    assert str(excinfo.value).startswith(variable)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AT_VOICE_NUMBER", "07110820"),
+        ("AT_VOICE_URL", "voice.local"),
+        ("DATABASE_URL", "voice.db"),
+        ("AT_TIMEOUT_SECONDS", "soon"),
+        ("AT_TIMEOUT_SECONDS", "0"),
+        ("VOICE_MAX_BODY_BYTES", "-1"),
+        ("VOICE_STRICT_FIELDS", "maybe"),
+        ("VOICE_API_TOKEN", "short"),
+    ],
+)
+def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env({**BASE_ENV, variable: value})
+    assert excinfo.value.variable == variable
+
+
+def test_refuses_to_talk_to_real_at_without_a_token() -> None:
+    env = {**BASE_ENV, "AT_USERNAME": "acme"}
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(env)
+    assert excinfo.value.variable == "VOICE_API_TOKEN"
+    explicit_real = {**env, "AT_VOICE_URL": "https://voice.africastalking.com"}
+    with pytest.raises(ConfigError):
+        Config.from_env(explicit_real)
+    assert Config.from_env({**env, "VOICE_API_TOKEN": "t" * 16}).talks_to_real_at
+
+
+def test_may_run_open_against_the_sandbox_or_a_simulator() -> None:
+    assert Config.from_env(BASE_ENV).is_open
+    simulator = {**BASE_ENV, "AT_USERNAME": "acme", "AT_VOICE_URL": "http://127.0.0.1:5001"}
+    assert Config.from_env(simulator).is_open
+
+
+def test_api_key_and_token_are_not_in_the_repr() -> None:
+    config = Config.from_env({**BASE_ENV, "VOICE_API_TOKEN": "secret-token-123456"})
+    assert "secret-token" not in repr(config)
+    assert "'key'" not in repr(config)

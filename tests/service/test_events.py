@@ -1,0 +1,191 @@
+"""``/voice/events``: stored durably before ``OK``, redeliveries stored once, bad input refused."""
+
+from __future__ import annotations
+
+import falcon.testing
+import pytest
+
+from tests.service.conftest import auth
+
+DOC_EXAMPLE = {
+    "sessionId": "ATVId_abc123",
+    "eventType": "SessionEnded",
+    "callerNumber": "+254711XXXYYY",
+    "destinationNumber": "+254700000000",
+    "hangupCause": "NORMAL_CLEARING",
+    "direction": "outbound",
+    "callStartTime": "2025-09-29 10:30:00",
+    "durationInSeconds": "45",
+    "currencyCode": "KES",
+    "amount": "5.00",
+}
+
+
+def post(client: falcon.testing.TestClient, fields: dict[str, str]) -> falcon.testing.Result:
+    return client.simulate_post("/voice/events", params=None, body=_encode(fields), headers=FORM)
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _encode(fields: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(fields)
+
+
+def events_of(client: falcon.testing.TestClient, session_id: str) -> list[dict[str, object]]:
+    result = client.simulate_get(f"/voice/calls/{session_id}")
+    if result.status_code == 404:
+        return []
+    events: list[dict[str, object]] = result.json["events"]
+    return events
+
+
+def test_documented_example_is_stored_and_acknowledged(client: falcon.testing.TestClient) -> None:
+    result = post(client, DOC_EXAMPLE)
+    assert result.status_code == 200
+    assert result.text == "OK"
+    assert result.headers["content-type"].startswith("text/plain")
+    (event,) = events_of(client, "ATVId_abc123")
+    assert event["kind"] == "SessionEnded"
+    assert event["fields"] == DOC_EXAMPLE
+    outcome = client.simulate_get("/voice/calls/ATVId_abc123").json["outcome"]
+    assert outcome["hangupCause"] == "NORMAL_CLEARING"
+    assert outcome["durationInSeconds"] == 45
+    assert outcome["amount"] == "5.00"
+    assert outcome["callStartTime"] == "2025-09-29T10:30:00"
+
+
+def test_redelivery_is_stored_once_and_acknowledged_again(
+    client: falcon.testing.TestClient,
+) -> None:
+    assert post(client, DOC_EXAMPLE).text == "OK"
+    assert post(client, DOC_EXAMPLE).text == "OK"
+    assert len(events_of(client, "ATVId_abc123")) == 1
+
+
+@pytest.mark.parametrize(
+    "event_type", ["SessionStarted", "SessionTransferred", "SessionQueued", "SomethingNew"]
+)
+@pytest.mark.parametrize(
+    "cause", ["LOSE_RACE", "RECOVERY_ON_TIMER_EXPIRE", "INVALID_NUMBER", "A_CAUSE_FROM_2030"]
+)
+def test_any_event_type_and_hangup_cause_is_accepted(
+    client: falcon.testing.TestClient, event_type: str, cause: str
+) -> None:
+    result = post(client, {**DOC_EXAMPLE, "eventType": event_type, "hangupCause": cause})
+    assert result.status_code == 200
+    assert events_of(client, "ATVId_abc123")[0]["kind"] == event_type
+
+
+@pytest.mark.parametrize("start", ["2025-09-29 10:30:00", "2025-09-29+10:30:00", "None"])
+def test_call_start_time_in_every_spelling(client: falcon.testing.TestClient, start: str) -> None:
+    assert post(client, {**DOC_EXAMPLE, "callStartTime": start}).status_code == 200
+    outcome = client.simulate_get("/voice/calls/ATVId_abc123").json["outcome"]
+    assert outcome["callStartTime"] == (None if start == "None" else "2025-09-29T10:30:00")
+
+
+def test_plus_separator_as_real_at_encodes_it(client: falcon.testing.TestClient) -> None:
+    """AT's real dumps decode to '2023-01-18+20:04:52': on the wire the '+' is %2B."""
+    body = "sessionId=ATVId_plus&callStartTime=2023-01-18%2B20%3A04%3A52&durationInSeconds=3"
+    result = client.simulate_post("/voice/events", body=body, headers=FORM)
+    assert result.status_code == 200
+    (event,) = events_of(client, "ATVId_plus")
+    assert event["fields"]["callStartTime"] == "2023-01-18+20:04:52"  # type: ignore[index]
+    outcome = client.simulate_get("/voice/calls/ATVId_plus").json["outcome"]
+    assert outcome["callStartTime"] == "2023-01-18T20:04:52"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("durationInSeconds", "-5"),
+        ("durationInSeconds", "forty"),
+        ("durationInSeconds", "99999999999"),
+        ("amount", "lots"),
+        ("amount", "-1"),
+        ("amount", "NaN"),
+        ("callStartTime", "yesterday"),
+        ("currencyCode", "shillings"),
+        ("direction", "sideways"),
+        ("sessionId", "has spaces in it"),
+        ("hangupCause", "DROP TABLE calls;"),
+        ("callerNumber", "x" * 65),
+    ],
+)
+def test_absurd_values_are_a_400_naming_the_field_and_store_nothing(
+    client: falcon.testing.TestClient, field: str, value: str
+) -> None:
+    result = post(client, {**DOC_EXAMPLE, field: value})
+    assert result.status_code == 400
+    assert result.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in result.json["errors"]]
+    assert events_of(client, DOC_EXAMPLE["sessionId"]) == []
+
+
+def test_missing_session_id_is_a_400(client: falcon.testing.TestClient) -> None:
+    fields = {k: v for k, v in DOC_EXAMPLE.items() if k != "sessionId"}
+    result = post(client, fields)
+    assert result.status_code == 400
+    assert result.json["errors"] == [{"field": "sessionId", "rule": "is required"}]
+
+
+def test_only_session_id_is_required(client: falcon.testing.TestClient) -> None:
+    assert post(client, {"sessionId": "ATVId_minimal"}).text == "OK"
+    assert events_of(client, "ATVId_minimal")[0]["kind"] == "Notification"
+
+
+def test_undocumented_fields_are_kept(client: falcon.testing.TestClient) -> None:
+    fields = {**DOC_EXAMPLE, "lastBridgeHangupCause": "NORMAL_CLEARING"}
+    assert post(client, fields).text == "OK"
+    assert events_of(client, "ATVId_abc123")[0]["fields"] == fields
+
+
+def test_wrong_content_type_is_a_415(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post(
+        "/voice/events", json=DOC_EXAMPLE, headers={"Content-Type": "application/json"}
+    )
+    assert result.status_code == 415
+    assert events_of(client, "ATVId_abc123") == []
+
+
+def test_oversized_body_is_a_413(client: falcon.testing.TestClient) -> None:
+    result = post(client, {**DOC_EXAMPLE, "padding": "x" * 70_000})
+    assert result.status_code == 413
+
+
+def test_non_utf8_and_malformed_bodies_are_a_400(client: falcon.testing.TestClient) -> None:
+    for body in (b"sessionId=%FF%FE", b"sessionId=\xff\xfe", b"sessionId=%C3%28", b"=x"):
+        result = client.simulate_post("/voice/events", body=body, headers=FORM)
+        assert result.status_code == 400, body
+    assert events_of(client, "ATVId_abc123") == []
+
+
+def test_repeated_field_is_a_400(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post("/voice/events", body="sessionId=a&sessionId=b", headers=FORM)
+    assert result.status_code == 400
+    assert result.json["errors"] == [{"field": "sessionId", "rule": "must be given once"}]
+
+
+def test_multipart_form_is_accepted(client: falcon.testing.TestClient) -> None:
+    boundary = "xXx"
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in DOC_EXAMPLE.items()
+    )
+    result = client.simulate_post(
+        "/voice/events",
+        body=parts + f"--{boundary}--\r\n",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert result.status_code == 200
+    assert events_of(client, "ATVId_abc123")[0]["fields"] == DOC_EXAMPLE
+
+
+def test_call_history_needs_the_token(secured_client: falcon.testing.TestClient) -> None:
+    assert post(secured_client, DOC_EXAMPLE).text == "OK"  # AT cannot send a token
+    assert secured_client.simulate_get("/voice/calls/ATVId_abc123").status_code == 401
+    assert secured_client.simulate_get("/voice/calls").status_code == 401
+    ok = secured_client.simulate_get("/voice/calls/ATVId_abc123", headers=auth())
+    assert ok.status_code == 200

@@ -1,0 +1,197 @@
+"""``/voice/instruct``: every kind of request AT sends, answered with valid ActionXML."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import falcon.testing
+import pytest
+
+from contracts.actionxml import GetDigits, Say, parse
+from service.app import create_app
+from service.config import Config
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+BASE = {
+    "sessionId": "ATVId_abc123",
+    "callerNumber": "+254711XXXYYY",
+    "destinationNumber": "+254700000000",
+}
+FULL_FIRST = {
+    **BASE,
+    "isActive": "1",
+    "direction": "Outbound",
+    "callerCountryCode": "254",
+    "callerCarrierName": "Safaricom",
+    "callStartTime": "2025-09-29+10:30:00",
+}
+WELCOME = "Welcome to the service. This is a demo voice application. Goodbye."
+
+
+def post(
+    client: falcon.testing.TestClient, fields: dict[str, str], query: str = ""
+) -> falcon.testing.Result:
+    return client.simulate_post(
+        "/voice/instruct", body=urlencode(fields), headers=FORM, query_string=query
+    )
+
+
+def test_documented_example_answers_the_welcome_message(
+    client: falcon.testing.TestClient,
+) -> None:
+    result = post(client, BASE)
+    assert result.status_code == 200
+    assert result.headers["content-type"].startswith("text/plain")
+    assert result.text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    parsed = parse(result.text)
+    assert parsed.ok, parsed.problems
+    assert parsed.response is not None
+    assert parsed.response.actions == (Say(WELCOME),)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"dtmfDigits": "1"},
+        {"dtmfDigits": ""},
+        {"recordingUrl": "https://voice.example/rec/1.wav"},
+        {"recordingUrl": ""},
+        {"clientRequestId": "req-42", "unknownNewField": "v"},
+    ],
+)
+def test_every_live_request_kind_is_answered_and_stored(
+    client: falcon.testing.TestClient, extra: dict[str, str]
+) -> None:
+    result = post(client, {**FULL_FIRST, **extra})
+    assert result.status_code == 200
+    assert parse(result.text).ok
+    history = client.simulate_get("/voice/calls/ATVId_abc123").json
+    assert history["events"][0]["fields"] == {**FULL_FIRST, **extra}
+    assert history["outcome"]["status"] == "InProgress"
+    assert history["outcome"]["ended"] is False
+
+
+def test_final_notification_is_stored_and_answered_empty(
+    client: falcon.testing.TestClient,
+) -> None:
+    final = {
+        "callSessionState": "NotAnswered",
+        "hangupCause": "USER_BUSY",
+        "direction": "Outbound",
+        "callerCountryCode": "254",
+        "durationInSeconds": "0",
+        "amount": "0",
+        "callerNumber": "+254705336634",
+        "destinationNumber": "+254711082369",
+        "status": "NotAnswered",
+        "sessionId": "ATVId_b1782591735cb0a658b2c0da6cdb2abf",
+        "callStartTime": "None",
+        "isActive": "0",
+        "currencyCode": "KES",
+    }
+    result = post(client, final)
+    assert result.status_code == 200
+    assert result.text == ""
+    assert post(client, final).status_code == 200  # a redelivery
+    history = client.simulate_get(f"/voice/calls/{final['sessionId']}").json
+    assert [e["kind"] for e in history["events"]] == ["CallbackFinal"]
+    assert history["outcome"] == {
+        "status": "NotAnswered",
+        "ended": True,
+        "direction": "Outbound",
+        "callerNumber": "+254705336634",
+        "destinationNumber": "+254711082369",
+        "hangupCause": "USER_BUSY",
+        "callSessionState": "NotAnswered",
+        "callStartTime": None,
+        "durationInSeconds": 0,
+        "currencyCode": "KES",
+        "amount": "0",
+    }
+
+
+@pytest.mark.parametrize("missing", ["sessionId", "callerNumber", "destinationNumber"])
+def test_documented_required_fields(client: falcon.testing.TestClient, missing: str) -> None:
+    fields = {k: v for k, v in BASE.items() if k != missing}
+    result = post(client, fields)
+    assert result.status_code == 400
+    assert {"field": missing, "rule": "is required"} in result.json["errors"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("isActive", "2"), ("dtmfDigits", "12a"), ("recordingUrl", "file:///etc/passwd")],
+)
+def test_bad_values_are_a_400_and_nothing_is_stored(
+    client: falcon.testing.TestClient, field: str, value: str
+) -> None:
+    result = post(client, {**FULL_FIRST, field: value})
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == field
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+HOSTILE_HOST = {"X-Forwarded-Host": 'evil"><Reject/><x a="', "Host": "a&b<c>"}
+
+
+def test_hostile_host_header_is_refused_and_changes_nothing(config: Config) -> None:
+    """Flow URLs are built from the request's host: a host that is no host name is a 400."""
+    client = falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "Host"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+def test_public_url_setting_ignores_the_host_header(config: Config) -> None:
+    app = create_app(replace(config, flow_file="menu", public_url="https://voice.example.com/"))
+    client = falcon.testing.TestClient(app)
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
+    )
+    assert result.status_code == 200
+    parsed = parse(result.text)
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits)
+    assert get_digits.callback_url == "https://voice.example.com/voice/instruct?step=menu"
+
+
+def test_values_placed_in_xml_are_escaped(config: Config) -> None:
+    """A webhook secret with XML metacharacters travels in every URL, escaped."""
+    app = create_app(replace(config, flow_file="menu", webhook_secret="s\"<&>'"))
+    client = falcon.testing.TestClient(app)
+    result = client.simulate_post(
+        "/voice/instruct",
+        body=urlencode(BASE),
+        headers=FORM,
+        query_string=urlencode({"secret": "s\"<&>'"}),
+    )
+    assert result.status_code == 200
+    assert '"<&>' not in result.text
+    parsed = parse(result.text)
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits) and get_digits.callback_url is not None
+    assert "secret=s%22%3C%26%3E%27" in get_digits.callback_url
+
+
+def test_unencoded_plus_in_numbers_is_read_as_plus(client: falcon.testing.TestClient) -> None:
+    """The docs' curl sends '+254...' unencoded, which decodes to ' 254...'."""
+    body = "sessionId=ATVId_abc123&callerNumber=+254711082369&destinationNumber=+254700000000"
+    assert client.simulate_post("/voice/instruct", body=body, headers=FORM).status_code == 200
+    call = client.simulate_get("/voice/calls/ATVId_abc123").json
+    assert call["outcome"]["callerNumber"] == "+254711082369"
+    assert call["events"][0]["fields"]["destinationNumber"] == "+254700000000"
+
+
+def test_unknown_query_parameter_is_a_400(client: falcon.testing.TestClient) -> None:
+    assert post(client, BASE, query="foo=bar").status_code == 400
+
+
+def test_wrong_method_is_a_405(client: falcon.testing.TestClient) -> None:
+    assert client.simulate_get("/voice/instruct").status_code == 405

@@ -1,0 +1,252 @@
+"""The event store on both databases: durable appends, redelivery, order-free outcomes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.store import CallEvent, EventSource, EventStore, create_database_engine
+from service.store.schema import LATEST_VERSION, schema_version
+from service.webhook_forms import parse_callback, parse_event
+
+SESSION = "ATVId_" + "a" * 32
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'events.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[EventStore]:
+    engine = create_database_engine(database_url)
+    store = EventStore(engine)
+    store.migrate()
+    yield store
+    engine.dispose()
+
+
+def final_event(session: str = SESSION, **overrides: str) -> CallEvent:
+    fields = {
+        "sessionId": session,
+        "eventType": "SessionEnded",
+        "callerNumber": "+254711082369",
+        "destinationNumber": "+254711082000",
+        "hangupCause": "NORMAL_CLEARING",
+        "direction": "outbound",
+        "callStartTime": "2025-09-29 10:30:00",
+        "durationInSeconds": "45",
+        "currencyCode": "KES",
+        "amount": "5.00",
+        **overrides,
+    }
+    return parse_event(fields)
+
+
+def count_events(store: EventStore) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar_one())
+
+
+def test_append_then_read_back(store: EventStore) -> None:
+    assert store.append(final_event()).stored
+    history = store.get_call(SESSION)
+    assert history is not None
+    assert [e.kind for e in history.events] == ["SessionEnded"]
+    assert history.events[0].fields["amount"] == "5.00"
+    outcome = history.summary.outcome
+    assert (outcome.status, outcome.hangup_cause, outcome.duration_seconds) == (
+        "Success",
+        "NORMAL_CLEARING",
+        45,
+    )
+    assert outcome.direction == "Outbound"
+    assert outcome.call_start_time == datetime(2025, 9, 29, 10, 30)
+    assert (outcome.currency_code, outcome.amount, outcome.ended) == ("KES", "5.00", True)
+
+
+def test_redelivery_is_stored_once(store: EventStore) -> None:
+    assert store.append(final_event()).stored
+    assert not store.append(final_event()).stored
+    assert count_events(store) == 1
+    assert store.append(final_event(amount="6.00")).stored
+    assert count_events(store) == 2
+
+
+def test_live_callbacks_are_all_stored_even_when_identical(store: EventStore) -> None:
+    form = {
+        "sessionId": SESSION,
+        "isActive": "1",
+        "callerNumber": "+254711082369",
+        "destinationNumber": "+254711082000",
+        "dtmfDigits": "1",
+    }
+    for _ in range(2):
+        assert store.append(parse_callback(form).to_event("menu")).stored
+    final = parse_callback({**form, "isActive": "0", "status": "Success"}).to_event("")
+    assert store.append(final).stored
+    assert not store.append(final).stored
+    assert count_events(store) == 3
+
+
+def test_final_callback_outranks_events_whatever_the_order(store: EventStore) -> None:
+    final = parse_callback(
+        {
+            "sessionId": SESSION,
+            "isActive": "0",
+            "callerNumber": "+254711082369",
+            "destinationNumber": "+254711082000",
+            "status": "NotAnswered",
+            "callSessionState": "NotAnswered",
+            "hangupCause": "USER_BUSY",
+            "durationInSeconds": "0",
+            "amount": "0",
+            "callStartTime": "None",
+        }
+    ).to_event("")
+    store.append(final)
+    store.append(final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0"))
+    outcome = store.get_call(SESSION).summary.outcome  # type: ignore[union-attr]
+    assert (outcome.status, outcome.hangup_cause, outcome.call_start_time) == (
+        "NotAnswered",
+        "USER_BUSY",
+        None,
+    )
+
+
+def test_list_calls_newest_first_paginated_and_filtered(store: EventStore) -> None:
+    moments = iter(datetime(2026, 1, 1, 12, minute).astimezone() for minute in range(10))
+    store._now = lambda: next(moments)
+    for index in range(5):
+        cause = "NORMAL_CLEARING" if index % 2 == 0 else "USER_BUSY"
+        duration = "30" if index % 2 == 0 else "0"
+        caller = "+254711082369" if index < 3 else "+256772123456"
+        store.append(
+            final_event(
+                f"ATVId_{index:032d}",
+                hangupCause=cause,
+                durationInSeconds=duration,
+                callerNumber=caller,
+            )
+        )
+    first = store.list_calls(limit=2)
+    assert [c.session_id[-1] for c in first.calls] == ["4", "3"]
+    assert first.next_cursor is not None
+    second = store.list_calls(limit=2, cursor=first.next_cursor)
+    assert [c.session_id[-1] for c in second.calls] == ["2", "1"]
+    third = store.list_calls(limit=2, cursor=second.next_cursor)
+    assert [c.session_id[-1] for c in third.calls] == ["0"]
+    assert third.next_cursor is None
+    by_number = store.list_calls(limit=10, number="+256772123456")
+    assert sorted(c.session_id[-1] for c in by_number.calls) == ["3", "4"]
+    not_answered = store.list_calls(limit=10, status="NotAnswered")
+    assert sorted(c.session_id[-1] for c in not_answered.calls) == ["1", "3"]
+
+
+def test_migration_is_idempotent_and_refuses_newer_schemas(store: EventStore) -> None:
+    assert store.migrate() == LATEST_VERSION
+    assert store.migrate() == LATEST_VERSION
+    with store.engine.begin() as connection:
+        rows = connection.execute(sa.select(schema_version.c.version)).scalars().all()
+        assert rows == list(range(1, LATEST_VERSION + 1))
+        connection.execute(
+            schema_version.insert().values(version=LATEST_VERSION + 1, applied_at=datetime.now())
+        )
+    with pytest.raises(RuntimeError, match="newer than this release"):
+        store.migrate()
+
+
+def test_concurrent_appends_lose_nothing_and_duplicate_nothing(store: EventStore) -> None:
+    """Eight threads append overlapping events (every event twice) to a few calls."""
+    events = [
+        final_event(f"ATVId_{n % 4:032d}", eventType=f"Event{n}", durationInSeconds=str(n))
+        for n in range(40)
+    ]
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        try:
+            for index in range(offset, len(events) + offset):
+                store.append(events[index % len(events)])
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k * 5,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert count_events(store) == 40
+    for session in range(4):
+        history = store.get_call(f"ATVId_{session:032d}")
+        assert history is not None
+        assert history.summary.event_count == 10
+        assert len(history.events) == 10
+
+
+EVENT_TYPES = ["SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded", "Other"]
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> tuple[list[CallEvent], list[CallEvent]]:
+    """A set of distinct events for one call, and a delivery of it: shuffled, some twice."""
+    kinds = draw(st.lists(st.sampled_from(EVENT_TYPES), min_size=1, max_size=6, unique=True))
+    events = [
+        final_event(
+            eventType=kind,
+            durationInSeconds=str(draw(st.integers(0, 600))),
+            hangupCause=draw(st.sampled_from(["NORMAL_CLEARING", "NO_ANSWER", "BRAND_NEW"])),
+        )
+        for kind in kinds
+    ]
+    duplicated = events + draw(st.lists(st.sampled_from(events), max_size=4))
+    return events, draw(st.permutations(duplicated))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(delivery=deliveries())
+def test_outcome_depends_on_the_set_of_events_not_their_order(
+    tmp_path_factory: pytest.TempPathFactory,
+    delivery: tuple[list[CallEvent], list[CallEvent]],
+) -> None:
+    events, shuffled = delivery
+    outcomes = []
+    for order in (events, shuffled):
+        path = tmp_path_factory.mktemp("order") / "events.db"
+        engine = create_database_engine(f"sqlite:///{path}")
+        store = EventStore(engine)
+        store.migrate()
+        for event in order:
+            store.append(event)
+        history = store.get_call(SESSION)
+        assert history is not None
+        assert len(history.events) == len(events)
+        outcomes.append(history.summary.outcome)
+        engine.dispose()
+    assert outcomes[0] == outcomes[1]
+
+
+def test_api_events_do_not_end_a_call(store: EventStore) -> None:
+    store.append(
+        CallEvent(
+            session_id=SESSION,
+            source=EventSource.API,
+            kind="CallRequested",
+            fields={"phoneNumber": "+254711082369"},
+        )
+    )
+    outcome = store.get_call(SESSION).summary.outcome  # type: ignore[union-attr]
+    assert (outcome.status, outcome.ended) == ("Requested", False)
