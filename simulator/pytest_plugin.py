@@ -47,6 +47,7 @@ def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
         seed = int(str(pytestconfig.getini("atsim_seed")))
     try:
         config = load_config_file(Path(str(config_file))) if config_file else SimulatorConfig()
+        config = config.resolved()
     except ConfigError as exc:
         raise pytest.UsageError(f"atsim: {exc}") from None
     # The fixture always serves on an ephemeral loopback port, whatever the file says.
