@@ -24,7 +24,9 @@ START_TIMEOUT_SECONDS = 10.0
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host``:``port`` (port 0: the system picks a free one)."""
     family = socket.AF_INET6 if _is_ipv6(host) else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then, and
+    # without it Nagle's algorithm and delayed ACKs add ~40 ms to every keep-alive answer.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
