@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from contracts.actionxml.builder import ResponseBuilder
+from contracts.actionxml.grammar import XSD_PATH
 from contracts.actionxml.model import (
     Action,
     Conference,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DOCUMENT_PATH",
     "XML_DECLARATION",
+    "XSD_PATH",
     "Action",
     "Conference",
     "Dequeue",

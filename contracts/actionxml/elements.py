@@ -103,8 +103,9 @@ def wire_action(action: object) -> WireElement:
         else:
             attributes.append((attribute.name, written))
     text = ""
-    if spec.text is not None:
-        written = spec.text.value_type.to_wire(getattr(action, spec.text.field))
+    text_value = None if spec.text is None else getattr(action, spec.text.field)
+    if spec.text is not None and text_value is not None:  # None: no text, reported as missing
+        written = spec.text.value_type.to_wire(text_value)
         if isinstance(written, ValueProblem):
             typed_problems.append(TypedProblem(None, written))
         else:

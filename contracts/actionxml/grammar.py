@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
 from contracts.actionxml import model
 from contracts.actionxml.values import (
@@ -26,6 +27,8 @@ from contracts.actionxml.values import (
 )
 
 ROOT = "Response"
+XSD_PATH = Path(__file__).resolve().parent.parent / "actionxml.xsd"
+"""The published XML Schema 1.0 of the grammar (installed with the package)."""
 XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION_ATTRIBUTES = frozenset(
     {f"{{{XSI_NAMESPACE}}}schemaLocation", f"{{{XSI_NAMESPACE}}}noNamespaceSchemaLocation"}

@@ -9,7 +9,7 @@ cut-off, since nothing deeper than ``Response/GetDigits/Say/x`` is ever judged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
@@ -41,7 +41,7 @@ class ParseResult:
 
     response: Response | None
     problems: tuple[Problem, ...] = ()
-    notes: tuple[Problem, ...] = field(default_factory=tuple)
+    notes: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -195,6 +195,11 @@ def _read_tree(document: str | bytes) -> WireElement | Problem:
         return _document_problem(
             Rule.NOT_XML, f"not well-formed XML: cannot decode or encode it ({error})"
         )
+    except (LookupError, ValueError) as error:
+        # The declared encoding is unknown to Python ("AUTF-8"), not a text codec ("hex"), or
+        # one expat cannot use (multi-byte ones such as Shift JIS or UTF-7).
+        message = f"not well-formed XML: unsupported encoding ({error})"
+        return _document_problem(Rule.NOT_XML, message, reader.line)
     if not isinstance(root, WireElement):
         return _document_problem(Rule.NOT_XML, "not well-formed XML: no root element")
     return root

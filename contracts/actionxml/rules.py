@@ -177,10 +177,11 @@ class _Judge:
     def element(self, element: WireElement, spec: ElementSpec, path: str) -> None:
         self.typed_problems(element, path)
         self.attributes(element, spec, path)
-        if spec.text is not None:
+        text_mistyped = any(typed.attribute is None for typed in element.typed_problems)
+        if spec.text is not None and not text_mistyped:
             subject = f"`{spec.name}` text"
             self.value(element, path, None, subject, spec.text.value_type, element.text)
-        else:
+        elif spec.text is None:
             self.no_text(element, path)
         self.children(element, spec, path)
 
