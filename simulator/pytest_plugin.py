@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The contract runner's checks as a fixture (its own module: it is another feature).
+from simulator.verify.pytest_fixture import atsim_verify  # noqa: F401
+
 if TYPE_CHECKING:
     from simulator.config import SimulatorConfig
     from simulator.harness import AtSimulator

@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
         "--crawl-calls",
         type=_positive,
         metavar="N",
-        help="crawl budget: calls per direction (default 40, --quick 12)",
+        help="crawl budget: calls per direction (default 40, --quick 16)",
     )
     run.add_argument(
         "--crawl-depth",

@@ -26,13 +26,32 @@ or a URL.
 
 from __future__ import annotations
 
-from simulator.verify.checks import CHECKS, Check, CheckSpec, Finding, Severity, judge
-from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
-from simulator.verify.options import InvalidOptions, VerifyOptions
-from simulator.verify.report import Occurrence, ProblemGroup, ScenarioResult, VerifyReport
-from simulator.verify.runner import averify, verify
-from simulator.verify.scenarios import Category
-from simulator.verify.transport import InvalidTarget, Target
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulator.verify.checks import CHECKS, Check, CheckSpec, Finding, Severity, judge
+    from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
+    from simulator.verify.options import InvalidOptions, VerifyOptions
+    from simulator.verify.report import Occurrence, ProblemGroup, ScenarioResult, VerifyReport
+    from simulator.verify.runner import averify, verify
+    from simulator.verify.scenarios import Category
+    from simulator.verify.transport import InvalidTarget, Target
+
+_HOMES = {
+    "CHECKS": "checks", "Check": "checks", "CheckSpec": "checks", "Finding": "checks",
+    "Severity": "checks", "judge": "checks",
+    "Answer": "exchanges", "Exchange": "exchanges", "Origin": "exchanges", "Role": "exchanges",
+    "SentRequest": "exchanges",
+    "InvalidOptions": "options", "VerifyOptions": "options",
+    "Occurrence": "report", "ProblemGroup": "report", "ScenarioResult": "report",
+    "VerifyReport": "report",
+    "averify": "runner", "verify": "runner",
+    "Category": "scenarios",
+    "InvalidTarget": "transport", "Target": "transport",
+}  # fmt: skip
+"""Where each public name lives. They are imported on first use, so that loading the
+pytest fixture (which every pytest run of a project using the kit does) stays cheap."""
 
 __all__ = [
     "CHECKS",
@@ -58,3 +77,10 @@ __all__ = [
     "judge",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

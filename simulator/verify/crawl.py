@@ -190,7 +190,8 @@ def _normalised(body: str, session_id: str) -> str:
 def children(
     node: CrawlNode, replayed: Replay, explored: set[str], *, max_depth: int
 ) -> list[CrawlNode]:
-    """The calls that explore the branches this call left open (``explored`` is updated)."""
+    """The calls that explore the branches this call left open (``explored`` is updated):
+    one per input at each unexplored prompt, plus the variations of this very call."""
     found: list[CrawlNode] = []
     for frontier in replayed.frontiers:
         if frontier.state in explored or frontier.entry_index >= max_depth:

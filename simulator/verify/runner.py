@@ -83,7 +83,9 @@ async def run_crawl(context: RunContext) -> list[ScenarioResult]:
                 if child.scenario_id not in seen_ids:
                     seen_ids.add(child.scenario_id)
                     next_level.append(child)
-        level = next_level
+        # Variations (the Dial answered, silence into a Record) before more keys: when the
+        # budget runs out, the keys left untried are the likeliest to repeat a branch.
+        level = sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
     return results
 
 
