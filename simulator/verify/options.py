@@ -73,6 +73,10 @@ class VerifyOptions:
             raise InvalidOptions("crawl-depth must be at least 1")
         if not 1 <= self.concurrency <= 64:
             raise InvalidOptions("concurrency must be between 1 and 64")
+        try:  # names are fine too: categories=frozenset({"crawl", "outcomes"})
+            object.__setattr__(self, "categories", frozenset(map(Category, self.categories)))
+        except ValueError as exc:
+            raise InvalidOptions(f"unknown category: {exc}") from None
         if not self.categories:
             raise InvalidOptions("at least one category of scenarios must run")
 

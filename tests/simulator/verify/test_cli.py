@@ -91,9 +91,7 @@ def test_a_broken_service_fails_with_exit_1_a_readable_report_and_junit_failures
     unknown_cause_app: str, tmp_path: Path
 ) -> None:
     junit = tmp_path / "junit.xml"
-    result = atsim(
-        unknown_cause_app, "--seed", "4", "--only", "outcomes", "--report", str(junit)
-    )
+    result = atsim(unknown_cause_app, "--seed", "4", "--only", "outcomes", "--report", str(junit))
     assert result.returncode == 1, result.stdout + result.stderr
     text = result.stdout
     assert text.startswith("atsim verify: FAILED - 1 problem (1 error, 0 warnings)")
@@ -103,9 +101,7 @@ def test_a_broken_service_fails_with_exit_1_a_readable_report_and_junit_failures
     assert "Coverage:" in text
     root = etree.parse(str(junit)).getroot()
     failed = {
-        case.get("name")
-        for case in root.iter("testcase")
-        if case.find("failure") is not None
+        case.get("name") for case in root.iter("testcase") if case.find("failure") is not None
     }
     assert "outcomes/outbound/SUBSCRIBER_ABSENT :: final-notification-2xx" in failed
     assert "outcomes/outbound/USER_BUSY :: final-notification-2xx" not in failed  # docs' cause

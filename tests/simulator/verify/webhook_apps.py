@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,7 +70,9 @@ class IvrApp:
 
     # -- WSGI --------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length).decode("utf-8")
         host = environ.get("HTTP_HOST", "localhost")
@@ -148,7 +150,7 @@ class IvrApp:
 
     def recorded(self, request: Request, recording_url: str) -> Reply:
         if recording_url:
-            with urllib.request.urlopen(recording_url, timeout=5) as download:  # noqa: S310
+            with urllib.request.urlopen(recording_url, timeout=5) as download:
                 if download.read(4) != b"RIFF":
                     raise ValueError("the recording is not a WAV file")
         return Reply(response(say("Thank you. Goodbye.")))
@@ -171,7 +173,9 @@ _REASONS = {200: "OK", 301: "Moved Permanently", 404: "Not Found", 500: "Interna
 def as_asgi(app: IvrApp) -> Callable[..., Awaitable[None]]:
     """The same app's logic served as an ASGI app."""
 
-    async def asgi(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def asgi(
+        scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]
+    ) -> None:
         assert scope["type"] == "http"
         body = b""
         while True:
@@ -215,7 +219,7 @@ class DialInsideGetDigits(IvrApp):
     def welcome(self, request: Request) -> Reply:
         return Reply(
             response(
-                f"<GetDigits numDigits=\"1\" callbackUrl={quoteattr(request.url('menu'))}>"
+                f'<GetDigits numDigits="1" callbackUrl={quoteattr(request.url("menu"))}>'
                 f'<Say>Press 1 for sales.</Say><Dial phoneNumbers="{AGENTS}"/></GetDigits>'
             )
         )
@@ -456,4 +460,3 @@ CATALOGUE: tuple[Mistake, ...] = (
             categories=CALL, severity=Severity.WARNING),
 )  # fmt: skip
 """Each realistic mistake and how verify must report it."""
-
