@@ -206,7 +206,7 @@ def _status_finding(exchange: Exchange) -> Finding:
         _STATUS_CHECK[role],
         f"{role.value}|{status}",
         headline,
-        f"HTTP {status}: {_excerpt(answer.body)}",
+        f"HTTP {status}: {_excerpt(answer.body)}" if answer.body.strip() else f"HTTP {status}",
         severity=severity,
     )
 

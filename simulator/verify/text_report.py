@@ -78,9 +78,11 @@ def _group_lines(report: VerifyReport, number: int, group: ProblemGroup) -> list
         f"{number}. {label} [{group.check}] {group.headline}",
         f"   {_plural(len(group.occurrences), 'request')} in "
         f"{_plural(len(scenario_ids), 'scenario')}: {listed}",
-        f"   e.g. {example.finding.detail}",
-        f"   answer: {answered or answer.error or 'none'}",
     ]
+    if example.finding.problem is not None or answer.status is None:
+        lines.append(f"   e.g. {example.finding.detail}")  # what this occurrence showed
+    if answer.status is not None or example.finding.detail != answer.error:
+        lines.append(f"   answer: {answered or answer.error or 'none'}")
     if not exchange.request.fields:  # nothing was sent: the server could not be reached
         return lines
     lines.append(
