@@ -81,7 +81,7 @@ class PreparedBatch:
             _event_row(events[index], key, received_at)
             for key, index in sorted(first_of_key.items())
         ]
-        views = [_merge_view(event) for event in events]
+        views = [event_view(event) for event in events]
         return cls(
             received_at=received_at,
             sessions=[event.session_id for event in events],
@@ -204,7 +204,7 @@ def _derivation_of(connection: sa.Connection, row: sa.RowMapping) -> OutcomeDeri
     return derivation
 
 
-def _merge_view(event: CallEvent) -> dict[str, Any]:
+def event_view(event: CallEvent) -> dict[str, Any]:
     """The keys :meth:`OutcomeDerivation.merge` reads, from an event about to be stored."""
     view: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
     view.update(source=event.source.value, kind=event.kind, fields=event.fields)
