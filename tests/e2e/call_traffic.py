@@ -146,7 +146,14 @@ class DeliveryLog:
     acked_by_url: Counter[str] = field(default_factory=Counter)
     refused: list[str] = field(default_factory=list)
     """Answers that were neither success nor a retryable failure (must stay empty)."""
+    failed_attempts: int = 0
+    """Attempts that got no answer or a retryable error (a crash or an outage shows here)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acked_total(self) -> int:
+        """Acknowledgements so far."""
+        with self.lock:
+            return sum(self.acked.values())
 
     def record(self, delivery: Delivery, url: str) -> None:
         """Count an acknowledgement."""
@@ -194,6 +201,8 @@ def post_until_acknowledged(
             with log.lock:
                 log.refused.append(f"{delivery.key}: {response.status_code} {response.text!r}")
             return False
+        with log.lock:
+            log.failed_attempts += 1
         if not retry:
             return False
         time.sleep(0.05)
@@ -208,13 +217,16 @@ def deliver_concurrently(
     deadline_seconds: float = 120.0,
     new_connection_each: bool = True,
     retry: Callable[[Delivery], bool] = lambda delivery: delivery.deduplicated,
+    log: DeliveryLog | None = None,
 ) -> DeliveryLog:
     """Send ``schedule`` from ``threads`` clients, spreading requests over ``urls``.
 
     With ``new_connection_each`` every request opens a new connection, so the kernel hands
-    consecutive requests to different gunicorn workers.
+    consecutive requests to different gunicorn workers. Live callback requests are not
+    retried (by default): a second identical request is a second turn of the call, not a
+    redelivery, and is stored as such.
     """
-    log = DeliveryLog()
+    log = log if log is not None else DeliveryLog()
     deadline = time.monotonic() + deadline_seconds
     headers = {"Connection": "close"} if new_connection_each else None
 
