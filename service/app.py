@@ -23,6 +23,7 @@ from service.resources.instruct import InstructResource
 from service.resources.invoke_call import InvokeCallResource
 from service.resources.status import StatusResource
 from service.store import EventStore, create_database_engine
+from service.webhook_forms import load_form_rules
 
 log = logging.getLogger("service")
 
@@ -51,6 +52,7 @@ def create_app(
     )
     store = EventStore(engine)
     store.migrate()
+    load_form_rules()
     flow = CallFlow(load_flow(resolve_flow_path(config.flow_file)))
     placer = CallPlacer(
         client
