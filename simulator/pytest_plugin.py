@@ -1,6 +1,90 @@
-"""pytest plugin (entry point ``pytest11``): fixtures that run the AT Voice simulator.
+"""pytest plugin (entry point ``pytest11``): the AT Voice simulator as a fixture.
 
-Filled in by the simulator issue; registered now so the entry point always resolves.
+``at_simulator`` starts the simulator once per session on a loopback socket in a background
+thread (sharing state with the in-process backend, like moto's server mode), and for each test:
+resets it, initialises ``africastalking`` with the simulator's account and aims
+``africastalking.Voice`` at it, blocks any request to the real Africa's Talking (the test
+fails, even if the code under test swallowed the error), and hands the test an
+:class:`~simulator.harness.AtSimulator` for set-up and journal assertions.
+
+Options: ``--atsim-seed N`` (deterministic session ids) and ``--atsim-config FILE`` (the
+``atsim serve --config`` YAML), or the ini keys ``atsim_seed`` / ``atsim_config``.
+
+Heavy imports happen inside the fixtures: this module is loaded by every pytest run in an
+environment where at-voice-kit is installed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from simulator.config import SimulatorConfig
+    from simulator.harness import AtSimulator
+    from simulator.server import ThreadedSimulator
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register ``--atsim-seed`` and ``--atsim-config`` (and their ini keys)."""
+    group = parser.getgroup("atsim", "Africa's Talking Voice simulator")
+    group.addoption("--atsim-seed", type=int, default=None, help="seed for session ids")
+    group.addoption("--atsim-config", default=None, help="simulator YAML configuration file")
+    parser.addini("atsim_seed", "seed for the simulator's session ids", default="")
+    parser.addini("atsim_config", "simulator YAML configuration file", default="")
+
+
+def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
+    from simulator.config import ConfigError, SimulatorConfig, load_config_file
+
+    config_file = pytestconfig.getoption("atsim_config") or pytestconfig.getini("atsim_config")
+    seed = pytestconfig.getoption("atsim_seed")
+    if seed is None and pytestconfig.getini("atsim_seed"):
+        seed = int(str(pytestconfig.getini("atsim_seed")))
+    try:
+        config = load_config_file(Path(str(config_file))) if config_file else SimulatorConfig()
+        config = config.resolved()
+    except ConfigError as exc:
+        raise pytest.UsageError(f"atsim: {exc}") from None
+    # The fixture always serves on an ephemeral loopback port, whatever the file says.
+    return replace(config, host="127.0.0.1", port=0, seed=seed if seed is not None else config.seed)
+
+
+@pytest.fixture(scope="session")
+def at_simulator_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSimulator]:
+    """The simulator serving HTTP on 127.0.0.1 (a free port) for the whole session."""
+    from simulator.backend.voice import VoiceBackend
+    from simulator.server import ThreadedSimulator
+
+    with ThreadedSimulator(VoiceBackend(_simulator_config(pytestconfig))) as server:
+        yield server
+
+
+@pytest.fixture
+def at_simulator(at_simulator_server: ThreadedSimulator) -> Iterator[AtSimulator]:
+    """A freshly reset simulator with the ``africastalking`` SDK pointed at it."""
+    from simulator.harness import AtSimulator
+    from simulator.sdk import real_africastalking_blocked, sdk_pointed_at
+
+    backend = at_simulator_server.backend
+    backend.reset()
+    account = backend.config.accounts[0]
+    numbers = [n.phone_number for n in backend.config.numbers if n.username == account.username]
+    violations: list[str] = []
+    with (
+        real_africastalking_blocked(violations),
+        sdk_pointed_at(at_simulator_server.url, account.username, account.api_key),
+    ):
+        yield AtSimulator(
+            url=at_simulator_server.url,
+            backend=backend,
+            username=account.username,
+            api_key=account.api_key,
+            phone_number=numbers[0] if numbers else None,
+        )
+    if violations:
+        pytest.fail("; ".join(violations), pytrace=False)

@@ -1,0 +1,63 @@
+"""The simulator's ASGI app, built by a factory (house principle 4).
+
+``create_app()`` wires AT's REST surface and the admin API to one
+:class:`~simulator.backend.voice.VoiceBackend`. Pass ``backend=`` to share state with the
+caller (the pytest plugin, in-process tests); ``simulator.asgi`` serves ``create_app()``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import falcon
+import falcon.asgi
+from falcon.media.multipart import MultipartFormHandler
+
+from simulator.admin.auth import AdminTokenGuard, is_admin_path
+from simulator.admin.errors import render_problem
+from simulator.admin.routes import add_admin_routes
+from simulator.backend.voice import VoiceBackend
+from simulator.config import SimulatorConfig
+from simulator.rest.errors import render_rest_error
+from simulator.rest.journaling import ApiJournal
+from simulator.rest.routes import add_rest_routes
+from simulator.rest.wire import MULTIPART_FORM
+from simulator.webapp import SimulatorApp
+
+MAX_MULTIPART_PARTS = 64
+
+
+def create_app(
+    config: SimulatorConfig | None = None, *, backend: VoiceBackend | None = None
+) -> SimulatorApp:
+    """The simulator app for ``config`` (default: from ``ATSIM_*`` variables), or for an
+    existing ``backend`` whose state it then shares."""
+    if backend is None:
+        if config is None:
+            config = SimulatorConfig.from_environment(os.environ)
+        backend = VoiceBackend(config)
+    elif config is not None:
+        raise ValueError("give create_app a config or a backend, not both")
+    middleware: list[Any] = [ApiJournal(backend), AdminTokenGuard(backend.config.admin_token)]
+    app: SimulatorApp = falcon.asgi.App(middleware=middleware)
+    multipart = app.req_options.media_handlers[MULTIPART_FORM]
+    if isinstance(multipart, MultipartFormHandler):
+        multipart.parse_options.max_body_part_buffer_size = backend.config.max_body_bytes
+        multipart.parse_options.max_body_part_count = MAX_MULTIPART_PARTS
+    add_rest_routes(app, backend)
+    add_admin_routes(app, backend)
+    app.add_error_handler(Exception, handle_error)
+    app.add_error_handler(falcon.HTTPError, handle_error)
+    return app
+
+
+async def handle_error(
+    req: falcon.asgi.Request, resp: falcon.asgi.Response, error: BaseException, params: object
+) -> None:
+    """Route an error to its surface's handler: problem documents on ``/_simulator/``, AT's
+    plain texts everywhere else."""
+    if is_admin_path(req.path):
+        render_problem(resp, error)
+    else:
+        render_rest_error(resp, error)

@@ -1,0 +1,100 @@
+""":class:`AtSimulator`: the handle the ``at_simulator`` pytest fixture gives a test.
+
+It is a window on the running simulator's backend (the same state the HTTP server serves):
+set callees, numbers and balances with the admin API's validation rules, and read the journal
+to assert on what the code under test sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from simulator.backend.calls import Call
+from simulator.backend.journal import ApiExchange, Journal, WebhookExchange
+from simulator.backend.numbers import AtNumber
+from simulator.backend.voice import VoiceBackend
+from simulator.settings import (
+    check_path_phone_number,
+    check_path_username,
+    read_account_changes,
+    read_callee,
+    read_number_changes,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AtSimulator:
+    """A running simulator: its URL, backend, and the account the SDK was initialised with.
+
+    ``phone_number`` is that account's first AT number, ready to call from (``None`` if a
+    config file gave it none).
+    """
+
+    url: str
+    backend: VoiceBackend
+    username: str
+    api_key: str
+    phone_number: str | None
+
+    @property
+    def journal(self) -> Journal:
+        """Every API request received and webhook sent."""
+        return self.backend.journal
+
+    def requests(self, path: str | None = None) -> tuple[ApiExchange, ...]:
+        """The API requests received, oldest first (only those to ``path`` if given)."""
+        exchanges = self.backend.journal.api_requests()
+        return tuple(x for x in exchanges if path is None or x.path == path)
+
+    def calls(self) -> tuple[Call, ...]:
+        """Every call, oldest first."""
+        return self.backend.calls.all()
+
+    def call(self, session_id: str) -> Call:
+        """One call (``UnknownCall`` if there is none with that id)."""
+        return self.backend.calls.get(session_id)
+
+    def webhooks(self, session_id: str) -> tuple[WebhookExchange, ...]:
+        """The webhooks sent for one call."""
+        return self.backend.journal.webhooks_for(session_id)
+
+    def set_callee(
+        self,
+        phone_number: str,
+        answer: str = "answered",
+        digits: Sequence[str] = (),
+        hangup_after: float | None = None,
+    ) -> None:
+        """Script the phone at ``phone_number`` (same rules as ``PUT callees/{number}``)."""
+        check_path_phone_number(phone_number)
+        behaviour = read_callee(
+            {"answer": answer, "digits": list(digits), "hangupAfter": hangup_after}
+        )
+        self.backend.put_callee(phone_number, behaviour)
+
+    def set_number(
+        self,
+        phone_number: str,
+        callback_url: str | None = None,
+        events_url: str | None = None,
+        username: str | None = None,
+    ) -> AtNumber:
+        """Create or change an AT number (same rules as ``PUT numbers/{number}``)."""
+        check_path_phone_number(phone_number)
+        body: dict[str, object] = {"callbackUrl": callback_url, "eventsUrl": events_url}
+        if username is not None:
+            body["username"] = username
+        number, _ = self.backend.put_number(phone_number, read_number_changes(body))
+        return number
+
+    def set_balance(self, balance: Decimal | float | str, username: str | None = None) -> None:
+        """Set an account's balance (default: the fixture's account)."""
+        name = check_path_username(username or self.username)
+        value = str(balance) if isinstance(balance, Decimal) else balance
+        self.backend.put_account(name, read_account_changes({"balance": value}))
+
+    def reset(self) -> None:
+        """Back to the configured start (the fixture does this before every test)."""
+        self.backend.reset()

@@ -1,0 +1,22 @@
+"""The REST surface's routing table (moto's ``urls.py``): the paths AT's voice host serves."""
+
+from __future__ import annotations
+
+from simulator.backend.voice import VoiceBackend
+from simulator.rest.responses import (
+    CallResource,
+    CallTransferResource,
+    MediaUploadResource,
+    QueueStatusResource,
+)
+from simulator.webapp import SimulatorApp
+
+REST_PATHS = ("/call", "/queueStatus", "/mediaUpload", "/callTransfer")
+
+
+def add_rest_routes(app: SimulatorApp, backend: VoiceBackend) -> None:
+    """Mount AT's four voice endpoints on ``app``."""
+    app.add_route("/call", CallResource(backend))
+    app.add_route("/queueStatus", QueueStatusResource(backend))
+    app.add_route("/mediaUpload", MediaUploadResource(backend))
+    app.add_route("/callTransfer", CallTransferResource(backend))
