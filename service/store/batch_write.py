@@ -38,6 +38,7 @@ EVENT_COLUMNS = (
 """Typed columns of ``call_events`` copied from the :class:`CallEvent` of the same name."""
 
 _UPDATED_COLUMNS = (
+    "session_id",
     "first_seen_at",
     "last_event_at",
     "event_count",
@@ -154,41 +155,47 @@ class BatchWriter:
             ],
         )
         current = connection.execute(self._select_calls, {"sessions": sessions}).mappings().all()
-        updates = [
-            _merged_row(connection, row, by_session[row["session_id"]], received_at)
-            for row in current
-        ]
+        updates = []
+        for row in current:
+            values = merged_call_values(connection, row, by_session[row["session_id"]], received_at)
+            updates.append({f"b_{name}": value for name, value in values.items()})
         connection.execute(self._update_call, updates)
 
 
-def _merged_row(
+def merged_call_values(
     connection: sa.Connection,
-    row: sa.RowMapping,
+    row: Mapping[Any, Any] | None,
     new_events: Sequence[tuple[dict[str, Any], Rank]],
     received_at: datetime,
 ) -> dict[str, Any]:
-    """The ``calls`` row's new values: its derivation with ``new_events`` merged in."""
-    derivation = _derivation_of(connection, row)
+    """A ``calls`` row's new values: its derivation with ``new_events`` merged in.
+
+    ``row`` is the row as stored (``None`` for a call not stored yet).
+    """
+    derivation = _derivation_of(connection, row) if row is not None else OutcomeDerivation()
     for view, rank in new_events:
         derivation.merge(view, rank)
     outcome = derivation.outcome()
-    count = row["event_count"]
-    first_seen = received_at if count == 0 else min(_aware(row["first_seen_at"]), received_at)
-    update: dict[str, Any] = {
-        "b_session_id": row["session_id"],
-        "b_first_seen_at": first_seen,
-        "b_last_event_at": max(_aware(row["last_event_at"]), received_at),
-        "b_event_count": count + len(new_events),
-        "b_status": outcome.status,
-        "b_ended": outcome.ended,
-        "b_derivation": derivation.state_json(),
+    count = row["event_count"] if row is not None else 0
+    first_seen, last_event = received_at, received_at
+    if row is not None and count > 0:
+        first_seen = min(_aware(row["first_seen_at"]), received_at)
+        last_event = max(_aware(row["last_event_at"]), received_at)
+    values: dict[str, Any] = {
+        "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
+        "first_seen_at": first_seen,
+        "last_event_at": last_event,
+        "event_count": count + len(new_events),
+        "status": outcome.status,
+        "ended": outcome.ended,
+        "derivation": derivation.state_json(),
     }
     for name in ATTRIBUTE_FIELDS:
-        update[f"b_{name}"] = getattr(outcome, name)
-    return update
+        values[name] = getattr(outcome, name)
+    return values
 
 
-def _derivation_of(connection: sa.Connection, row: sa.RowMapping) -> OutcomeDerivation:
+def _derivation_of(connection: sa.Connection, row: Mapping[Any, Any]) -> OutcomeDerivation:
     """The call's derivation so far: stored, empty for a new call, rebuilt for an old row."""
     if row["event_count"] == 0:
         return OutcomeDerivation()
@@ -207,7 +214,9 @@ def _derivation_of(connection: sa.Connection, row: sa.RowMapping) -> OutcomeDeri
 def event_view(event: CallEvent) -> dict[str, Any]:
     """The keys :meth:`OutcomeDerivation.merge` reads, from an event about to be stored."""
     view: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
-    view.update(source=event.source.value, kind=event.kind, fields=event.fields)
+    view.update(
+        session_id=event.session_id, source=event.source.value, kind=event.kind, fields=event.fields
+    )
     return view
 
 

@@ -9,7 +9,9 @@ across workers and instances.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from service.store.group_commit import GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
 from service.store.records import AppendResult, CallEvent, EventSource
 from service.store.schema import migrate
+from service.store.sqlite_batch_write import SQLiteBatchWriter
 
 __all__ = ["AppendResult", "CallEvent", "EventSource", "EventStore"]
 
@@ -36,8 +39,13 @@ class EventStore:
     ) -> None:
         self.engine = engine
         self._now = now
-        self._writer = BatchWriter(engine.dialect.name)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._writer: BatchWriter | SQLiteBatchWriter = (
+            SQLiteBatchWriter(engine.dialect) if self._sqlite else BatchWriter(engine.dialect.name)
+        )
         self._writer_lock = WriterLock(engine)
+        self._write_connection: sa.Connection | None = None
+        self._write_connection_pid = 0
         self._group: GroupCommit[CallEvent, AppendResult] = (
             GroupCommit(self.append_many)
             if max_batch is None
@@ -84,5 +92,30 @@ class EventStore:
             return []
         # Everything that needs no database is done before taking the writer lock.
         batch = PreparedBatch.of(events, self._now())
-        with self._writer_lock.held(), self.engine.begin() as connection:
+        with self._writer_lock.held(), self._write_transaction() as connection:
             return self._writer.write(connection, batch)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sa.Connection]:
+        """A transaction to write in; the caller holds the writer lock.
+
+        SQLite: on a connection kept by this process for its writes (a file has no server
+        to go away, and a pool checkout per batch is measurable). PostgreSQL: from the pool,
+        whose pre-ping replaces connections a database restart has broken.
+        """
+        if not self._sqlite:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        if self._write_connection is None or self._write_connection_pid != os.getpid():
+            # Never reuse a connection inherited over fork(): it belongs to the parent.
+            self._write_connection = self.engine.connect()
+            self._write_connection_pid = os.getpid()
+        connection = self._write_connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            self._write_connection = None
+            connection.close()
+            raise
