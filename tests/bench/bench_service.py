@@ -278,34 +278,46 @@ def compare_service(context: BenchContext, wrk: str, database_url: str, workdir:
             context.urls[app] = stack.enter_context(gunicorn_app(app, database_url, workdir)).url
         for workload in options.workloads:
             for app in GUNICORN_APPS:
-                url = context.urls[app]
-                warm_tag = f"w{workload[0]}{run_number % 1_000_000:06d}"
-                run_wrk(wrk, url, workload, warm_tag, options, options.warmup)
-                tag = f"{workload[0]}{run_number:07d}"[:8]
-                print(f"  {app:<8} {workload:<8} {options.duration:g}s ...", flush=True)
-                results[app, workload] = run_wrk(wrk, url, workload, tag, options, options.duration)
-                if app == "service":
-                    checks.append(
-                        check_durability(
-                            database_url, workload, tag, results[app, workload].acked_keys
-                        )
+                warm_tag = f"w{workload[0]}{app[0]}{run_number % 100_000:05d}"
+                run_wrk(wrk, context.urls[app], workload, warm_tag, options, options.warmup)
+            # Rounds alternate the apps, and each app's best round counts: on a shared
+            # machine, interference only ever slows a run down.
+            for round_number in range(options.rounds):
+                for app in GUNICORN_APPS:
+                    tag = f"{workload[0]}{round_number}{run_number:06d}"[:8]
+                    print(
+                        f"  {app:<8} {workload:<8} round {round_number + 1}/{options.rounds}",
+                        flush=True,
                     )
+                    result = run_wrk(
+                        wrk, context.urls[app], workload, tag, options, options.duration
+                    )
+                    best = results.get((app, workload))
+                    if best is None or result.throughput > best.throughput:
+                        results[app, workload] = result
+                    if app == "service":
+                        checks.append(
+                            check_durability(database_url, workload, tag, result.acked_keys)
+                        )
     context.lines.append(HEADER)
     for workload in options.workloads:
         base, served = results["baseline", workload], results["service", workload]
         line, met = ratio_line(workload, base, served)
         context.lines.append(line)
         context.failed |= options.strict and not met
-    for check in checks:
-        served = results["service", check.workload]
+    for workload in options.workloads:
+        mine = [check for check in checks if check.workload == workload]
+        served = results["service", workload]
+        passed = all(check.passed for check in mine)
         context.lines.append(
-            f"durability {check.workload}: {check.acked_distinct} distinct acknowledged, "
-            f"{check.missing} missing, {check.duplicated} duplicated, "
-            f"{check.stored_unacked} stored but unanswered (in flight at the stop); "
-            f"{served.non_ok} non-OK answers, {served.errors} socket errors: "
-            f"{'PASS' if check.passed else 'FAIL'}"
+            f"durability {workload} ({len(mine)} runs): "
+            f"{sum(c.acked_distinct for c in mine)} distinct acknowledged, "
+            f"{sum(c.missing for c in mine)} missing, {sum(c.duplicated for c in mine)} "
+            f"duplicated, {sum(c.stored_unacked for c in mine)} stored but unanswered (in "
+            f"flight at the stop); best run: {served.non_ok} non-OK answers, "
+            f"{served.errors} socket errors: {'PASS' if passed else 'FAIL'}"
         )
-        context.failed |= not check.passed
+        context.failed |= not passed
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -313,6 +325,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measured runs per app and workload (best counts)"
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
     parser.add_argument(
@@ -325,8 +340,8 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--strict", action="store_true", help="exit 1 when a throughput target is missed"
     )
     options = parser.parse_args(argv)
-    if options.duration <= 0 or options.duration > 600 or options.connections < 1:
-        parser.error("--duration must be in (0, 600] seconds and --connections at least 1")
+    if not 0 < options.duration <= 600 or options.connections < 1 or options.rounds < 1:
+        parser.error("--duration must be in (0, 600] s; --connections, --rounds at least 1")
     return options
 
 
@@ -337,8 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     context = BenchContext(options)
     print(
         f"at-voice-kit benchmark: {options.database}, {options.connections} connections, "
-        f"{options.duration:g}s per run, {os.cpu_count()} CPUs, gunicorn settings of "
-        "service/gunicorn_conf.py",
+        f"{options.rounds} x {options.duration:g}s per app and workload, {os.cpu_count()} CPUs, "
+        "gunicorn settings of service/gunicorn_conf.py",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="avk-bench-") as directory:
