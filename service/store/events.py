@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from service.store.batch_write import BatchWriter, PreparedBatch
 from service.store.database import WriterLock, read_connection
-from service.store.group_commit import GroupCommit
+from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
 from service.store.records import AppendResult, CallEvent, EventSource
 from service.store.schema import migrate
@@ -35,7 +35,7 @@ class EventStore:
         engine: sa.Engine,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        max_batch: int | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self.engine = engine
         self._now = now
@@ -46,10 +46,8 @@ class EventStore:
         self._writer_lock = WriterLock(engine)
         self._write_connection: sa.Connection | None = None
         self._write_connection_pid = 0
-        self._group: GroupCommit[CallEvent, AppendResult] = (
-            GroupCommit(self.append_many)
-            if max_batch is None
-            else GroupCommit(self.append_many, max_batch=max_batch)
+        self._group: GroupCommit[CallEvent, AppendResult] = GroupCommit(
+            self.append_many, max_batch=max_batch
         )
 
     def migrate(self) -> int:
