@@ -93,5 +93,6 @@ def run_fake_at() -> Iterator[FakeAT]:
     try:
         yield fake
     finally:
-        server.shutdown()
+        if thread.is_alive():  # not at interpreter exit, when daemon threads are gone
+            server.shutdown()
         server.server_close()

@@ -18,24 +18,37 @@ from schemathesis import GenerationMode
 
 from contracts.service_contract import SERVICE_SPEC_PATH
 from service.app import create_app
+from service.at_client import voice_client
 from service.config import Config
 from tests.service.conftest import API_TOKEN, AT_NUMBER
 from tests.service.fake_at import run_fake_at
 
-# Built at import: schemathesis binds the app when it generates the tests.
-_FAKE_AT = run_fake_at()
+# Built at import: schemathesis binds the app when it generates the tests. The fake AT it
+# calls starts with the module's tests (never at import: collection alone must start nothing).
 _DATABASE = Path(tempfile.mkdtemp(prefix="avk-schemathesis-")) / "voice.db"
+_AT_CLIENT = voice_client("testuser", "test-key", base_url="http://127.0.0.1:9")
 SERVICE_APP = create_app(
     Config(
         at_username="testuser",
         at_api_key="test-key",
         at_voice_number=AT_NUMBER,
-        at_voice_url=next(_FAKE_AT).url,
+        at_voice_url="http://127.0.0.1:9",
         database_url=f"sqlite:///{_DATABASE}",
         api_token=API_TOKEN,
         at_timeout_seconds=5.0,
-    )
+    ),
+    client=_AT_CLIENT,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fake_at() -> Iterator[None]:
+    for fake in run_fake_at():
+        _AT_CLIENT._baseUrl = fake.url
+        yield
+    shutil.rmtree(_DATABASE.parent, ignore_errors=True)
+
+
 # Two values a schema cannot judge get a 400 although they match it: a phone number of the
 # right shape that no country issues (libphonenumber's tables decide), and a pagination
 # cursor the service did not issue (it is opaque). For those operations a 400 to schema-valid
@@ -59,13 +72,6 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_path(SERVICE_SPEC_PATH, config=CONFIG)
 schema.app = SERVICE_APP
 schema.config.generation.update(modes=list(GenerationMode), max_examples=60)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stop_fake_at() -> Iterator[None]:
-    yield
-    _FAKE_AT.close()
-    shutil.rmtree(_DATABASE.parent, ignore_errors=True)
 
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

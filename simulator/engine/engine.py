@@ -1,0 +1,215 @@
+"""The call engine's front door: start calls, find live ones, transfer them, wait for them.
+
+The server (``/call``, the admin API's inbound calls, ``/callTransfer``, ``/queueStatus``)
+and the ``atsim`` commands use only this module's :class:`CallEngine`. Calls run as asyncio
+tasks on the running event loop, so ``start``/``place_call``/``dial_in`` must be called from
+inside it (an ASGI app's handlers, or ``asyncio.run``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from contracts.phone import normalise_international
+from contracts.vocabulary import Direction
+from simulator.engine.bridging import TransferOutcome, request_transfer
+from simulator.engine.clock import Clock, RealClock
+from simulator.engine.options import EngineOptions, EnginePorts
+from simulator.engine.records import CallRecord, CallRequest
+from simulator.engine.runner import CallRun, EngineContext
+from simulator.engine.session_ids import SessionIds, call_random, new_run_seed
+from simulator.engine.states import CallState
+
+log = logging.getLogger(__name__)
+
+
+class InvalidCallRequest(ValueError):
+    """A call the engine cannot start; ``field`` names the input, ``rule`` the rule broken."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class LiveCall:
+    """A call the engine is running: its session id, current state, and eventual record."""
+
+    __slots__ = ("run", "task")
+
+    def __init__(self, run: CallRun, task: asyncio.Task[CallRecord]) -> None:
+        self.run = run
+        self.task = task
+
+    @property
+    def session_id(self) -> str:
+        """The call's ``sessionId``."""
+        return self.run.facts.session_id
+
+    @property
+    def state(self) -> CallState:
+        """Where the call is now."""
+        return self.run.lifecycle.state
+
+    async def result(self) -> CallRecord:
+        """Wait for the call to end and return its record."""
+        return await asyncio.shield(self.task)
+
+
+class CallEngine:
+    """Runs simulated calls against apps through the injected ports and clock.
+
+    ``seed`` fixes every random draw (and, through :class:`SessionIds`, the session ids it
+    hands out); without one a fresh seed is drawn and kept in :attr:`seed` for replay.
+    """
+
+    def __init__(
+        self,
+        ports: EnginePorts,
+        *,
+        clock: Clock | None = None,
+        seed: int | str | None = None,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.seeded = seed is not None
+        self.seed: int | str = seed if seed is not None else new_run_seed()
+        self.session_ids = SessionIds(self.seed)
+        self.clock: Clock = clock or RealClock()
+        self.options = options or EngineOptions()
+        self.ports = ports
+        self._live: dict[str, LiveCall] = {}
+        self._context = EngineContext(self.clock, ports, self.options, self.seed, self._run_of)
+
+    def start(self, request: CallRequest) -> LiveCall:
+        """Start running ``request`` in the background and return its handle."""
+        if request.session_id in self._live:
+            raise InvalidCallRequest("sessionId", "is already in use by a live call")
+        sid = request.session_id
+        run = CallRun(
+            request,
+            self._context,
+            call_random(self.seed, sid),
+            call_random(self.seed, sid, "faults"),
+        )
+        self.clock.join()  # before the task exists, so virtual time waits for its first step
+        task = asyncio.get_running_loop().create_task(self._drive(run), name=f"call {sid}")
+        live = LiveCall(run, task)
+        self._live[sid] = live
+        return live
+
+    def place_call(
+        self,
+        phone_number: str,
+        at_number: str,
+        callback_url: str,
+        *,
+        events_url: str | None = None,
+        client_request_id: str | None = None,
+        session_id: str | None = None,
+    ) -> LiveCall:
+        """An outbound call (``/call``) from ``at_number`` to the phone user ``phone_number``."""
+        return self.start(self._request(
+            Direction.OUTBOUND, phone_number, at_number, callback_url, events_url,
+            client_request_id, session_id,
+        ))  # fmt: skip
+
+    def dial_in(
+        self,
+        phone_number: str,
+        at_number: str,
+        callback_url: str,
+        *,
+        events_url: str | None = None,
+        session_id: str | None = None,
+    ) -> LiveCall:
+        """An inbound call: the phone user ``phone_number`` calls the app's ``at_number``."""
+        return self.start(self._request(
+            Direction.INBOUND, phone_number, at_number, callback_url, events_url, None, session_id
+        ))  # fmt: skip
+
+    async def run_call(self, request: CallRequest) -> CallRecord:
+        """Run one call to its end."""
+        return await self.start(request).result()
+
+    def transfer(
+        self,
+        session_id: str,
+        phone_number: str,
+        call_leg: str = "callee",
+        hold_music_url: str | None = None,
+    ) -> TransferOutcome:
+        """``/callTransfer``: move one leg of a bridged call to ``phone_number``."""
+        return request_transfer(self._run_of(session_id), phone_number, call_leg, hold_music_url)
+
+    def live(self, session_id: str) -> LiveCall | None:
+        """The live call with this session id, if any."""
+        return self._live.get(session_id)
+
+    def live_calls(self) -> list[LiveCall]:
+        """Every call still running."""
+        return list(self._live.values())
+
+    async def wait_all(self) -> list[CallRecord]:
+        """Wait until every live call (including ones started meanwhile) has ended."""
+        records: list[CallRecord] = []
+        while self._live:
+            done = await asyncio.gather(*(c.task for c in list(self._live.values())))
+            records.extend(done)
+        return records
+
+    async def aclose(self) -> None:
+        """Cancel every live call (server shutdown); no final requests are sent."""
+        tasks = [c.task for c in self._live.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _run_of(self, session_id: str) -> CallRun | None:
+        live = self._live.get(session_id)
+        return None if live is None else live.run
+
+    async def _drive(self, run: CallRun) -> CallRecord:
+        try:
+            return await run.run()
+        except Exception:
+            log.exception("call %s failed inside the engine", run.facts.session_id)
+            raise
+        finally:
+            self._live.pop(run.facts.session_id, None)
+            self.clock.leave()
+
+    def _request(
+        self,
+        direction: Direction,
+        phone_number: str,
+        at_number: str,
+        callback_url: str,
+        events_url: str | None,
+        client_request_id: str | None,
+        session_id: str | None,
+    ) -> CallRequest:
+        return CallRequest(
+            session_id=session_id or self.session_ids.next(),
+            direction=direction,
+            phone_number=_number("phoneNumber", phone_number),
+            at_number=_number("atNumber", at_number),
+            callback_url=_url("callbackUrl", callback_url),
+            events_url=_url("eventsUrl", events_url) if events_url else None,
+            client_request_id=client_request_id,
+        )
+
+
+def _number(field: str, raw: str) -> str:
+    try:
+        return normalise_international(raw)
+    except ValueError as exc:
+        raise InvalidCallRequest(field, getattr(exc, "rule", str(exc))) from None
+
+
+def _url(field: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidCallRequest(field, "must be an absolute http:// or https:// URL")
+    return raw

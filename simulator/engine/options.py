@@ -1,0 +1,81 @@
+"""The engine's configuration and its wiring to the outside world, as two plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from contracts.actionxml import parse
+from contracts.vocabulary import HangupCause
+from contracts.wire import CallStartTimeSeparator
+from simulator.engine.events import NO_FAULTS, EventFaults
+from simulator.engine.outcomes import (
+    APP_ERROR_ENDING,
+    DEFAULT_OUTCOMES,
+    Ending,
+    OutcomeDistribution,
+)
+from simulator.engine.ports import (
+    ActionXmlParser,
+    CalleeDirectory,
+    JournalSink,
+    ParsedActionXml,
+    QueueRegistry,
+    WebhookDelivery,
+)
+from simulator.engine.rates import DEFAULT_RATE_TABLE, RateTable
+from simulator.engine.recordings import RecordingStore
+from simulator.engine.records import CallRecord
+from simulator.engine.timing import DEFAULT_TIMING, TimingModel
+
+DEFAULT_WEBHOOK_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Everything about *how* calls behave; the defaults are the documented choices.
+
+    - ``webhook_timeout``: how long AT waits for the app (virtual time charged for a timeout;
+      give the same value to :class:`~simulator.engine.delivery_http.HttpxWebhookDelivery`).
+    - ``separator``: how ``callStartTime``/``dialStartTime`` join date and time. Default
+      ``+``: what real AT payloads carry after form decoding, and the spelling that breaks
+      apps which assume the service docs' space, which is what a simulator should reveal.
+    - ``default_finish_on_key``: the finishOnKey of a GetDigits that sets none. AT documents
+      none ("the first digit the user presses" is sent); set ``"#"`` to end on hash instead.
+    - ``user_hangup_cause``: the cause when the phone user hangs up mid-flow (a normal
+      clearing from the user's side, so ``NORMAL_CLEARING`` by default).
+    - ``app_error_ending``: how a call ends when the app fails (see outcomes.APP_ERROR_ENDING).
+    """
+
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    separator: CallStartTimeSeparator = CallStartTimeSeparator.PLUS
+    timing: TimingModel = DEFAULT_TIMING
+    outcomes: OutcomeDistribution = DEFAULT_OUTCOMES
+    rates: RateTable = DEFAULT_RATE_TABLE
+    event_faults: EventFaults = NO_FAULTS
+    default_finish_on_key: str | None = None
+    user_hangup_cause: HangupCause = HangupCause.NORMAL_CLEARING
+    app_error_ending: Ending = APP_ERROR_ENDING
+
+    def __post_init__(self) -> None:
+        if not self.webhook_timeout > 0:
+            raise ValueError("webhook_timeout must be a positive number of seconds")
+
+
+def parse_actionxml(document: str) -> ParsedActionXml:
+    """The shared grammar's parser (``contracts.actionxml.parse``): what the engine reads with."""
+    return parse(document)
+
+
+@dataclass(frozen=True, slots=True)
+class EnginePorts:
+    """The engine's connections: webhook delivery, journal, queues, callees, recordings."""
+
+    delivery: WebhookDelivery
+    journal: JournalSink
+    queues: QueueRegistry
+    callees: CalleeDirectory
+    recordings: RecordingStore
+    parse: ActionXmlParser = parse_actionxml
+    on_call_end: Callable[[CallRecord], None] | None = None
+    """Called with each finished call's record (the server keeps them for its admin API)."""

@@ -1,0 +1,67 @@
+"""The engine's inputs and outputs as values: a call to run, and the record of a finished call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.vocabulary import Direction, HangupCause
+from simulator.engine.outcomes import Ending
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """One call for the engine to run.
+
+    ``phone_number`` is the phone user (called by ``/call``, or calling in), ``at_number``
+    the app's AT number: they become ``callerNumber`` and ``destinationNumber`` in both
+    directions. ``callback_url`` and ``events_url`` are the AT number's URLs.
+    """
+
+    session_id: str
+    direction: Direction
+    phone_number: str
+    at_number: str
+    callback_url: str
+    events_url: str | None = None
+    client_request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegRecord:
+    """One leg a Dial or a transfer rang: whom, for how long, and how it ended.
+
+    ``cause`` is ``None`` for the leg that connected; the others carry their hangup cause
+    (``LOSE_RACE`` for the losers of a parallel Dial, ``ORIGINATOR_CANCEL`` when the caller
+    hung up while it rang).
+    """
+
+    number: str
+    ring_seconds: float
+    cause: HangupCause | None
+
+    @property
+    def connected(self) -> bool:
+        """True for the leg that was picked up."""
+        return self.cause is None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A finished call: outcome, times, cost, legs, recordings, and a readable timeline."""
+
+    session_id: str
+    direction: Direction
+    phone_number: str
+    at_number: str
+    ending: Ending
+    end_reason: str
+    queued_at: datetime
+    call_start: datetime | None
+    ended_at: datetime
+    duration_seconds: int
+    currency: str
+    amount: str
+    legs: tuple[LegRecord, ...]
+    recording_urls: tuple[str, ...]
+    timeline: tuple[tuple[datetime, str], ...]

@@ -1,0 +1,357 @@
+"""The imperative shell around one call: drives its lifecycle through the ports.
+
+A :class:`CallRun` rings the phone user (or receives them), posts the callback requests,
+executes the app's ActionXML (:mod:`simulator.engine.flow`), posts lifecycle events, and
+settles the call with the final request. Every wait goes through the injected clock and every
+draw through the call's own seeded ``random.Random``; the run holds no thread and only a few
+small objects, so thousands can be live at once.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from contracts.actionxml.model import Reject, Response
+from contracts.phone import carrier_name, country_calling_code
+from contracts.vocabulary import (
+    NONE_STRING,
+    CallSessionState,
+    CallStatus,
+    Direction,
+    EventType,
+    HangupCause,
+)
+from simulator.engine.callee import CalleeAnswer
+from simulator.engine.clock import Clock, Wakeup
+from simulator.engine.events import EventOutbox
+from simulator.engine.options import EngineOptions, EnginePorts
+from simulator.engine.outcomes import ANSWERED_ENDING, REJECTED_BY_APP_ENDING, Ending
+from simulator.engine.payloads import (
+    CallFacts,
+    Fields,
+    Settlement,
+    callback_fields,
+    event_fields,
+    final_fields,
+    whole_seconds,
+)
+from simulator.engine.phone_user import PhoneUser
+from simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
+from simulator.engine.records import CallRecord, CallRequest, LegRecord
+from simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
+from simulator.engine.timing import draw
+
+_EVENT_STATE = {
+    EventType.SESSION_RINGING: CallSessionState.RINGING,
+    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
+    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
+    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
+}
+
+
+class CallOver(Exception):
+    """Raised anywhere in a call's flow to end it with ``ending``, for ``reason``."""
+
+    def __init__(self, ending: Ending, reason: str) -> None:
+        super().__init__(reason)
+        self.ending = ending
+        self.reason = reason
+
+
+class AppFailure(Exception):
+    """The app's answer cannot drive the call (error status, unreachable, invalid XML)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    """What every call of one engine shares."""
+
+    clock: Clock
+    ports: EnginePorts
+    options: EngineOptions
+    seed: int | str
+    lookup: Callable[[str], CallRun | None] = field(default=lambda _: None)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMatch:
+    """Sent to an enqueued call when a Dequeue picks it: whom it talks to, for how long."""
+
+    partner_number: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOrder:
+    """A ``/callTransfer`` for a bridged call."""
+
+    phone_number: str
+    call_leg: str
+    hold_music_url: str | None = None
+
+
+class CallRun:
+    """One live call. Create it, then ``await run()`` once; it returns the call's record."""
+
+    __slots__ = ("_outbox", "bridge_recorded_from", "context", "currency", "deadline", "facts",
+                 "legs", "lifecycle", "notes", "queue_wakeup", "recordings", "request", "rng",
+                 "transfer_wakeup", "url", "user")  # fmt: skip
+
+    def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
+                 fault_rng: random.Random) -> None:  # fmt: skip
+        self.request = request
+        self.context = context
+        self.rng = rng
+        now = context.clock.now()
+        self.lifecycle = CallLifecycle(now)
+        self.facts = CallFacts(
+            session_id=request.session_id,
+            direction=request.direction,
+            phone_number=request.phone_number,
+            at_number=request.at_number,
+            caller_country_code=country_calling_code(request.phone_number),
+            caller_carrier=carrier_name(request.phone_number) or NONE_STRING,
+            client_request_id=request.client_request_id,
+        )
+        self.currency = context.options.rates.currency_for(request.phone_number)
+        script = context.ports.callees.script_for(request.phone_number)
+        self.user = PhoneUser(request.phone_number, script, rng, context.options.timing)
+        self.url = request.callback_url
+        self.deadline: datetime | None = None
+        self.legs: list[LegRecord] = []
+        self.recordings: list[str] = []
+        self.notes: list[tuple[datetime, str]] = []
+        self.transfer_wakeup: Wakeup | None = None
+        self.queue_wakeup: Wakeup | None = None
+        self.bridge_recorded_from: datetime | None = None
+        self._outbox: EventOutbox | None = None
+        if request.events_url:
+            self._outbox = EventOutbox(
+                request.events_url, self._send_event, context.clock,
+                context.options.event_faults, fault_rng,
+            )  # fmt: skip
+
+    # -- the whole call ---------------------------------------------------------------
+
+    async def run(self) -> CallRecord:
+        """Run the call to its end and return its record."""
+        from simulator.engine.flow import execute  # flow imports this module
+
+        self._post_event(INITIAL_EVENT)
+        try:
+            if self.request.direction is Direction.OUTBOUND:
+                await self._ring_phone_user()
+                self._connect()
+                response = await self.fetch_or_fail()
+            else:
+                response = await self._receive_inbound()
+            await execute(self, response)
+            ending, reason = ANSWERED_ENDING, "no more actions: AT hung up"
+        except CallOver as over:
+            ending, reason = over.ending, over.reason
+        return await self._settle(ending, reason)
+
+    async def _ring_phone_user(self) -> None:
+        options = self.context.options
+        await self.context.clock.sleep(draw(options.timing.dial_out, self.rng))
+        answer = self.user.answer(options.outcomes)
+        ring = options.outcomes.draw_ring_seconds(answer, self.rng)
+        if options.outcomes.rule(answer).rings:
+            self.advance(CallState.RINGING)
+        await self.context.clock.sleep(ring)
+        if answer is not CalleeAnswer.ANSWERED:
+            cause = options.outcomes.draw_cause(answer, self.rng, sip=False)
+            self.advance(CallState.NOT_ANSWERED)
+            ending = options.outcomes.ending(answer, cause)
+            raise CallOver(ending, f"the phone user did not answer ({answer.value}: {cause})")
+
+    def _connect(self) -> None:
+        """The phone user is on the line: start the call's clock and their patience."""
+        if self.facts.call_start is None:  # inbound calls started when they arrived
+            self._start_call_clock()
+        if self.lifecycle.state is CallState.RINGING:
+            self.advance(CallState.ANSWERED)
+            self.advance(CallState.IN_FLOW)
+
+    def _start_call_clock(self) -> None:
+        """``callStartTime`` is now; the phone user's patience (``hangupAfter``) runs from it."""
+        self.facts.call_start = self.context.clock.now()
+        hangup_after = self.user.hangup_after()
+        if hangup_after is not None:
+            self.deadline = self.facts.call_start + timedelta(seconds=hangup_after)
+
+    async def _receive_inbound(self) -> Response:
+        """An inbound call: ask the app first; answer unless it rejects."""
+        self.advance(CallState.RINGING)
+        self._start_call_clock()
+        try:
+            response = await self.fetch()
+        except CallOver as over:
+            if self.lifecycle.state is not CallState.RINGING:
+                raise
+            # Hung up while AT was still asking the app: cancelled before pickup.
+            self.advance(CallState.NOT_ANSWERED)
+            raise CallOver(_ORIGINATOR_CANCEL, over.reason) from None
+        except AppFailure as failure:
+            self._connect()
+            await self.fail_app(str(failure))
+        if response.actions and isinstance(response.actions[0], Reject):
+            self.advance(CallState.NOT_ANSWERED)
+            raise CallOver(REJECTED_BY_APP_ENDING, "the app rejected the inbound call")
+        self._connect()
+        return response
+
+    async def _settle(self, ending: Ending, reason: str) -> CallRecord:
+        from simulator.engine.bridging import close_bridge  # bridging imports this module
+
+        clock, options = self.context.clock, self.context.options
+        now = clock.now()
+        close_bridge(self)
+        rates = options.rates
+        if self.lifecycle.was_answered and self.facts.call_start is not None:
+            duration = whole_seconds(self.facts.call_start, now)
+            charge = rates.charge(self.facts.phone_number, self.facts.direction, duration)
+        else:
+            duration, charge = 0, rates.free(self.facts.phone_number)
+        settlement = Settlement(ending, duration, charge)
+        event = self.lifecycle.advance(CallState.ENDED, now)
+        self.note(f"ended: {reason}")
+        request = WebhookRequest(self.url, final_fields(self.facts, settlement, options.separator))
+        result = await self.context.ports.delivery.deliver(request)
+        self._journal(request, result, now, note=reason)
+        if self._outbox is not None and event is not None:
+            self._outbox.post(event_fields(
+                self.facts, event, options.separator, currency=charge.currency,
+                settlement=settlement,
+            ))  # fmt: skip
+            await self._outbox.drain()
+        record = CallRecord(
+            session_id=self.facts.session_id,
+            direction=self.facts.direction,
+            phone_number=self.facts.phone_number,
+            at_number=self.facts.at_number,
+            ending=ending,
+            end_reason=reason,
+            queued_at=self.lifecycle.history[0][1],
+            call_start=self.facts.call_start,
+            ended_at=now,
+            duration_seconds=duration,
+            currency=charge.currency,
+            amount=charge.wire_amount,
+            legs=tuple(self.legs),
+            recording_urls=tuple(self.recordings),
+            timeline=tuple(self.notes),
+        )
+        if self.context.ports.on_call_end is not None:
+            self.context.ports.on_call_end(record)
+        return record
+
+    # -- building blocks for the flow -------------------------------------------------
+
+    def advance(self, target: CallState, extra: Fields = ()) -> None:
+        """Change state and post the event the transition table names for it."""
+        event = self.lifecycle.advance(target, self.context.clock.now())
+        self.note(target.value)
+        if event is not None:
+            self._post_event(event, extra)
+
+    def note(self, text: str) -> None:
+        """Add a line to the call's readable timeline."""
+        self.notes.append((self.context.clock.now(), text))
+
+    def remaining(self) -> float | None:
+        """Seconds until the phone user hangs up, or None if they will not."""
+        if self.deadline is None:
+            return None
+        return max((self.deadline - self.context.clock.now()).total_seconds(), 0.0)
+
+    def user_hangup(self, reason: str = "the phone user hung up") -> CallOver:
+        """The signal for the phone user hanging up now."""
+        cause = self.context.options.user_hangup_cause
+        return CallOver(Ending(CallSessionState.COMPLETED, CallStatus.SUCCESS, cause), reason)
+
+    async def spend(self, seconds: float) -> None:
+        """Let ``seconds`` of the call pass, unless the phone user hangs up first."""
+        remaining = self.remaining()
+        if remaining is not None and remaining <= seconds:
+            await self.context.clock.sleep(remaining)
+            raise self.user_hangup()
+        await self.context.clock.sleep(seconds)
+
+    async def fetch(self, extra: Fields = (), url: str | None = None) -> Response:
+        """POST a live callback request and return the app's ActionXML.
+
+        Raises AppFailure when the answer cannot be used, CallOver if the user hangs up
+        while AT waits for the app.
+        """
+        clock, options = self.context.clock, self.context.options
+        request = WebhookRequest(
+            url or self.url, callback_fields(self.facts, options.separator, extra)
+        )
+        sent_at = clock.now()
+        result = await self.context.ports.delivery.deliver(request)
+        latency = draw(options.timing.webhook_latency, self.rng)  # always drawn: same stream
+        problem = result.failure()
+        response: Response | None = None
+        if problem is None:
+            response, problem = self._read(result.body)
+        self._journal(request, result, sent_at, note=problem)
+        # Virtual time cannot see how long the app took, so the wait is simulated; in real
+        # time it has already passed. Either way the user may have hung up meanwhile.
+        waited = options.webhook_timeout if result.timed_out else latency
+        await self.spend(waited if clock.is_virtual else 0.0)
+        if problem is not None or response is None:
+            raise AppFailure(problem or "no ActionXML")
+        return response
+
+    async def fetch_or_fail(self, extra: Fields = (), url: str | None = None) -> Response:
+        """:meth:`fetch`, ending the call the way AT does if the app fails."""
+        try:
+            return await self.fetch(extra, url)
+        except AppFailure as failure:
+            await self.fail_app(str(failure))
+
+    async def fail_app(self, problem: str) -> NoReturn:
+        """The app failed: the caller hears AT's error message, then AT hangs up."""
+        self.note(f"app failure: {problem}")
+        await self.spend(self.context.options.timing.error_message)
+        raise CallOver(self.context.options.app_error_ending, f"app failure: {problem}")
+
+    def _read(self, body: str) -> tuple[Response | None, str | None]:
+        if not body.strip():
+            return Response(), None  # no instructions: AT hangs up
+        parsed = self.context.ports.parse(body)
+        if parsed.response is None or not parsed.ok:
+            problems = "; ".join(str(p) for p in parsed.problems) or "not ActionXML"
+            return None, f"ActionXML invalid: {problems}"
+        return parsed.response, None
+
+    def _post_event(self, event: EventType, extra: Fields = ()) -> None:
+        if self._outbox is None:
+            return
+        self._outbox.post(event_fields(
+            self.facts, event, self.context.options.separator,
+            currency=self.currency,
+            state=_EVENT_STATE.get(event), extra=extra,
+        ))  # fmt: skip
+
+    async def _send_event(self, request: WebhookRequest) -> None:
+        sent_at = self.context.clock.now()
+        result = await self.context.ports.delivery.deliver(request)
+        self._journal(request, result, sent_at, note=result.failure())
+
+    def _journal(
+        self, request: WebhookRequest, result: WebhookResult, sent_at: datetime, note: str | None
+    ) -> None:
+        exchange = WebhookExchange(request, result, sent_at, note)
+        self.context.ports.journal.record_webhook(self.facts.session_id, exchange)
+
+
+_ORIGINATOR_CANCEL = Ending(
+    CallSessionState.NOT_ANSWERED, CallStatus.NOT_ANSWERED, HangupCause.ORIGINATOR_CANCEL
+)
+"""An inbound caller who hung up before AT answered (while it was still asking the app)."""

@@ -1,0 +1,115 @@
+"""Broken apps: invalid ActionXML, error statuses, unreachable and slow apps.
+
+AT cannot run the call on such an answer: the caller hears an error message, AT hangs up,
+the final request is still sent, and the journal records why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from simulator.engine import EngineOptions
+from simulator.engine.memory import AppAnswer, AppUnreachable
+from tests.simulator.engine.harness import APP, USER, EngineHarness, xml
+
+
+def failing_first(answer: object) -> object:
+    def app(form: Mapping[str, str]) -> object:
+        if form["isActive"] == "0":
+            return "OK"
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return app
+
+
+CASES = [
+    ("not xml at all", "ActionXML invalid: 1: (document): not well-formed XML"),
+    ("<Response><Sya>typo</Sya></Response>", "ActionXML invalid: 1: Response/Sya[1]: `Sya` is not"),
+    (xml("<Say>Hi</Say><Reject/>"), "ActionXML invalid: 1: Response/Reject[1]: `Reject` must be"),
+    ("<Html><Body/></Html>", "ActionXML invalid: 1: Html: the root element must be `Response`"),
+    (AppAnswer(500, "Internal Server Error"), "the app answered HTTP 500"),
+    (AppAnswer(404, ""), "the app answered HTTP 404"),
+    (AppAnswer(302, ""), "the app answered HTTP 302"),
+    (AppUnreachable("connection refused"), "the app could not be reached (connection refused)"),
+    (AppUnreachable("read timeout", timed_out=True), "the app did not answer in time"),
+]
+
+
+@pytest.mark.parametrize(("answer", "why"), CASES)
+def test_broken_first_answer_ends_the_call_with_an_error(answer: object, why: str) -> None:
+    h = EngineHarness()
+    h.script(USER, answer="answered")
+    h.app(failing_first(answer))  # type: ignore[arg-type]
+    record = h.call()
+    exchanges = h.callbacks(record.session_id)
+    assert len(exchanges) == 2
+    first, final = exchanges
+    assert first.note is not None and first.note.startswith(why)
+    assert final.request.form()["isActive"] == "0"
+    assert final.note == f"app failure: {first.note}"
+    form = final.request.form()
+    assert (form["callSessionState"], form["status"], form["hangupCause"]) == (
+        "Completed", "Aborted", "NORMAL_CLEARING",
+    )  # fmt: skip
+    # The caller heard AT's error message (4 s) before AT hung up: it is billed.
+    assert int(form["durationInSeconds"]) >= 4
+    assert h.events(record.session_id)[-1]["eventType"] == "SessionEnded"
+
+
+def test_timeout_costs_the_configured_wait_in_virtual_time() -> None:
+    h = EngineHarness(options=EngineOptions(webhook_timeout=7))
+    h.script(USER, answer="answered")
+    h.app(failing_first(AppUnreachable("timeout", timed_out=True)))  # type: ignore[arg-type]
+    record = h.call(events=False)
+    assert record.duration_seconds == 7 + 4  # the wait, then the error message
+
+
+def test_failing_digits_callback_ends_the_call() -> None:
+    h = EngineHarness()
+    h.script(USER, answer="answered", digits=["1"])
+
+    def app(form: Mapping[str, str]) -> object:
+        if "dtmfDigits" in form:
+            return AppAnswer(503, "down")
+        return xml('<GetDigits numDigits="1"><Say>Press</Say></GetDigits>')
+
+    h.app(app)  # type: ignore[arg-type]
+    record = h.call(events=False)
+    notes = [e.note for e in h.callbacks(record.session_id)]
+    assert notes[1] == "the app answered HTTP 503"
+    assert record.end_reason == "app failure: the app answered HTTP 503"
+
+
+def test_unreachable_app_still_gets_the_final_request_attempt() -> None:
+    h = EngineHarness()
+    h.script(USER, answer="busy")
+    record = h.call(events=False)  # no app registered at all
+    (final,) = h.callbacks(record.session_id)
+    assert final.result.error is not None
+    assert final.request.form()["hangupCause"] == "USER_BUSY"
+
+
+def test_inbound_call_to_a_broken_app_is_answered_with_an_error() -> None:
+    h = EngineHarness()
+    h.app(failing_first(AppAnswer(500, "")))  # type: ignore[arg-type]
+    record = h.dial_in()
+    assert record.ending.status.value == "Aborted"
+    assert record.duration_seconds >= 4
+    assert [e["eventType"] for e in h.events(record.session_id)] == [
+        "SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded",
+    ]  # fmt: skip
+
+
+def test_events_url_failures_do_not_affect_the_call() -> None:
+    h = EngineHarness()
+    h.script(USER, answer="answered")
+    h.app(lambda form: xml("<Say>Hi</Say>") if form["isActive"] == "1" else "")
+    h.app(lambda form: AppAnswer(500, "boom"), "http://app.test/events")
+    record = h.call()
+    assert record.ending.status.value == "Success"
+    events = h.journal.for_session(record.session_id)
+    assert any(e.note == "the app answered HTTP 500" for e in events if e.request.url != APP)
