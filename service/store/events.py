@@ -47,7 +47,7 @@ class EventStore:
         self._write_connection: sa.Connection | None = None
         self._write_connection_pid = 0
         self._group: GroupCommit[CallEvent, AppendResult] = GroupCommit(
-            self.append_many, max_batch=max_batch
+            self._append_holding_lock, max_batch=max_batch, gate=self._writer_lock.held
         )
 
     def migrate(self) -> int:
@@ -88,9 +88,12 @@ class EventStore:
         """Store several events in one transaction: one commit (one fsync) for all of them."""
         if not events:
             return []
-        # Everything that needs no database is done before taking the writer lock.
+        with self._writer_lock.held():
+            return self._append_holding_lock(events)
+
+    def _append_holding_lock(self, events: Sequence[CallEvent]) -> list[AppendResult]:
         batch = PreparedBatch.of(events, self._now())
-        with self._writer_lock.held(), self._write_transaction() as connection:
+        with self._write_transaction() as connection:
             return self._writer.write(connection, batch)
 
     @contextmanager

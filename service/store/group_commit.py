@@ -7,11 +7,14 @@ while the next ones queue up behind it; when the commit returns, each is answere
 own result. Nothing is acknowledged before the commit that stored it has returned.
 
 The scheme is LevelDB's writer queue: no background thread (nothing to restart after
-gunicorn forks a worker), and a lone request pays only an uncontended lock.
+gunicorn forks a worker), and a lone request pays only an uncontended lock. The leader takes
+its batch only once it has passed the ``gate`` (on SQLite, the lock that lets one process
+write at a time), so what arrived while another process was committing rides along.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -68,9 +71,11 @@ class GroupCommit(Generic[ItemT, ResultT]):
         write_batch: Callable[[Sequence[ItemT]], list[ResultT]],
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
+        gate: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         self._write_batch = write_batch
         self._max_batch = max_batch
+        self._gate = gate
         self._lock = threading.Lock()
         self._queue: deque[_Waiter[ItemT, ResultT]] = deque()
 
@@ -83,18 +88,24 @@ class GroupCommit(Generic[ItemT, ResultT]):
                 waiter.condition.wait()
             if waiter.finished:
                 return waiter.outcome()
-            batch = [self._queue[index] for index in range(min(len(self._queue), self._max_batch))]
-        # This thread leads: it writes the batch while later arrivals queue behind it.
+        # This thread leads. It passes the gate (e.g. SQLite's one-writer lock, which another
+        # process may hold for its own commit) before taking the batch, so everything that
+        # queued meanwhile joins this commit rather than waiting for the next one.
+        batch: list[_Waiter[ItemT, ResultT]] = []
         try:
-            self._write(batch)
+            with self._gate():
+                with self._lock:
+                    batch = [self._queue[i] for i in range(min(len(self._queue), self._max_batch))]
+                self._write(batch)
         except BaseException as exc:
             # Not a database error (e.g. the worker is being stopped): nobody may wait forever.
+            batch = batch or [waiter]
             for member in batch:
                 if not member.finished:
                     member.error, member.finished = exc, True
             raise
         finally:
-            self._hand_over(batch)
+            self._hand_over(batch or [waiter])
         return waiter.outcome()
 
     def _write(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:

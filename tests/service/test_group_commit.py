@@ -3,8 +3,9 @@ forever. ``write_batch`` here is a plain function recording its batches (no data
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -126,3 +127,31 @@ def test_followers_are_released_when_the_leader_is_interrupted() -> None:
             "stored 3",
         ]
     assert isinstance(results[0], KeyboardInterrupt)
+
+
+def test_items_queued_while_the_leader_waits_at_the_gate_join_its_batch() -> None:
+    """The gate (SQLite's writer lock, held by another process's commit) is passed first."""
+    other_process = threading.Lock()
+    other_process.acquire()
+
+    @contextlib.contextmanager
+    def gate() -> Iterator[None]:
+        with other_process:
+            yield
+
+    batches: list[list[int]] = []
+
+    def write(items: Sequence[int]) -> list[str]:
+        batches.append(list(items))
+        return [f"stored {item}" for item in items]
+
+    group: GroupCommit[int, str] = GroupCommit(write, gate=gate)
+    with ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(group.submit, item) for item in range(5)]
+        while len(group._queue) < 5:
+            threading.Event().wait(0.005)
+        other_process.release()
+        assert [future.result(timeout=30) for future in futures] == [
+            f"stored {item}" for item in range(5)
+        ]
+    assert len(batches) == 1 and sorted(batches[0]) == list(range(5))
