@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from typing import Any
 
 bind = os.environ.get("VOICE_BIND", "127.0.0.1:5000")
 # Threads let one worker answer AT while another request waits on AT's API or the database.
@@ -34,3 +35,16 @@ errorlog = "-"
 loglevel = os.environ.get("VOICE_LOG_LEVEL", "info")
 # Query strings can carry phone numbers and the webhook secret: log the path only.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def on_starting(server: Any) -> None:
+    """In the master, once, before any worker: check the settings and the database, migrate.
+
+    A wrong setting or an unreachable database stops the start here, with a message naming
+    it; workers that start later (after a crash, or recycled) ride out a database outage
+    instead of failing to boot, which would make gunicorn stop the whole service.
+    """
+    from service.app import DATABASE_CHECKED_ENV, prepare_database
+
+    prepare_database()
+    os.environ[DATABASE_CHECKED_ENV] = "1"

@@ -13,7 +13,6 @@ import falcon
 
 from service.errors import ProblemError, field_error
 
-
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 

@@ -8,7 +8,10 @@ cut off by the statement timeout and answered 503, and the pool stays within its
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +31,7 @@ from tests.e2e.call_traffic import (
     read_store,
 )
 from tests.e2e.processes import (
+    REPO_ROOT,
     RunningProcess,
     child_pids,
     free_port,
@@ -69,7 +73,15 @@ def start_service(
 
 
 def readiness(url: str) -> int:
-    return requests.get(f"{url}/voice/", timeout=15).status_code
+    return requests.get(f"{url}/voice/", timeout=15, headers={"Connection": "close"}).status_code
+
+
+def wait_for_log(service: RunningProcess, text: str, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while service.log().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not logged {count} times"
+        assert service.process.poll() is None, service.log()
+        time.sleep(0.05)
 
 
 def wait_for_readiness(url: str, status: int, timeout: float = 30) -> None:
@@ -97,10 +109,17 @@ def test_outage_gives_503_never_ok_and_the_service_recovers_by_itself(
     database_url = create_database(own_postgres.url)
     before, during, after = (deliveries_of(5, rng) for _ in range(3))
     with start_service(database_url, tmp_path) as service:
+        wait_for_log(service, "voice service ready", WORKERS)
         workers = child_pids(service.process.pid)
         assert deliver_concurrently(before, [service.url], threads=4).refused == []
         own_postgres.stop("immediate")
         wait_for_readiness(service.url, 503)
+        # A worker that starts during the outage (here: replacing a crashed one) must not
+        # fail to boot: gunicorn would then stop the whole service.
+        os.kill(workers[0], signal.SIGKILL)
+        wait_for_log(service, "database unreachable as this worker starts", 1)
+        replaced = child_pids(service.process.pid)
+        assert len(replaced) == WORKERS and workers[0] not in replaced
         problem = requests.get(f"{service.url}/voice/", timeout=15)
         assert problem.headers["Content-Type"].startswith("application/problem+json")
         assert problem.headers["Retry-After"] == "5"
@@ -111,9 +130,11 @@ def test_outage_gives_503_never_ok_and_the_service_recovers_by_itself(
         assert all(answer.text != "OK" for answer in answers)
         own_postgres.start()
         wait_for_readiness(service.url, 200)
+        for _ in range(4 * WORKERS):  # new connections: every worker answers some
+            assert readiness(service.url) == 200
         log = deliver_concurrently(after, [service.url], threads=4)
-        # The same processes served throughout: nothing was restarted.
-        assert child_pids(service.process.pid) == workers
+        # The service was never restarted: same master, same workers since the outage.
+        assert child_pids(service.process.pid) == replaced
         assert service.process.poll() is None
     assert log.refused == [] and sum(log.acked.values()) == len(after)
     sessions = {d.form["sessionId"] for d in before + during + after}
@@ -162,3 +183,19 @@ def test_statement_stuck_behind_a_lock_times_out_with_503_and_the_pool_stays_bou
     stored = read_store(postgres_url, [call.session_id]).stored
     assert stored[first.key] == 1 and stored[second.key] == 1
     assert not rest or all(stored[d.key] == 0 for d in rest)
+
+
+def test_an_unreachable_database_at_start_stops_the_start_naming_it(tmp_path: Path) -> None:
+    """The master checks the database before any worker starts (fail fast, not a crash loop)."""
+    closed = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/voice"
+    result = subprocess.run(
+        gunicorn_argv(free_port()),
+        env={**os.environ, **service_environment(closed)},
+        capture_output=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
+    output = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode != 0
+    assert "Connection refused" in output
+    assert "Booting worker" not in output
