@@ -27,8 +27,6 @@ EXIT_USAGE = 2
 
 def register(subparsers: Any) -> None:
     """Add the ``verify`` subcommand to ``atsim``."""
-    from simulator.verify.scenarios import DEFAULT_AT_NUMBER, DEFAULT_PHONE_NUMBER, Category
-
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "verify",
         help="contract-test a voice webhook service (any language) the way AT calls it",
@@ -42,64 +40,79 @@ def register(subparsers: Any) -> None:
         "base_url", nargs="?", metavar="BASE_URL",
         help="a service laid out like ours: BASE_URL/instruct and BASE_URL/events",
     )  # fmt: skip
-    target = parser.add_argument_group("target")
-    target.add_argument("--callback-url", metavar="URL", help="the app's callback URL")
-    target.add_argument("--events-url", metavar="URL", help="the app's events URL (optional)")
-    target.add_argument("--no-events", action="store_true", help="do not test an events URL")
-    target.add_argument(
+    _add_target_arguments(parser.add_argument_group("target"))
+    _add_run_arguments(parser.add_argument_group("run"))
+    _add_output_arguments(parser.add_argument_group("output"))
+    parser.set_defaults(func=run_verify)
+
+
+def _add_target_arguments(group: Any) -> None:
+    """Where the service is and how to reach it."""
+    group.add_argument("--callback-url", metavar="URL", help="the app's callback URL")
+    group.add_argument("--events-url", metavar="URL", help="the app's events URL (optional)")
+    group.add_argument("--no-events", action="store_true", help="do not test an events URL")
+    group.add_argument(
         "--header", action="append", default=[], metavar="'NAME: VALUE'",
         help="an HTTP header for every request (repeatable), e.g. for authentication",
     )  # fmt: skip
-    target.add_argument(
+    group.add_argument(
         "--wait", type=_seconds, default=0.0, metavar="SECONDS",
         help="wait up to this long for the service to accept connections (CI start-up)",
     )  # fmt: skip
-    run = parser.add_argument_group("run")
-    run.add_argument("--seed", type=_whole, help="repeat a run exactly (default: a fresh seed)")
-    run.add_argument(
+
+
+def _add_run_arguments(group: Any) -> None:
+    """What to play and how."""
+    from simulator.verify.scenarios import DEFAULT_AT_NUMBER, DEFAULT_PHONE_NUMBER, Category
+
+    group.add_argument("--seed", type=_whole, help="repeat a run exactly (default: a fresh seed)")
+    group.add_argument(
         "--timeout", type=_seconds, default=DEFAULT_WEBHOOK_TIMEOUT, metavar="SECONDS",
         help=f"AT's webhook timeout (default {DEFAULT_WEBHOOK_TIMEOUT:g})",
     )  # fmt: skip
-    run.add_argument("--at-number", default=DEFAULT_AT_NUMBER, help="the app's AT number")
-    run.add_argument("--phone-number", default=DEFAULT_PHONE_NUMBER, help="the phone user")
-    run.add_argument("--quick", action="store_true", help="a smaller, faster run")
-    run.add_argument("--max-scenarios", type=_positive, metavar="N", help="run at most N")
-    run.add_argument(
+    group.add_argument("--at-number", default=DEFAULT_AT_NUMBER, help="the app's AT number")
+    group.add_argument("--phone-number", default=DEFAULT_PHONE_NUMBER, help="the phone user")
+    group.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    group.add_argument("--max-scenarios", type=_positive, metavar="N", help="run at most N")
+    group.add_argument(
         "--crawl-calls",
         type=_positive,
         metavar="N",
         help="crawl budget: calls per direction (default 40, --quick 16)",
     )
-    run.add_argument(
+    group.add_argument(
         "--crawl-depth",
         type=_positive,
         default=6,
         metavar="N",
         help="GetDigits deep the crawl goes (default 6)",
     )
-    run.add_argument(
+    group.add_argument(
         "--generated",
         type=_positive,
         metavar="N",
         help="schemathesis forms per webhook (default 40, --quick 10)",
     )
-    run.add_argument("--concurrency", type=_positive, default=8, metavar="N",
+    group.add_argument("--concurrency", type=_positive, default=8, metavar="N",
                      help="scenarios at the same time (default 8)")  # fmt: skip
     choices = ", ".join(category.value for category in Category)
-    run.add_argument(
+    group.add_argument(
         "--only",
         action="append",
         default=[],
         metavar="CATEGORY",
         help=f"run only these categories (repeatable): {choices}",
     )
-    run.add_argument("--skip", action="append", default=[], metavar="CATEGORY",
+    group.add_argument("--skip", action="append", default=[], metavar="CATEGORY",
                      help="leave these categories out (repeatable)")  # fmt: skip
-    run.add_argument("--strict", action="store_true", help="warnings fail the run too")
-    output = parser.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print the report as JSON")
-    output.add_argument("--report", type=Path, metavar="FILE", help="write JUnit XML to FILE")
-    progress = output.add_mutually_exclusive_group()
+    group.add_argument("--strict", action="store_true", help="warnings fail the run too")
+
+
+def _add_output_arguments(group: Any) -> None:
+    """What to print and write."""
+    group.add_argument("--json", action="store_true", help="print the report as JSON")
+    group.add_argument("--report", type=Path, metavar="FILE", help="write JUnit XML to FILE")
+    progress = group.add_mutually_exclusive_group()
     progress.add_argument(
         "--progress",
         action="store_true",
@@ -108,7 +121,6 @@ def register(subparsers: Any) -> None:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false",
                           help="never show the progress line")  # fmt: skip
-    parser.set_defaults(func=run_verify)
 
 
 def _whole(text: str) -> int:

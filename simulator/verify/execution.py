@@ -82,26 +82,7 @@ async def run_call(context: RunContext, scenario: CallScenario) -> ScenarioResul
     """Run one simulated call to its end and judge every request it made."""
     started = time.perf_counter()
     recorder = ScenarioRecorder(context.poster)
-    outcomes = (
-        forced_outcomes(scenario.caller.answer or CalleeAnswer.NO_ANSWER, scenario.forced_cause)
-        if scenario.forced_cause is not None
-        else EngineOptions().outcomes
-    )
-    engine_options = EngineOptions(
-        webhook_timeout=context.options.timeout,
-        outcomes=outcomes,
-        event_faults=scenario.event_faults,
-    )
-    ports = EnginePorts(
-        recorder,
-        InMemoryJournal(),
-        InMemoryQueues(),
-        ScenarioCallees(scenario.phone_number, scenario.caller, legs_answer=scenario.legs_answer),
-        context.recordings,
-    )
-    engine = CallEngine(
-        ports, clock=VirtualClock(), seed=f"{context.seed}/{scenario.id}", options=engine_options
-    )
+    engine = _engine_for(context, scenario, recorder)
     target, at_number = context.target, context.options.at_number
     session_id = session_id_for(context.seed, scenario.id)
     if scenario.direction is Direction.OUTBOUND:
@@ -129,6 +110,31 @@ async def run_call(context: RunContext, scenario: CallScenario) -> ScenarioResul
         time.perf_counter() - started,
         f"{ending.state}/{ending.status}/{ending.cause}: {record.end_reason}",
     )
+
+
+def _engine_for(
+    context: RunContext, scenario: CallScenario, recorder: ScenarioRecorder
+) -> CallEngine:
+    """An engine of its own for one call: its ports, its virtual clock, its outcome table."""
+    outcomes = (
+        forced_outcomes(scenario.caller.answer or CalleeAnswer.NO_ANSWER, scenario.forced_cause)
+        if scenario.forced_cause is not None
+        else EngineOptions().outcomes
+    )
+    options = EngineOptions(
+        webhook_timeout=context.options.timeout,
+        outcomes=outcomes,
+        event_faults=scenario.event_faults,
+    )
+    ports = EnginePorts(
+        recorder,
+        InMemoryJournal(),
+        InMemoryQueues(),
+        ScenarioCallees(scenario.phone_number, scenario.caller, legs_answer=scenario.legs_answer),
+        context.recordings,
+    )
+    seed = f"{context.seed}/{scenario.id}"
+    return CallEngine(ports, clock=VirtualClock(), seed=seed, options=options)
 
 
 async def run_requests(context: RunContext, scenario: RequestScenario) -> ScenarioResult:

@@ -16,7 +16,9 @@ imported here: this module loads in every pytest run of such a project.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,21 +26,6 @@ if TYPE_CHECKING:
     from simulator.verify.report import VerifyReport
 
 DEFAULT_SEED = 1
-
-
-class VerifyRunner(Protocol):
-    """What the fixture returns: call it with an app or a URL, get a report."""
-
-    def __call__(
-        self,
-        target: Any = None,
-        base_path: str = "",
-        *,
-        callback_url: str | None = None,
-        events_url: str | None = None,
-        events: bool = True,
-        **options: Any,
-    ) -> VerifyReport: ...
 
 
 def run_verify(
@@ -78,25 +65,11 @@ def run_verify(
 
 
 @pytest.fixture
-def atsim_verify(pytestconfig: pytest.Config) -> VerifyRunner:
+def atsim_verify(pytestconfig: pytest.Config) -> Callable[..., VerifyReport]:
     """Run ``atsim verify`` against an app object or a URL and get a
-    :class:`~simulator.verify.VerifyReport`: ``assert report.ok, report.summary()``."""
+    :class:`~simulator.verify.VerifyReport` (see :func:`run_verify` for the arguments):
+    ``assert report.ok, report.summary()``."""
     configured = pytestconfig.getoption("atsim_seed", default=None)
-    seed = configured if isinstance(configured, int) else DEFAULT_SEED
-
-    def runner(
-        target: Any = None,
-        base_path: str = "",
-        *,
-        callback_url: str | None = None,
-        events_url: str | None = None,
-        events: bool = True,
-        **options: Any,
-    ) -> VerifyReport:
-        options.setdefault("seed", seed)
-        return run_verify(
-            target, base_path, callback_url=callback_url, events_url=events_url,
-            events=events, **options,
-        )  # fmt: skip
-
-    return runner
+    return functools.partial(
+        run_verify, seed=configured if isinstance(configured, int) else DEFAULT_SEED
+    )
