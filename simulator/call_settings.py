@@ -24,7 +24,7 @@ INBOUND_CALL_FIELDS = ("from", "to")
 MAX_FAULT_DELAY_SECONDS = 3600.0
 MAX_WEBHOOK_TIMEOUT_SECONDS = 600.0
 PROBABILITY_RULE = "must be a probability from 0 to 1"
-DELAY_RULE = f"must be [low, high] seconds with 0 <= low <= high <= {MAX_FAULT_DELAY_SECONDS:g}"
+DELAY_RULE = f"must be two numbers of seconds from 0 to {MAX_FAULT_DELAY_SECONDS:g}, e.g. [1, 10]"
 WEBHOOK_TIMEOUT_RULE = (
     f"must be a number of seconds greater than 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}"
 )
@@ -84,10 +84,10 @@ def _delay_seconds(reader: FieldReader) -> tuple[float, float] | None:
     if not (math.isfinite(low) and math.isfinite(high)):
         reader.fail("delaySeconds", DELAY_RULE)
         return None
-    if not 0 <= low <= high <= MAX_FAULT_DELAY_SECONDS:
+    if not (0 <= low <= MAX_FAULT_DELAY_SECONDS and 0 <= high <= MAX_FAULT_DELAY_SECONDS):
         reader.fail("delaySeconds", DELAY_RULE)
         return None
-    return float(low), float(high)
+    return float(min(low, high)), float(max(low, high))
 
 
 def read_event_faults(data: object) -> EventFaults:

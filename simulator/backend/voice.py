@@ -45,13 +45,7 @@ from simulator.backend.calls import (
     TransferRequest,
 )
 from simulator.backend.destinations import DestinationPlan
-from simulator.backend.exceptions import (
-    Conflict,
-    FieldError,
-    InvalidMediaUrl,
-    InvalidSettings,
-    UnknownAccount,
-)
+from simulator.backend.exceptions import Conflict, InvalidMediaUrl, UnknownAccount, UnknownNumber
 from simulator.backend.journal import Journal
 from simulator.backend.numbers import AtNumber, NumberRegistry
 from simulator.backend.queues import QueueRegistry
@@ -302,9 +296,7 @@ class VoiceBackend:
         with self._lock:
             number = self.numbers.find(_international_or_raw(at_number))
             if number is None:
-                raise InvalidSettings(
-                    [FieldError("to", f"{at_number} is not an AT number of the simulator")]
-                )
+                raise UnknownNumber(at_number)
             if number.callback_url is None:
                 raise Conflict(
                     f"AT number {number.phone_number} has no callback URL: set one with "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeAnswer, CalleeBehaviour
+from simulator.backend.callees import CalleeAnswer, CalleeScript
 from simulator.backend.destinations import Tariff
 from simulator.backend.voice import VoiceBackend
 from simulator.commands.serve import build_config, register
@@ -94,13 +94,13 @@ def test_a_full_config_file_builds_the_world(tmp_path: Path) -> None:
     )
     assert (second.username, second.callback_url) == ("beta", None)
     assert config.callees == (
-        ("+254711082001", CalleeBehaviour(CalleeAnswer.BUSY)),
-        ("+254711082002", CalleeBehaviour(CalleeAnswer.ANSWERED, ("1", "2#"), 30.0)),
+        ("+254711082001", CalleeScript(CalleeAnswer.BUSY)),
+        ("+254711082002", CalleeScript(CalleeAnswer.ANSWERED, ("1", "2#"), 30.0)),
     )
-    assert config.default_callee == CalleeBehaviour(CalleeAnswer.NO_ANSWER)
+    assert config.default_callee == CalleeScript(CalleeAnswer.NO_ANSWER)
     assert config.tariffs == (Tariff("KE", Decimal("1.5")), Tariff("UG", Decimal("4.00")))
     backend = VoiceBackend(config)
-    assert backend.callees.behaviour_for("+254711082099").answer is CalleeAnswer.NO_ANSWER
+    assert backend.callees.script_for("+254711082099").answer is CalleeAnswer.NO_ANSWER
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_a_full_config_file_builds_the_world(tmp_path: Path) -> None:
         ),
         (
             "callees:\n  - {phoneNumber: '+254711082001', answer: busy, digits: [x]}\n",
-            "callees[0].digits[0]: must be a string of 1 to 32 of 0-9",
+            "callees[0].digits[0]: must be a string of at most 32 of 0-9",
         ),
         (
             "accounts:\n  - {username: a, apiKey: k}\n  - {username: a, apiKey: j}\n",
