@@ -7,6 +7,7 @@ recordings, bridges, why the call ended), in the call's own clock, seconds from 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from contracts.actionxml.model import (
 )
 
 SAY_PREVIEW = 38
+_SECRET_PARAMETER = re.compile(r"(?i)\b(secret|token|key|password)=[^&\s]+")
 HIDDEN_NOTES = frozenset({"in-flow", "answered", "ringing", "not-answered"})
 """State notes the events already show (or that say nothing a reader needs)."""
 
@@ -84,7 +86,7 @@ def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
     """The headline and timeline of a call as text."""
     lines = [call_headline(call)]
     for line in timeline(call):
-        lines.append(f"{indent}{line.seconds:>8.1f}s {line.text}")
+        lines.append(f"{indent}{line.seconds:>8.1f}s {redact(line.text)}")
     outcome = call.get("outcome")
     if outcome is not None:
         for leg in outcome["legs"]:
@@ -95,6 +97,11 @@ def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
         for url in outcome["recordingUrls"]:
             lines.append(f"{indent}recording: {url}")
     return "\n".join(lines)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of secret-looking query parameters (``secret=``) hidden."""
+    return _SECRET_PARAMETER.sub(lambda match: f"{match.group(1)}=...", text)
 
 
 def _moment(text: str) -> datetime:
