@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from simulator.backend.journal import WebhookExchange
-from simulator.engine.ports import WebhookRequest, WebhookResult
 from simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     SimulatorConfig,
 )
+from simulator.engine.ports import WebhookRequest, WebhookResult
 from tests.simulator.simulator_client import KE_NUMBERS, InProcessSimulator
 
 TOKEN = "s3cret-admin-token-0123"

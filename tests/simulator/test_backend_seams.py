@@ -16,8 +16,8 @@ from simulator.backend.exceptions import Conflict, UnknownCall
 from simulator.backend.journal import Journal, WebhookExchange
 from simulator.backend.queues import QueueRegistry
 from simulator.backend.voice import Credentials, VoiceBackend
-from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
 from simulator.config import DEFAULT_API_KEY, DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
+from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, DEFAULT_API_KEY)
 MOMENT = datetime(2025, 9, 29, 10, 30, tzinfo=UTC)
