@@ -50,7 +50,9 @@ def parse_call_start_time(value: str | None) -> datetime | None:
     if match is None:
         raise InvalidCallStartTime(value)
     try:
-        return datetime.strptime(f"{match['date']} {match['time']}", "%Y-%m-%d %H:%M:%S")
+        # The pattern fixed the shape; fromisoformat checks the calendar (as strptime did,
+        # at a tenth of the cost: this runs on every webhook).
+        return datetime.fromisoformat(f"{match['date']} {match['time']}")
     except ValueError as exc:  # e.g. month 13: the shape was right, the calendar is not
         raise InvalidCallStartTime(value) from exc
 

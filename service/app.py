@@ -7,10 +7,12 @@ Tests: ``create_app(Config(...))``, optionally with the SDK client or engine inj
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import falcon
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from service.at_client import CallPlacer, VoiceClient, voice_client
 from service.config import Config
@@ -23,6 +25,7 @@ from service.resources.instruct import InstructResource
 from service.resources.invoke_call import InvokeCallResource
 from service.resources.status import StatusResource
 from service.store import EventStore, create_database_engine
+from service.webhook_forms import load_form_rules
 
 log = logging.getLogger("service")
 
@@ -50,7 +53,8 @@ def create_app(
         )
     )
     store = EventStore(engine)
-    store.migrate()
+    _migrate(store)
+    load_form_rules()
     flow = CallFlow(load_flow(resolve_flow_path(config.flow_file)))
     placer = CallPlacer(
         client
@@ -86,6 +90,46 @@ def create_app(
     app.add_route("/voice/calls", CallsResource(store))
     app.add_route("/voice/calls/{session_id}", CallResource(store))
     return app
+
+
+DATABASE_CHECKED_ENV = "VOICE_DATABASE_CHECKED"
+"""Set to ``1`` by the gunicorn master once :func:`prepare_database` succeeded at start-up."""
+
+
+def prepare_database(config: Config | None = None) -> None:
+    """Check the settings, reach the database and migrate it: the master's start-up check.
+
+    gunicorn runs this once before any worker starts (``on_starting`` in
+    ``service/gunicorn_conf.py``), so a wrong setting or an unreachable database stops the
+    service at start, with a message naming it.
+    """
+    _ensure_logging()
+    config = config if config is not None else Config.from_env()
+    engine = create_database_engine(
+        config.database_url,
+        pool_size=config.pool_size,
+        statement_timeout_ms=config.statement_timeout_ms,
+    )
+    try:
+        EventStore(engine).migrate()
+    finally:
+        engine.dispose()
+
+
+def _migrate(store: EventStore) -> None:
+    """Migrate, unless the database is down in a worker started after a checked start-up.
+
+    gunicorn shuts the whole service down when a worker fails to boot. A worker that starts
+    during a database outage (replacing one that crashed, or recycled after max_requests)
+    therefore starts anyway: readiness and webhooks answer 503 until the database is back,
+    and pooled connections reconnect by themselves. The master migrated at start.
+    """
+    try:
+        store.migrate()
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:
+        if os.environ.get(DATABASE_CHECKED_ENV) != "1":
+            raise
+        log.error("database unreachable as this worker starts; not ready until it is: %s", exc)
 
 
 def _ensure_logging() -> None:

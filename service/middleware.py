@@ -13,6 +13,8 @@ import falcon
 
 from service.errors import ProblemError, field_error
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class RequestBodyLimit:
     """Refuse bodies over ``max_bytes`` (413) and bodies of unknown length (411)."""
@@ -22,6 +24,8 @@ class RequestBodyLimit:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check the declared length before anything reads the body."""
+        if req.method not in BODY_METHODS:
+            return  # a GET's body is never read: its framing headers do not matter
         length = req.content_length
         if length is None:
             if req.get_header("Transfer-Encoding"):

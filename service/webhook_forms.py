@@ -95,11 +95,12 @@ def _validate(form: Mapping[str, object], rules: FormRules, *, strict: bool) -> 
 
 
 def _field_problem(name: str, value: object, rules: FormRules, *, strict: bool) -> str | None:
-    if not rules.field_name.match(name):
+    rule = rules.fields.get(name)
+    # Known names keep the name pattern (form_rules checks it): only others need the check.
+    if rule is None and not rules.field_name.match(name):
         return "is not a valid field name (a letter, then letters, digits, '_', '.', '-')"
     if not isinstance(value, str):
         return "must be given once"
-    rule = rules.fields.get(name)
     if rule is None:
         if strict:
             return "is not a field Africa's Talking sends (VOICE_STRICT_FIELDS is on)"
@@ -147,6 +148,12 @@ class CallbackRequest:
             redelivery_is_duplicate=not self.is_active,
             extra_key=flow_position,
         )
+
+
+def load_form_rules() -> None:
+    """Read both forms' rules from the contract now (at start-up), not at the first webhook."""
+    form_rules("CallbackForm")
+    form_rules("EventForm")
 
 
 def parse_callback(form: Mapping[str, object], *, strict: bool = False) -> CallbackRequest:

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,65 @@ def _run_as_server_user(argv: list[str]) -> None:
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
 
 
+class ThrowawayPostgres:
+    """A PostgreSQL server of its own, in a temporary directory, on a free loopback port.
+
+    It can be stopped and started again on the same port and data (to test what clients do
+    while the database is down), and :meth:`destroy` removes everything.
+    """
+
+    def __init__(self) -> None:
+        # Not tmp_path_factory: its directories are private to root, and the server runs as
+        # postgres.
+        self.base = Path(tempfile.mkdtemp(prefix="avk-postgres-"))
+        self.data = self.base / "data"
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        self.port = _free_port()
+        _run_as_server_user(
+            [_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"]
+        )
+
+    @property
+    def url(self) -> str:
+        """The server's URL, without a database name."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c max_connections=200"
+        )
+        log = self.base / "server.log"
+        _run_as_server_user(
+            [_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(log), "-w", "start"]
+        )
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (``immediate``: like a crash; ``fast``: clean shutdown)."""
+        _run_as_server_user([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
+
+    def destroy(self) -> None:
+        """Stop the server if it runs, and remove its directory."""
+        status = subprocess.run(
+            [_pg_bin("pg_ctl"), "-D", str(self.data), "status"], capture_output=True, timeout=30
+        )
+        if status.returncode == 0:
+            self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    """A started :class:`ThrowawayPostgres`, destroyed when the block ends."""
+    server = ThrowawayPostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     """URL (without database name) of a running PostgreSQL server on 127.0.0.1."""
@@ -56,25 +116,8 @@ def postgres_server_url() -> Iterator[str]:
     if configured:
         yield configured.rsplit("/", 1)[0]
         return
-    # Not tmp_path_factory: its directories are private to root, and the server runs as postgres.
-    base = Path(tempfile.mkdtemp(prefix="avk-postgres-"))
-    data = base / "data"
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-    port = _free_port()
-    _run_as_server_user(
-        [_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]
-    )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=200"
-    log = base / "server.log"
-    _run_as_server_user(
-        [_pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        _run_as_server_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
+    with throwaway_postgres() as server:
+        yield server.url
 
 
 def create_database(server_url: str) -> str:

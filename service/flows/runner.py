@@ -28,6 +28,8 @@ from service.webhook_forms import CallbackRequest
 log = logging.getLogger(__name__)
 
 STEP_PARAM = "step"
+RENDERED_CACHE_SIZE = 1024
+"""Rendered documents kept per flow (step x base URL); the cache starts over when full."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class CallFlow:
 
     def __init__(self, definition: FlowDefinition) -> None:
         self.definition = definition
+        self._documents: dict[tuple[str, StepUrls], str] = {}
         placeholder = StepUrls(PLACEHOLDER_URL)
         for step in definition.steps.values():
             problems = ax.validate(self._response(step, placeholder))
@@ -85,7 +88,19 @@ class CallFlow:
 
     def respond(self, callback: CallbackRequest, position: str | None, urls: StepUrls) -> str:
         """The ActionXML document answering this request."""
-        return ax.render(self._response(self.step_for(callback, position), urls))
+        return self._rendered(self.step_for(callback, position).name, urls)
+
+    def _rendered(self, step_name: str, urls: StepUrls) -> str:
+        # A step's document depends only on the step and its URLs, which repeat from call to
+        # call: render (and check) each once. Bounded, since URLs follow the Host header.
+        key = (step_name, urls)
+        document = self._documents.get(key)
+        if document is None:
+            document = ax.render(self._response(self.definition.steps[step_name], urls))
+            if len(self._documents) >= RENDERED_CACHE_SIZE:
+                self._documents.clear()
+            self._documents[key] = document
+        return document
 
     def _response(self, step: Step, urls: StepUrls) -> ax.Response:
         actions: list[ax.Action] = [self._concrete(action, urls) for action in step.actions]

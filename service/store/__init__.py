@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from service.store.database import create_database_engine
-from service.store.events import AppendResult, CallEvent, EventSource, EventStore
+from service.store.events import EventStore
 from service.store.outcome import CallOutcome, derive_outcome
 from service.store.queries import CallHistory, CallPage, CallSummary
+from service.store.records import AppendResult, CallEvent, EventSource
 
 __all__ = [
     "AppendResult",

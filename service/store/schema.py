@@ -69,6 +69,10 @@ calls = sa.Table(
     sa.Column("duration_seconds", sa.Integer),
     sa.Column("currency_code", sa.String(8)),
     sa.Column("amount", sa.String(32)),
+    # The ranks behind the derived columns (see service.store.outcome.OutcomeDerivation), so
+    # an event merges into the outcome without reading the call's other events. NULL on rows
+    # written before schema version 2: the next event of such a call rebuilds it.
+    sa.Column("derivation", sa.JSON),
     sa.Index("ix_calls_newest", "first_seen_at", "session_id"),
     sa.Index("ix_calls_caller", "caller_number"),
     sa.Index("ix_calls_destination", "destination_number"),
@@ -77,10 +81,18 @@ calls = sa.Table(
 
 
 def _v1_initial(connection: sa.Connection) -> None:
+    # The tables as they are now: later migrations check before adding what they add.
     metadata.create_all(connection, tables=[call_events, calls])
 
 
-MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (_v1_initial,)
+def _v2_incremental_outcome(connection: sa.Connection) -> None:
+    existing = {column["name"] for column in sa.inspect(connection).get_columns("calls")}
+    if "derivation" not in existing:
+        column_type = sa.JSON().compile(dialect=connection.dialect)
+        connection.execute(sa.text(f"ALTER TABLE calls ADD COLUMN derivation {column_type}"))
+
+
+MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (_v1_initial, _v2_incremental_outcome)
 """Migration ``n`` (1-based) brings the schema from version ``n - 1`` to ``n``. Append only."""
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,23 @@ def wait_until_ready(running: RunningProcess, path: str, timeout: float) -> None
             pass
         time.sleep(0.1)
     raise RuntimeError(f"process not ready after {timeout}s:\n{running.log()}")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (Linux), e.g. gunicorn's workers."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL everything left in the process's group (it was started in its own session)."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait(timeout=15)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
@@ -114,3 +131,15 @@ def gunicorn_argv(port: int, *extra: str) -> list[str]:
         *extra,
         "service.app:create_app()",
     ]
+
+
+def service_environment(database_url: str, **extra: str) -> dict[str, str]:
+    """Settings for a service that places no calls (AT's URL points at a closed port)."""
+    return {
+        "AT_USERNAME": "sandbox",
+        "AT_API_KEY": "e2e",
+        "AT_VOICE_NUMBER": "+254711082000",
+        "AT_VOICE_URL": f"http://127.0.0.1:{free_port()}",
+        "DATABASE_URL": database_url,
+        **extra,
+    }

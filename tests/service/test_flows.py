@@ -11,6 +11,7 @@ import yaml
 
 from contracts import actionxml as ax
 from service.flows import CallFlow, FlowError, StepUrls, load_flow, parse_flow, resolve_flow_path
+from service.flows.runner import RENDERED_CACHE_SIZE
 from service.webhook_forms import CallbackRequest, parse_callback
 
 BASE_URL = "https://voice.example.com/voice/instruct"
@@ -175,3 +176,17 @@ def test_a_custom_flow_file_by_path(tmp_path: Path) -> None:
         ax.Play("https://cdn.example/hello.mp3"),
         ax.Say("Bye <now> & then", voice=ax.Voice.MAN),
     )
+
+
+def test_rendered_documents_are_reused_per_step_and_url_and_the_cache_is_bounded() -> None:
+    flow = CallFlow(load_flow(resolve_flow_path("menu")))
+    here = StepUrls("https://voice.example.com/voice/instruct", "s3cret-value")
+    elsewhere = StepUrls("https://other.example.com/voice/instruct")
+    first = flow.respond(request(), None, here)
+    assert flow.respond(request(), None, here) is first
+    other = flow.respond(request(), None, elsewhere)
+    assert other != first and "other.example.com" in other and "s3cret-value" not in other
+    assert flow.respond(request(dtmfDigits="3"), "menu", here) != first
+    for n in range(3000):
+        flow.respond(request(), None, StepUrls(f"https://h{n}.example.com/voice/instruct"))
+    assert len(flow._documents) <= RENDERED_CACHE_SIZE

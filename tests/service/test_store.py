@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.store import CallEvent, EventSource, EventStore, create_database_engine
+from service.store import (
+    CallEvent,
+    EventSource,
+    EventStore,
+    create_database_engine,
+    derive_outcome,
+)
+from service.store.batch_write import event_view
 from service.store.schema import LATEST_VERSION, schema_version
 from service.webhook_forms import parse_callback, parse_event
 
@@ -250,3 +257,41 @@ def test_api_events_do_not_end_a_call(store: EventStore) -> None:
     )
     outcome = store.get_call(SESSION).summary.outcome  # type: ignore[union-attr]
     assert (outcome.status, outcome.ended) == ("Requested", False)
+
+
+def test_calls_written_before_incremental_derivation_are_rebuilt_from_their_events(
+    store: EventStore,
+) -> None:
+    """A ``calls`` row from schema version 1 has no derivation: the next event rebuilds it."""
+    ringing = final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0")
+    store.append(ringing)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE calls SET derivation = NULL"))
+    store.append(final_event())
+    history = store.get_call(SESSION)
+    assert history is not None
+    assert history.summary.event_count == 2
+    assert history.summary.outcome == derive_outcome(
+        event_view(event) for event in (ringing, final_event())
+    )
+
+
+def test_migration_from_version_1_adds_the_derivation_column(store: EventStore) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE calls DROP COLUMN derivation"))
+        connection.execute(schema_version.delete().where(schema_version.c.version == 2))
+    assert store.migrate() == LATEST_VERSION
+    store.append(final_event())
+    assert store.get_call(SESSION) is not None
+
+
+def test_batches_with_redeliveries_inside_them_store_each_event_once(store: EventStore) -> None:
+    events = [final_event(f"ATVId_{n % 3:032d}", eventType=f"E{n % 5}") for n in range(30)]
+    results = store.append_many(events)
+    assert sum(result.stored for result in results) == 15
+    assert [result.stored for result in results[:15]] == [True] * 15
+    assert count_events(store) == 15
+    for session in range(3):
+        history = store.get_call(f"ATVId_{session:032d}")
+        assert history is not None
+        assert history.summary.event_count == 5

@@ -1,0 +1,233 @@
+"""Writing a batch of call events in one transaction, and merging each into its call's outcome.
+
+A batch costs four statements whatever its size: one multi-row insert of the events (a
+redelivery is skipped by the unique ``dedup_key``), one insert of the missing ``calls`` rows,
+one read of the touched ``calls`` rows (locked on PostgreSQL, in session order, so concurrent
+writers on several instances cannot deadlock), and one multi-row update of those rows. The
+outcome is merged incrementally (:class:`service.store.outcome.OutcomeDerivation`): the call's
+earlier events are not read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
+from service.store.records import AppendResult, CallEvent
+from service.store.schema import call_events, calls
+
+EVENT_COLUMNS = (
+    "direction",
+    "caller_number",
+    "destination_number",
+    "is_active",
+    "hangup_cause",
+    "call_session_state",
+    "status",
+    "call_start_time",
+    "duration_seconds",
+    "currency_code",
+    "amount",
+)
+"""Typed columns of ``call_events`` copied from the :class:`CallEvent` of the same name."""
+
+_UPDATED_COLUMNS = (
+    "session_id",
+    "first_seen_at",
+    "last_event_at",
+    "event_count",
+    "status",
+    "ended",
+    "derivation",
+    *ATTRIBUTE_FIELDS,
+)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything this store writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch with everything computed that needs no database: done before taking the lock."""
+
+    received_at: datetime
+    sessions: list[str]
+    """Session ids of the batch's events (in batch order)."""
+    keys: list[str]
+    """Dedup key of each event, in batch order."""
+    first_of_key: dict[str, int]
+    """Index of the first event with each key: later ones are redeliveries within the batch."""
+    rows: list[dict[str, Any]]
+    """``call_events`` rows of the distinct events, sorted by dedup key."""
+    merge_views: list[tuple[dict[str, Any], Rank]]
+    """What the outcome derivation needs of each event, and its rank, in batch order."""
+
+    @classmethod
+    def of(cls, events: Sequence[CallEvent], received_at: datetime) -> PreparedBatch:
+        """Prepare ``events``, received at ``received_at``."""
+        keys = [event.dedup_key() for event in events]
+        first_of_key: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            first_of_key.setdefault(key, index)
+        # Sorted by key: concurrent transactions then take the unique index's locks in one order.
+        rows = [
+            _event_row(events[index], key, received_at)
+            for key, index in sorted(first_of_key.items())
+        ]
+        views = [event_view(event) for event in events]
+        return cls(
+            received_at=received_at,
+            sessions=[event.session_id for event in events],
+            keys=keys,
+            first_of_key=first_of_key,
+            rows=rows,
+            merge_views=[(view, event_rank(view)) for view in views],
+        )
+
+
+class BatchWriter:
+    """Appends batches of events on one database; the statements are built once."""
+
+    def __init__(self, dialect_name: str) -> None:
+        insert: Callable[[sa.Table], Any] = (
+            postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        )
+        self._insert_events = (
+            insert(call_events)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(call_events.c.dedup_key)
+        )
+        self._insert_calls = insert(calls).on_conflict_do_nothing(index_elements=["session_id"])
+        self._select_calls = (
+            sa.select(calls)
+            .where(calls.c.session_id.in_(sa.bindparam("sessions", expanding=True)))
+            .order_by(calls.c.session_id)
+            .with_for_update()
+        )
+        self._update_call = (
+            calls.update()
+            .where(calls.c.session_id == sa.bindparam("b_session_id"))
+            .values({name: sa.bindparam(f"b_{name}") for name in _UPDATED_COLUMNS})
+        )
+
+    def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
+        """Insert the batch's events and update their calls, inside the caller's transaction."""
+        inserted = set(connection.execute(self._insert_events, batch.rows).scalars())
+        results = [
+            AppendResult(stored=key in inserted and batch.first_of_key[key] == index)
+            for index, key in enumerate(batch.keys)
+        ]
+        by_session: dict[str, list[tuple[dict[str, Any], Rank]]] = {}
+        for index, result in enumerate(results):
+            if result.stored:
+                by_session.setdefault(batch.sessions[index], []).append(batch.merge_views[index])
+        if by_session:
+            self._merge_into_calls(connection, by_session, batch.received_at)
+        return results
+
+    def _merge_into_calls(
+        self,
+        connection: sa.Connection,
+        by_session: Mapping[str, Sequence[tuple[dict[str, Any], Rank]]],
+        received_at: datetime,
+    ) -> None:
+        sessions = sorted(by_session)  # sorted: one lock order across workers and instances
+        connection.execute(
+            self._insert_calls,
+            [
+                {
+                    "session_id": session_id,
+                    "first_seen_at": received_at,
+                    "last_event_at": received_at,
+                    "event_count": 0,
+                    "status": "Requested",
+                    "ended": False,
+                }
+                for session_id in sessions
+            ],
+        )
+        current = connection.execute(self._select_calls, {"sessions": sessions}).mappings().all()
+        updates = []
+        for row in current:
+            values = merged_call_values(connection, row, by_session[row["session_id"]], received_at)
+            updates.append({f"b_{name}": value for name, value in values.items()})
+        connection.execute(self._update_call, updates)
+
+
+def merged_call_values(
+    connection: sa.Connection,
+    row: Mapping[Any, Any] | None,
+    new_events: Sequence[tuple[dict[str, Any], Rank]],
+    received_at: datetime,
+) -> dict[str, Any]:
+    """A ``calls`` row's new values: its derivation with ``new_events`` merged in.
+
+    ``row`` is the row as stored (``None`` for a call not stored yet).
+    """
+    derivation = _derivation_of(connection, row) if row is not None else OutcomeDerivation()
+    for view, rank in new_events:
+        derivation.merge(view, rank)
+    outcome = derivation.outcome()
+    count = row["event_count"] if row is not None else 0
+    first_seen, last_event = received_at, received_at
+    if row is not None and count > 0:
+        first_seen = min(_aware(row["first_seen_at"]), received_at)
+        last_event = max(_aware(row["last_event_at"]), received_at)
+    values: dict[str, Any] = {
+        "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
+        "first_seen_at": first_seen,
+        "last_event_at": last_event,
+        "event_count": count + len(new_events),
+        "status": outcome.status,
+        "ended": outcome.ended,
+        "derivation": derivation.state_json(),
+    }
+    for name in ATTRIBUTE_FIELDS:
+        values[name] = getattr(outcome, name)
+    return values
+
+
+def _derivation_of(connection: sa.Connection, row: Mapping[Any, Any]) -> OutcomeDerivation:
+    """The call's derivation so far: stored, empty for a new call, rebuilt for an old row."""
+    if row["event_count"] == 0:
+        return OutcomeDerivation()
+    if row["derivation"] is not None:
+        return OutcomeDerivation.from_state(row["derivation"], row)
+    # Written before schema version 2: derive once from every event, then keep it current.
+    derivation = OutcomeDerivation()
+    events = connection.execute(
+        sa.select(call_events).where(call_events.c.session_id == row["session_id"])
+    ).mappings()
+    for event in events:
+        derivation.merge(event)
+    return derivation
+
+
+def event_view(event: CallEvent) -> dict[str, Any]:
+    """The keys :meth:`OutcomeDerivation.merge` reads, from an event about to be stored."""
+    view: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    view.update(
+        session_id=event.session_id, source=event.source.value, kind=event.kind, fields=event.fields
+    )
+    return view
+
+
+def _event_row(event: CallEvent, dedup_key: str, received_at: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
+    row.update(
+        session_id=event.session_id,
+        source=event.source.value,
+        kind=event.kind,
+        dedup_key=dedup_key,
+        received_at=received_at,
+        fields=dict(event.fields),
+    )
+    return row

@@ -1,0 +1,145 @@
+"""Group commit: the appends that arrive together in one process share one transaction.
+
+A durable commit costs a disk flush (an ``fsync``, milliseconds on most disks), and it is
+the same flush for one event or a hundred. So the appends waiting at the same moment are
+written as one batch, in one transaction, by one of them (the leader: the oldest waiting),
+while the next ones queue up behind it; when the commit returns, each is answered with its
+own result. Nothing is acknowledged before the commit that stored it has returned.
+
+The scheme is LevelDB's writer queue: no background thread (nothing to restart after
+gunicorn forks a worker), and a lone request pays only an uncontended lock. The leader takes
+its batch only once it has passed the ``gate`` (on SQLite, the lock that lets one process
+write at a time), so what arrived while another process was committing rides along.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import sqlalchemy.exc
+
+ItemT = TypeVar("ItemT")
+ResultT = TypeVar("ResultT")
+
+DEFAULT_MAX_BATCH = 128
+"""At most this many items per transaction, to bound its size and lock time."""
+
+WHOLE_BATCH_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+"""Failures of the database itself (unreachable, timed out): every item of the batch gets them.
+
+Any other failure may be one bad item's fault, so the batch is retried item by item and only
+that item fails.
+"""
+
+
+class _Waiter(Generic[ItemT, ResultT]):
+    """One item waiting to be written, and what became of it."""
+
+    __slots__ = ("condition", "error", "finished", "item", "result")
+
+    def __init__(self, item: ItemT, condition: threading.Condition) -> None:
+        self.item = item
+        self.condition = condition
+        self.finished = False
+        self.result: ResultT | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> ResultT:
+        if self.error is not None:
+            raise self.error
+        assert self.finished
+        return self.result  # type: ignore[return-value]
+
+
+class GroupCommit(Generic[ItemT, ResultT]):
+    """Funnel concurrent single-item writes into batched calls of ``write_batch``.
+
+    ``write_batch(items)`` must write all items in one transaction and return one result
+    per item, in order, once committed; if it raises, nothing of the batch was committed.
+    """
+
+    def __init__(
+        self,
+        write_batch: Callable[[Sequence[ItemT]], list[ResultT]],
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        gate: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
+        self._write_batch = write_batch
+        self._max_batch = max_batch
+        self._gate = gate
+        self._lock = threading.Lock()
+        self._queue: deque[_Waiter[ItemT, ResultT]] = deque()
+
+    def submit(self, item: ItemT) -> ResultT:
+        """Write ``item`` (with whatever else is waiting) and return its result once committed."""
+        waiter: _Waiter[ItemT, ResultT] = _Waiter(item, threading.Condition(self._lock))
+        with self._lock:
+            self._queue.append(waiter)
+            while not waiter.finished and self._queue[0] is not waiter:
+                waiter.condition.wait()
+            if waiter.finished:
+                return waiter.outcome()
+        # This thread leads. It passes the gate (e.g. SQLite's one-writer lock, which another
+        # process may hold for its own commit) before taking the batch, so everything that
+        # queued meanwhile joins this commit rather than waiting for the next one.
+        batch: list[_Waiter[ItemT, ResultT]] = []
+        try:
+            with self._gate():
+                with self._lock:
+                    batch = [self._queue[i] for i in range(min(len(self._queue), self._max_batch))]
+                self._write(batch)
+        except BaseException as exc:
+            # Not a database error (e.g. the worker is being stopped): nobody may wait forever.
+            batch = batch or [waiter]
+            for member in batch:
+                if not member.finished:
+                    member.error, member.finished = exc, True
+            raise
+        finally:
+            self._hand_over(batch or [waiter])
+        return waiter.outcome()
+
+    def _write(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:
+        try:
+            results = self._write_batch([member.item for member in batch])
+        except WHOLE_BATCH_ERRORS as exc:
+            for member in batch:
+                member.error, member.finished = exc, True
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error, batch[0].finished = exc, True
+                return
+            self._write_one_by_one(batch)
+            return
+        for member, result in zip(batch, results, strict=True):
+            member.result, member.finished = result, True
+
+    def _write_one_by_one(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:
+        for member in batch:
+            try:
+                member.result = self._write_batch([member.item])[0]
+            except Exception as exc:
+                member.error = exc
+            member.finished = True
+
+    def _hand_over(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:
+        """Answer the batch's waiters and wake the next leader, if anyone is waiting."""
+        with self._lock:
+            for member in batch:
+                self._queue.popleft()
+                if not member.finished:  # only if _write itself broke
+                    member.error = RuntimeError("the batch was abandoned")
+                    member.finished = True
+                member.condition.notify()
+            if self._queue:
+                self._queue[0].condition.notify()

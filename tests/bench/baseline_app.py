@@ -1,0 +1,63 @@
+"""The benchmark's baseline: a minimal Falcon app answering the service's routes with no work.
+
+It runs under the same gunicorn settings as the service (``service/gunicorn_conf.py``) and
+answers the same bodies (``OK`` for events, the welcome flow's ActionXML for callbacks, the
+status document), computed once at start-up. It reads no form, validates nothing and stores
+nothing, so the service's throughput as a fraction of this one's is the cost of everything the
+service does on top of HTTP and Falcon.
+
+``gunicorn -c python:service.gunicorn_conf 'tests.bench.baseline_app:create_app()'``
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from service.flows import CallFlow, StepUrls, load_flow, resolve_flow_path
+from service.webhook_forms import parse_callback
+
+SAMPLE_CALLBACK = {
+    "sessionId": "ATVId_baseline",
+    "isActive": "1",
+    "callerNumber": "+254711082369",
+    "destinationNumber": "+254711082000",
+}
+
+
+def welcome_actionxml() -> str:
+    """What the service's default flow answers to a call's first callback request."""
+    flow = CallFlow(load_flow(resolve_flow_path(None)))
+    return flow.respond(
+        parse_callback(SAMPLE_CALLBACK), None, StepUrls("http://127.0.0.1/voice/instruct")
+    )
+
+
+class ConstantText:
+    """Answers every POST with the same text/plain body."""
+
+    def __init__(self, body: str) -> None:
+        self._body = body
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The constant body; the request body is left unread, as a no-work app would."""
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = self._body
+
+
+class ReadyStatus:
+    """``GET /voice/``: the documented status document, without asking any database."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Always ready."""
+        resp.media = {"service": "voice", "status": "ready"}
+
+
+def create_app() -> falcon.App[falcon.Request, falcon.Response]:
+    """The baseline WSGI app."""
+    app = falcon.App()
+    status = ReadyStatus()
+    app.add_route("/voice/", status)
+    app.add_route("/voice", status)
+    app.add_route("/voice/instruct", ConstantText(welcome_actionxml()))
+    app.add_route("/voice/events", ConstantText("OK"))
+    return app

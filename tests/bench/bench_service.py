@@ -1,0 +1,371 @@
+"""Benchmark: the webhook service against a no-work baseline, under the same load, in one run.
+
+    python -m tests.bench.bench_service [--database sqlite|postgres] [--duration 10]
+
+Starts, on loopback, the service under gunicorn with its production settings
+(``service/gunicorn_conf.py``) and the baseline (``tests/bench/baseline_app.py``: the same
+routes and bodies, no work) under the same settings; drives each with the same bounded load
+(wrk, with ``form_posts.lua``: realistic distinct AT notifications with some redeliveries for
+``/voice/events``, first callback requests for ``/voice/instruct``); prints throughput and
+p50/p99 latency as ratios to the baseline; and checks that every request the service
+acknowledged is committed exactly once, by reading the database after the run.
+
+The machine is noisy (shared cores): compare the ratios of one run, not figures across runs.
+Other parts add their figures through :data:`EXTRA_SECTIONS` (see the simulator placeholder).
+Not collected by pytest (the file name does not start with ``test_``); every step is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, running
+
+LUA_SCRIPT = Path(__file__).with_name("form_posts.lua")
+GUNICORN_APPS = {
+    "baseline": "tests.bench.baseline_app:create_app()",
+    "service": "service.app:create_app()",
+}
+TARGETS = {"events": 0.8, "instruct": 0.9}
+"""Throughput of the service as a fraction of the baseline's, per workload."""
+WRK_TIMEOUT_GRACE_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What wrk measured for one app and workload."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    acked: int
+    non_ok: int
+    errors: int
+    acked_keys: list[str]
+
+    @property
+    def throughput(self) -> float:
+        """Requests answered per second."""
+        return self.requests / self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class DurabilityCheck:
+    """Acknowledged requests against what the database holds afterwards."""
+
+    workload: str
+    acked_distinct: int
+    missing: int
+    """Acknowledged but not in the database: must be 0."""
+    duplicated: int
+    """Stored more than once: must be 0."""
+    stored_unacked: int
+    """Committed but not acknowledged: requests in flight when the load stopped (harmless)."""
+
+    @property
+    def passed(self) -> bool:
+        """Every acknowledged request is stored exactly once."""
+        return self.missing == 0 and self.duplicated == 0
+
+
+@dataclass
+class BenchContext:
+    """What a section of the report may use: the options and the running apps' URLs."""
+
+    options: argparse.Namespace
+    urls: dict[str, str] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
+def simulator_section(context: BenchContext) -> None:
+    """Placeholder for the simulator's figures (issue 7): added once its call engine lands.
+
+    To add them: measure complete calls per second of ``atsim`` in ``--speed fast`` against
+    ``context.urls["service"]``, and memory per live call with 10,000 calls live at once in
+    real-time mode; append the lines to ``context.lines``.
+    """
+    context.lines.append(
+        "simulator: calls/s in --speed fast and memory per live call: not measured yet "
+        "(the simulator's call engine is being integrated)"
+    )
+
+
+EXTRA_SECTIONS: list[Callable[[BenchContext], None]] = [simulator_section]
+"""Further sections of the report, run after the service comparison, in order."""
+
+
+def ensure_wrk() -> str:
+    """wrk's path, installing Debian's package when it is missing and we may."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    as_root: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    print("wrk not found: installing Debian's package (apt-get install wrk)", flush=True)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]):
+        subprocess.run([*as_root, *argv], env=environment, check=False, timeout=600)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is needed: install it (Debian: apt-get install wrk) and run again")
+    return found
+
+
+def run_wrk(
+    wrk: str, url: str, workload: str, tag: str, options: argparse.Namespace, seconds: float
+) -> LoadResult:
+    """One bounded wrk run; one thread per connection so responses map to requests."""
+    with tempfile.NamedTemporaryFile("r", suffix=".acked", delete=False) as acked_file:
+        acked_path = Path(acked_file.name)
+    argv = [
+        wrk,
+        f"--threads={options.connections}",
+        f"--connections={options.connections}",
+        f"--duration={seconds:g}s",
+        "--timeout=10s",
+        f"--script={LUA_SCRIPT}",
+        url,
+        "--",
+        workload,
+        tag,
+        str(acked_path),
+        str(options.redeliver_every),
+    ]
+    try:
+        completed = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + WRK_TIMEOUT_GRACE_SECONDS,
+        )
+        summary = json.loads(completed.stdout.strip().splitlines()[-1])
+        keys = acked_path.read_text().split()
+    finally:
+        acked_path.unlink(missing_ok=True)
+    errors = sum(summary[name] for name in summary if name.startswith("errors_"))
+    return LoadResult(
+        requests=summary["requests"],
+        seconds=summary["duration_us"] / 1e6,
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        acked=summary["acked"],
+        non_ok=summary["non_ok"],
+        errors=errors,
+        acked_keys=keys,
+    )
+
+
+def check_durability(
+    database_url: str, workload: str, tag: str, acked_keys: Sequence[str]
+) -> DurabilityCheck:
+    """Compare the keys acknowledged in run ``tag`` with the rows the database holds."""
+    engine = sa.create_engine(database_url)
+    if workload == "events":
+        query = sa.text(
+            "SELECT session_id || '|' || kind AS key, count(*) AS n FROM call_events "
+            "WHERE source = 'event' AND session_id LIKE :prefix GROUP BY session_id, kind"
+        )
+    else:
+        query = sa.text(
+            "SELECT session_id AS key, count(*) AS n FROM call_events "
+            "WHERE source = 'callback' AND session_id LIKE :prefix GROUP BY session_id"
+        )
+    try:
+        with engine.connect() as connection:
+            stored = {
+                row.key: row.n for row in connection.execute(query, {"prefix": f"ATVId_{tag}%"})
+            }
+    finally:
+        engine.dispose()
+    acked = set(acked_keys)
+    return DurabilityCheck(
+        workload=workload,
+        acked_distinct=len(acked),
+        missing=len(acked - set(stored)),
+        duplicated=sum(1 for count in stored.values() if count > 1),
+        stored_unacked=len(set(stored) - acked),
+    )
+
+
+@contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """The service's database URL: a SQLite file, or a throwaway PostgreSQL server's."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'voice-events.db'}"
+        return
+    from tests.postgres_server import create_database, throwaway_postgres
+
+    with throwaway_postgres() as server:
+        yield create_database(server.url)
+
+
+@contextmanager
+def gunicorn_app(app: str, database_url: str, workdir: Path) -> Iterator[RunningProcess]:
+    """One app under the production gunicorn settings, on a free loopback port."""
+    port = free_port()
+    environment = {
+        "AT_USERNAME": "sandbox",
+        "AT_API_KEY": "benchmark",
+        "AT_VOICE_NUMBER": "+254711082000",
+        # Nothing listens there: the benchmark places no calls.
+        "AT_VOICE_URL": f"http://127.0.0.1:{free_port()}",
+        "DATABASE_URL": database_url,
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        "python:service.gunicorn_conf",
+        "--bind",
+        f"127.0.0.1:{port}",
+        GUNICORN_APPS[app],
+    ]
+    with running(
+        argv,
+        env=environment,
+        url=f"http://127.0.0.1:{port}",
+        ready_path="/voice/",
+        log_path=workdir / f"{app}.log",
+    ) as process:
+        yield process
+
+
+def ratio_line(workload: str, base: LoadResult, served: LoadResult) -> tuple[str, bool]:
+    """One row of the report, and whether the throughput target is met."""
+    ratio = served.throughput / base.throughput
+    target = TARGETS[workload]
+    met = ratio >= target
+    path = f"POST /voice/{workload}"
+    line = (
+        f"{path:<22} {base.throughput:>9.0f} {served.throughput:>9.0f} {ratio:>6.2f}x "
+        f"{base.p50_ms:>7.1f} {served.p50_ms:>7.1f} {served.p50_ms / base.p50_ms:>6.2f}x "
+        f"{base.p99_ms:>7.1f} {served.p99_ms:>7.1f} {served.p99_ms / base.p99_ms:>6.2f}x "
+        f"  >={target:.1f}x {'met' if met else 'NOT MET'}"
+    )
+    return line, met
+
+
+HEADER = (
+    f"{'endpoint':<22} {'base/s':>9} {'svc/s':>9} {'ratio':>7} "
+    f"{'p50 b':>7} {'p50 s':>7} {'ratio':>7} {'p99 b':>7} {'p99 s':>7} {'ratio':>7}   target"
+)
+
+
+def compare_service(context: BenchContext, wrk: str, database_url: str, workdir: Path) -> None:
+    """Drive the baseline and the service with each workload; check the service's writes."""
+    options = context.options
+    results: dict[tuple[str, str], LoadResult] = {}
+    checks: list[DurabilityCheck] = []
+    run_number = int(time.time()) % 10_000_000
+    with ExitStack() as stack:
+        for app in GUNICORN_APPS:
+            context.urls[app] = stack.enter_context(gunicorn_app(app, database_url, workdir)).url
+        for workload in options.workloads:
+            for app in GUNICORN_APPS:
+                warm_tag = f"w{workload[0]}{app[0]}{run_number % 100_000:05d}"
+                run_wrk(wrk, context.urls[app], workload, warm_tag, options, options.warmup)
+            # Rounds alternate the apps, and each app's best round counts: on a shared
+            # machine, interference only ever slows a run down.
+            for round_number in range(options.rounds):
+                for app in GUNICORN_APPS:
+                    tag = f"{workload[0]}{round_number}{run_number:06d}"[:8]
+                    print(
+                        f"  {app:<8} {workload:<8} round {round_number + 1}/{options.rounds}",
+                        flush=True,
+                    )
+                    result = run_wrk(
+                        wrk, context.urls[app], workload, tag, options, options.duration
+                    )
+                    best = results.get((app, workload))
+                    if best is None or result.throughput > best.throughput:
+                        results[app, workload] = result
+                    if app == "service":
+                        checks.append(
+                            check_durability(database_url, workload, tag, result.acked_keys)
+                        )
+    context.lines.append(HEADER)
+    for workload in options.workloads:
+        base, served = results["baseline", workload], results["service", workload]
+        line, met = ratio_line(workload, base, served)
+        context.lines.append(line)
+        context.failed |= options.strict and not met
+    for workload in options.workloads:
+        mine = [check for check in checks if check.workload == workload]
+        served = results["service", workload]
+        passed = all(check.passed for check in mine)
+        context.lines.append(
+            f"durability {workload} ({len(mine)} runs): "
+            f"{sum(c.acked_distinct for c in mine)} distinct acknowledged, "
+            f"{sum(c.missing for c in mine)} missing, {sum(c.duplicated for c in mine)} "
+            f"duplicated, {sum(c.stored_unacked for c in mine)} stored but unanswered (in "
+            f"flight at the stop); best run: {served.non_ok} non-OK answers, "
+            f"{served.errors} socket errors: {'PASS' if passed else 'FAIL'}"
+        )
+        context.failed |= not passed
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="measured runs per app and workload (best counts)"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
+    parser.add_argument(
+        "--redeliver-every", type=int, default=10, help="every n-th event is a redelivery"
+    )
+    parser.add_argument(
+        "--workloads", nargs="+", choices=sorted(TARGETS), default=["events", "instruct"]
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a throughput target is missed"
+    )
+    options = parser.parse_args(argv)
+    if not 0 < options.duration <= 600 or options.connections < 1 or options.rounds < 1:
+        parser.error("--duration must be in (0, 600] s; --connections, --rounds at least 1")
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the report; 1 if a durability check failed."""
+    options = parse_arguments(argv)
+    wrk = ensure_wrk()
+    context = BenchContext(options)
+    print(
+        f"at-voice-kit benchmark: {options.database}, {options.connections} connections, "
+        f"{options.rounds} x {options.duration:g}s per app and workload, {os.cpu_count()} CPUs, "
+        "gunicorn settings of service/gunicorn_conf.py",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="avk-bench-") as directory:
+        workdir = Path(directory)
+        with database(options.database, workdir) as database_url:
+            compare_service(context, wrk, database_url, workdir)
+            for section in EXTRA_SECTIONS:
+                section(context)
+    print("\n".join(context.lines))
+    return 1 if context.failed else 0
+
+
+if __name__ == "__main__":
+    os.chdir(REPO_ROOT)
+    sys.exit(main())
