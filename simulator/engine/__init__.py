@@ -64,7 +64,7 @@ from simulator.engine.ports import (
 )
 from simulator.engine.rates import DEFAULT_RATE_TABLE, BillingMode, RateTable
 from simulator.engine.recordings import Recording, RecordingStore
-from simulator.engine.records import CallRecord, CallRequest, LegRecord
+from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
 from simulator.engine.session_ids import SessionIds
 from simulator.engine.states import CallState
 from simulator.engine.timing import DEFAULT_TIMING, TimingModel
@@ -100,6 +100,7 @@ __all__ = [
     "Recording",
     "RecordingStore",
     "SessionIds",
+    "StateChange",
     "TimingModel",
     "TransferOutcome",
     "VirtualClock",

@@ -26,28 +26,14 @@ from simulator.config import (
 )
 from simulator.engine.memory import FakeApp, InProcessApps
 from simulator.network import SimulatedNetwork
+from tests.simulator.engine.harness import answering, xml
+
+__all__ = ["APP", "AT", "EVENTS", "SIM", "Platform", "answering", "run_platform", "webhooks", "xml"]
 
 APP = "http://app.test/voice"
 EVENTS = "http://app.test/events"
 SIM = "http://sim.test"
 AT = DEFAULT_AT_NUMBER
-
-
-def xml(*actions: str) -> str:
-    """An ActionXML document of ``actions``."""
-    return '<?xml version="1.0" encoding="UTF-8"?><Response>' + "".join(actions) + "</Response>"
-
-
-def answering(*documents: str) -> Callable[[Mapping[str, str]], str]:
-    """An app answering its live requests with ``documents`` in turn, then nothing."""
-    remaining = list(documents)
-
-    def app(form: Mapping[str, str]) -> str:
-        if form.get("isActive") == "0":
-            return ""
-        return remaining.pop(0) if remaining else ""
-
-    return app
 
 
 @dataclass

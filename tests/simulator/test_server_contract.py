@@ -6,15 +6,15 @@ one final callback, the last one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from contracts.service_contract import FormRules, form_rules
+from contracts.service_contract import form_rules
 from contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
 from simulator.engine.callee import CalleeAnswer
 from simulator.engine.memory import AppAnswer, AppUnreachable
+from tests.simulator.engine.test_call_properties import scripted_app
+from tests.simulator.engine.test_contract import violations
 from tests.simulator.platform_harness import AT, Platform, run_platform, webhooks, xml
 
 USER = "+254711082369"
@@ -42,36 +42,6 @@ REPLIES = st.lists(
     min_size=1,
     max_size=5,
 )
-
-
-def violations(form: Mapping[str, str], rules: FormRules) -> list[str]:
-    """Every way ``form`` breaks the contract's rules for its schema."""
-    found = [f"missing {name}" for name in rules.required - set(form)]
-    if len(form) > rules.max_fields:
-        found.append(f"{len(form)} fields > {rules.max_fields}")
-    for name, value in form.items():
-        rule = rules.fields.get(name)
-        if rule is None:
-            if not rules.field_name.search(name):
-                found.append(f"field name {name!r}")
-            rule = rules.extra_field
-        if not rule.accepts(value):
-            found.append(f"{name}={value!r}")
-    return found
-
-
-def replying(replies: list[object]):  # type: ignore[no-untyped-def]
-    queue = list(replies)
-
-    def app(form: Mapping[str, str]) -> object:
-        if form["isActive"] == "0":
-            return "OK"
-        reply = queue.pop(0) if queue else ""
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-    return app
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,7 +75,7 @@ def test_every_request_the_server_sends_keeps_the_service_contract(
             await p.admin("PUT", f"callees/{USER}", {"answer": answer.value, **script})
         if agent_answer is not None:
             await p.admin("PUT", f"callees/{AGENT}", {"answer": agent_answer.value})
-        p.app(replying(replies))
+        p.app(scripted_app(replies))
         if inbound:
             started = await p.http.post("/_simulator/calls", json={"from": USER, "to": AT})
             session_id = started.json()["sessionId"]
