@@ -206,6 +206,9 @@ class _Judge:
                     f"of one attribute: keep only `{attribute.name}`"
                 )
                 self.report(element, path, name, Rule.DUPLICATE_ATTRIBUTE, message)
+                # The second spelling's value is still judged: both are on the wire.
+                subject = f"`{spec.name}` attribute `{name}`"
+                self.value(element, path, name, subject, attribute.value_type, raw)
                 continue
             seen[attribute.name] = name
             if name != attribute.name:
