@@ -161,7 +161,8 @@ async def open_client(target: Target, *, concurrency: int) -> AsyncIterator[http
         if is_asgi(target.app):
             transport = httpx.ASGITransport(app=target.app, raise_app_exceptions=False)
         else:
-            executor = ThreadPoolExecutor(concurrency + 4, thread_name_prefix="atsim-verify-wsgi")
+            # Room for threads still stuck in a slow app after their request timed out.
+            executor = ThreadPoolExecutor(concurrency * 4, thread_name_prefix="atsim-verify-wsgi")
             transport = AsyncWSGITransport(target.app, executor)
     client = httpx.AsyncClient(
         transport=transport,

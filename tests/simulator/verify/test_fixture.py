@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from service.app import create_app
+from service.config import Config
+from simulator.verify import VerifyReport
 
 INNER_TESTS = """
 import threading
@@ -82,3 +87,20 @@ def test_the_fixture_verifies_apps_in_process_and_over_http(tmp_path: Path) -> N
         check=False,
     )
     assert "3 passed" in result.stdout, result.stdout + result.stderr
+
+
+def test_the_fixture_in_this_suite_on_our_service_in_process(
+    atsim_verify: Callable[..., VerifyReport], tmp_path: Path
+) -> None:
+    config = Config(
+        at_username="testuser",
+        at_api_key="test-key",
+        at_voice_number="+254711082000",
+        at_voice_url="http://127.0.0.1:9",
+        database_url=f"sqlite:///{tmp_path / 'voice.db'}",
+        flow_file="menu",
+    )
+    report = atsim_verify(create_app(config), "/voice", quick=True)
+    assert report.ok, report.summary()
+    assert report.seed == 1  # the fixture's default: a failure repeats exactly
+    assert "crawl/inbound/2/dial-answered" in {result.id for result in report.results}
