@@ -65,20 +65,27 @@ def timeline(call: Mapping[str, Any]) -> list[TimelineLine]:
     """The call's webhooks and line events, in order, timed from its start."""
     outcome = call.get("outcome")
     webhooks: Sequence[Mapping[str, Any]] = call.get("webhooks", [])
-    entries: list[tuple[datetime, int, str]] = []
-    for index, webhook in enumerate(webhooks):
-        entries.append((_moment(webhook["startedAt"]), 2 * index + 1, _webhook_text(webhook)))
+    # Sort key: time, then line notes before webhooks, then each webhook kind in its own
+    # order. Callbacks and events are sent by separate senders, so at one instant their
+    # arrival in the journal can come either way; the kind keeps a seeded run's text stable.
+    entries: list[tuple[datetime, int, str, int, str]] = []
+    per_kind: dict[str, int] = {}
+    for webhook in webhooks:
+        kind = str(webhook.get("kind", ""))
+        per_kind[kind] = per_kind.get(kind, -1) + 1
+        moment = _moment(webhook["startedAt"])
+        entries.append((moment, 1, kind, per_kind[kind], _webhook_text(webhook)))
     if outcome is not None:
         for index, note in enumerate(outcome["timeline"]):
             if note["event"] not in HIDDEN_NOTES:
-                entries.append((_moment(note["at"]), 2 * index, f"  {note['event']}"))
+                entries.append((_moment(note["at"]), 0, "", index, f"  {note['event']}"))
     if not entries:
         return []
     start = _moment(outcome["queuedAt"]) if outcome is not None else min(e[0] for e in entries)
-    entries.sort(key=lambda entry: (entry[0], entry[1] % 2, entry[1]))
+    entries.sort(key=lambda entry: entry[:4])
     return [
         TimelineLine(round((moment - start).total_seconds(), 3), text)
-        for moment, _, text in entries
+        for moment, _, _, _, text in entries
     ]
 
 
