@@ -87,6 +87,7 @@ class HealthResource(AdminResource):
                 "accounts": len(self._backend.accounts.all()),
                 "numbers": len(self._backend.numbers.all()),
                 "calls": len(self._backend.calls.all()),
+                "liveCalls": self._backend.calls.count_live(),
             },
         )
 

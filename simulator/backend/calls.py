@@ -193,6 +193,11 @@ class CallRegistry:
         with self._lock:
             return tuple(self._calls.values())
 
+    def count_live(self) -> int:
+        """How many calls have not ended yet (over every account)."""
+        with self._lock:
+            return sum(1 for call in self._calls.values() if call.phase is not CallPhase.ENDED)
+
     def count_in_phase(self, username: str, phase: CallPhase) -> int:
         """How many of the account's calls are in ``phase``."""
         with self._lock:

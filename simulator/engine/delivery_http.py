@@ -1,24 +1,38 @@
 """Webhook delivery over real HTTP with ``httpx.AsyncClient``: what AT's platform does.
 
-Each request is a form-encoded POST. AT waits ``timeout`` seconds (default 10) for an answer;
-redirects are not followed (a 3xx is not an answer AT can use: the call ends like on any
-non-2xx); bodies are read up to ``max_body_bytes``. Network faults are reported in the
+Each request is a form-encoded POST. AT waits ``timeout`` seconds (default 10) for an answer:
+that is a deadline for the whole exchange (connecting, sending, the status line, headers and
+body), not only for each read, so an app that trickles its answer a byte at a time cannot
+hold a call (or, under ``--speed fast``, the virtual clock of every call) for longer.
+Redirects are not followed (a 3xx is not an answer AT can use: the call ends like on any
+non-2xx). Bodies are read up to ``max_body_bytes`` once unpacked; beyond that the answer is
+refused unread (:mod:`simulator.engine.answer_body`). Faults of any kind are reported in the
 :class:`~simulator.engine.ports.WebhookResult`, never raised.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from types import TracebackType
 
 import httpx
 
+from simulator.engine.answer_body import ACCEPT_ENCODING, UnreadableBody, read_answer_body
 from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 from simulator.engine.ports import WebhookRequest, WebhookResult
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "atsim (Africa's Talking Voice simulator)"
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 1_000_000
+BODY_PREVIEW_BYTES = 4096
+"""How much of a too-large answer the journal keeps, to show what the app sent."""
+MAX_CONNECTIONS = 500
+"""Open connections to apps at once; further webhooks wait (within their deadline)."""
+MAX_KEEPALIVE_CONNECTIONS = 100
 
 
 class HttpxWebhookDelivery:
@@ -33,43 +47,60 @@ class HttpxWebhookDelivery:
     ) -> None:
         if not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be at least 1")
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            ),
         )
 
     async def deliver(self, request: WebhookRequest) -> WebhookResult:
         """POST the request's form; report status and body, or the fault."""
         started = time.perf_counter()
-        headers = {"Content-Type": FORM, "Accept": "*/*", "User-Agent": USER_AGENT}
         try:
-            async with self._client.stream(
-                "POST", request.url, content=request.body(), headers=headers,
-                timeout=self.timeout, follow_redirects=False,
-            ) as response:  # fmt: skip
-                body = await self._read(response)
-                status = response.status_code
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(self.timeout):
+                return await self._exchange(request, started)
+        except (TimeoutError, httpx.TimeoutException) as exc:
             error = f"no answer within {self.timeout:g} s ({type(exc).__name__})"
             return WebhookResult(None, "", time.perf_counter() - started, error, timed_out=True)
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return WebhookResult(None, "", time.perf_counter() - started, error)
-        return WebhookResult(status, body, time.perf_counter() - started)
+            return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
+        except Exception as exc:  # an app's bytes must never crash a call: journal it instead
+            log.warning("webhook to %s failed unexpectedly", request.url, exc_info=True)
+            return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
 
-    async def _read(self, response: httpx.Response) -> str:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= self.max_body_bytes:
-                break
-        raw = b"".join(chunks)[: self.max_body_bytes]
-        return raw.decode(response.encoding or "utf-8", errors="replace")
+    async def _exchange(self, request: WebhookRequest, started: float) -> WebhookResult:
+        headers = {
+            "Content-Type": FORM,
+            "Accept": "*/*",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "User-Agent": USER_AGENT,
+        }
+        async with self._client.stream(
+            "POST", request.url, content=request.body(), headers=headers,
+            timeout=self.timeout, follow_redirects=False,
+        ) as response:  # fmt: skip
+            status = response.status_code
+            try:
+                answer = await read_answer_body(response, self.max_body_bytes)
+            except UnreadableBody as exc:
+                return WebhookResult(status, "", time.perf_counter() - started, str(exc))
+            except httpx.TimeoutException:
+                raise  # reported as a timeout, like any other
+            except (httpx.TransportError, httpx.DecodingError) as exc:  # cut off mid-body
+                return WebhookResult(status, "", time.perf_counter() - started, _describe(exc))
+        elapsed = time.perf_counter() - started
+        if answer.too_large:
+            error = f"the answer is over {self.max_body_bytes} bytes (not read further)"
+            preview = answer.text[:BODY_PREVIEW_BYTES]
+            return WebhookResult(status, preview, elapsed, error, too_large=True)
+        return WebhookResult(status, answer.text, elapsed)
 
     async def aclose(self) -> None:
         """Close the client if this object created it."""
@@ -86,3 +117,7 @@ class HttpxWebhookDelivery:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -100,6 +100,18 @@ class EventOutbox:
             finally:
                 self._clock.join()
 
+    def cancel(self) -> None:
+        """Give up on every event not yet delivered (the call was cancelled: a reset).
+
+        Nothing more is posted for the call, and no task of it outlives it.
+        """
+        self._pending.clear()
+        self._held = None
+        for task in (self._worker, *self._delayed):
+            if task is not None:
+                task.cancel()
+        self._delayed.clear()
+
     async def _work(self) -> None:
         try:
             await self._work_through_pending()

@@ -55,6 +55,8 @@ class WebhookResult:
     elapsed: float = 0.0
     error: str | None = None
     timed_out: bool = False
+    too_large: bool = False
+    """The answer went over the platform's size limit; ``body`` holds only its start."""
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,10 @@ class WebhookResult:
         """Why this answer cannot drive a call, in words for the journal; None when ok."""
         if self.timed_out:
             return f"the app did not answer in time ({self.error or 'timeout'})"
+        if self.too_large:
+            return f"the app's answer is too large ({self.error or 'over the limit'})"
+        if self.error is not None and self.status is not None:
+            return f"the app's answer could not be read (HTTP {self.status}: {self.error})"
         if self.error is not None:
             return f"the app could not be reached ({self.error})"
         if not self.ok:

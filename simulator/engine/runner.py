@@ -9,6 +9,7 @@ small objects, so thousands can be live at once.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,6 +142,15 @@ class CallRun:
 
     async def run(self) -> CallRecord:
         """Run the call to its end and return its record."""
+        try:
+            return await self._run()
+        except asyncio.CancelledError:
+            # A reset or shutdown: the call's events in flight go with it.
+            if self._outbox is not None:
+                self._outbox.cancel()
+            raise
+
+    async def _run(self) -> CallRecord:
         from simulator.engine.flow import execute  # flow imports this module
 
         self._post_event(INITIAL_EVENT)

@@ -24,6 +24,12 @@ class AtsimProcess:
     process: subprocess.Popen[str]
     url: str
     banner: str
+    stderr_lines: list[str]
+    """What the process wrote to stderr so far (drained continuously, so it never blocks)."""
+
+    def stderr(self) -> str:
+        """Everything written to stderr so far."""
+        return "".join(self.stderr_lines)
 
 
 def atsim_command() -> list[str]:
@@ -49,20 +55,29 @@ def atsim_serve(*args: str) -> Iterator[AtsimProcess]:
             lines.put(line)
         lines.put(None)
 
+    stderr_lines: list[str] = []
+
+    def pump_stderr() -> None:
+        assert process.stderr is not None
+        stderr_lines.extend(iter(process.stderr.readline, ""))
+
     threading.Thread(target=pump, daemon=True).start()
+    stderr_pump = threading.Thread(target=pump_stderr, daemon=True)
+    stderr_pump.start()
     banner: list[str] = []
     try:
         while True:
             line = lines.get(timeout=START_TIMEOUT_SECONDS)
             if line is None:
-                stderr = process.stderr.read() if process.stderr else ""
+                stderr_pump.join(timeout=START_TIMEOUT_SECONDS)
+                stderr = "".join(stderr_lines)
                 raise RuntimeError(f"atsim serve exited early: {''.join(banner)}{stderr}")
             banner.append(line)
             if "admin API:" in line:
                 break
         match = _URL.search("".join(banner))
         assert match is not None, banner
-        yield AtsimProcess(process, match.group(1), "".join(banner))
+        yield AtsimProcess(process, match.group(1), "".join(banner), stderr_lines)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -71,6 +86,31 @@ def atsim_serve(*args: str) -> Iterator[AtsimProcess]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        stderr_pump.join(timeout=START_TIMEOUT_SECONDS)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@dataclass(frozen=True)
+class ProcessStats:
+    """What /proc says about a process: memory now and at its peak, open descriptors."""
+
+    rss_kib: int
+    peak_rss_kib: int
+    open_fds: int
+    threads: int
+
+
+def process_stats(pid: int) -> ProcessStats:
+    """Read ``/proc/{pid}`` (Linux): RSS, peak RSS (VmHWM), open file descriptors, threads."""
+    fields: dict[str, str] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return ProcessStats(
+        rss_kib=int(fields["VmRSS"].split()[0]),
+        peak_rss_kib=int(fields["VmHWM"].split()[0]),
+        open_fds=len(list(Path(f"/proc/{pid}/fd").iterdir())),
+        threads=int(fields["Threads"]),
+    )
