@@ -70,6 +70,12 @@ class _BoundedDecoder:
 
 async def read_answer_body(response: httpx.Response, max_bytes: int) -> AnswerBody:
     """Read ``response``'s body (streamed) up to ``max_bytes`` decoded bytes, then stop."""
+    if response.is_stream_consumed:
+        # Built in memory (a test double, a transport that read it already): httpx has
+        # unpacked it, so only the size bound is left to apply.
+        content = response.content
+        too_large = len(content) > max_bytes
+        return AnswerBody(decode_text(content[:max_bytes], response.charset_encoding), too_large)
     decoder = _BoundedDecoder(response.headers.get("content-encoding", ""))
     body = bytearray()
     async for chunk in response.aiter_raw():

@@ -30,9 +30,12 @@ FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 1_000_000
 BODY_PREVIEW_BYTES = 4096
 """How much of a too-large answer the journal keeps, to show what the app sent."""
-MAX_CONNECTIONS = 500
-"""Open connections to apps at once; further webhooks wait (within their deadline)."""
-MAX_KEEPALIVE_CONNECTIONS = 100
+MAX_CONCURRENT_WEBHOOKS = 500
+"""Webhooks in flight at once (one connection each); further ones wait for a free slot
+before their deadline starts. The bound is also what keeps the connection pool fast: httpx's
+pool does work in proportion to its queued requests times its connections on every request,
+so letting thousands of webhooks queue inside it stalls the event loop."""
+MAX_KEEPALIVE_CONNECTIONS = 20
 
 
 class HttpxWebhookDelivery:
@@ -44,24 +47,36 @@ class HttpxWebhookDelivery:
         *,
         timeout: float = DEFAULT_WEBHOOK_TIMEOUT,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_concurrent: int = MAX_CONCURRENT_WEBHOOKS,
     ) -> None:
         if not timeout > 0:
             raise ValueError("timeout must be a positive number of seconds")
         if max_body_bytes < 1:
             raise ValueError("max_body_bytes must be at least 1")
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             follow_redirects=False,
             limits=httpx.Limits(
-                max_connections=MAX_CONNECTIONS,
+                max_connections=max_concurrent,
                 max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
             ),
         )
+        self._slots = asyncio.Semaphore(max_concurrent)
 
     async def deliver(self, request: WebhookRequest) -> WebhookResult:
-        """POST the request's form; report status and body, or the fault."""
+        """POST the request's form; report status and body, or the fault.
+
+        The deadline starts once a slot is free: waiting behind other webhooks is the
+        platform's time, not the app's.
+        """
+        async with self._slots:
+            return await self._deliver(request)
+
+    async def _deliver(self, request: WebhookRequest) -> WebhookResult:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from simulator.engine.answer_body import ACCEPT_ENCODING, UnreadableBody, read_answer_body
 from simulator.engine.delivery_http import USER_AGENT
 from simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
 
@@ -134,7 +135,9 @@ class AsyncWSGITransport(httpx.AsyncBaseTransport):
         status, headers, body = await loop.run_in_executor(
             self._executor, self._call_app, sync_request
         )
-        return httpx.Response(status, headers=headers, content=body)
+        # A stream, not ``content=``: the body is read like a network answer's (bounded,
+        # unpacked as its Content-Encoding says), and httpx has not consumed it already.
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
 
     def _call_app(self, request: httpx.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         try:
@@ -194,6 +197,7 @@ class Poster:
         self.headers = {
             "Content-Type": FORM_CONTENT_TYPE,
             "Accept": "*/*",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "User-Agent": USER_AGENT,
             **(headers or {}),
         }
@@ -207,7 +211,7 @@ class Poster:
         except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.timeout:g} s"
             return Answer(None, elapsed=time.perf_counter() - started, error=error, timed_out=True)
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, OSError, UnreadableBody) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return Answer(None, elapsed=time.perf_counter() - started, error=error)
         return Answer(status, body, content_type, time.perf_counter() - started)
@@ -216,13 +220,6 @@ class Poster:
         async with self.client.stream(
             "POST", request.url, content=request.body(), headers=self.headers
         ) as response:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= MAX_BODY_BYTES:
-                    break
-            raw = b"".join(chunks)[:MAX_BODY_BYTES]
-            body = raw.decode(response.encoding or "utf-8", errors="replace")
+            # Bounded (a gzip bomb included) and lenient about charsets, as the engine reads.
+            body = (await read_answer_body(response, MAX_BODY_BYTES)).text
             return response.status_code, response.headers.get("content-type"), body

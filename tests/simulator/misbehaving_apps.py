@@ -52,7 +52,9 @@ class _Exchange:
         self.sock.sendall(data)
         self.sent_bytes(self.path, len(data))
 
-    def answer(self, status: str, body: bytes, content_type: str = "text/plain", **extra: str) -> None:
+    def answer(
+        self, status: str, body: bytes, content_type: str = "text/plain", **extra: str
+    ) -> None:
         headers = "".join(f"{name.replace('_', '-')}: {value}\r\n" for name, value in extra.items())
         self.send(
             f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
@@ -85,14 +87,18 @@ def _reset(exchange: _Exchange) -> None:
 
 
 def _reset_mid_answer(exchange: _Exchange) -> None:
-    exchange.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 500\r\n\r\n")
+    exchange.send(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 500\r\n\r\n"
+    )
     exchange.send(VALID_ACTIONXML[:40])
     _reset(exchange)
 
 
 def _truncated_body(exchange: _Exchange) -> None:
     # Promises more than it sends, then closes: an incomplete answer.
-    exchange.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 500\r\n\r\n")
+    exchange.send(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 500\r\n\r\n"
+    )
     exchange.send(VALID_ACTIONXML[:40])
 
 
@@ -100,7 +106,9 @@ def _garbage_status_line(exchange: _Exchange) -> None:
     exchange.send(b"\x00\x17\xfe not HTTP at all \xff\r\n\r\n")
 
 
-def _constant(status: str, body: bytes, content_type: str, **extra: str) -> Callable[[_Exchange], None]:
+def _constant(
+    status: str, body: bytes, content_type: str, **extra: str
+) -> Callable[[_Exchange], None]:
     def behave(exchange: _Exchange) -> None:
         exchange.answer(status, body, content_type, **extra)
 
@@ -127,7 +135,9 @@ def _gzip_bomb(exchange: _Exchange) -> None:
 
 def _trickle_body(exchange: _Exchange) -> None:
     # Every byte arrives well within any per-read timeout; the whole never does.
-    exchange.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n")
+    exchange.send(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n"
+    )
     while exchange.wait(TRICKLE_INTERVAL_SECONDS):
         exchange.send(b" ")
 
@@ -154,9 +164,10 @@ BEHAVIOURS: dict[str, Callable[[_Exchange], None]] = {
     "/not-http": _garbage_status_line,
     "/binary": _constant("200 OK", bytes(range(256)) * 16, "application/octet-stream"),
     "/not-utf8": _constant(
-        "200 OK", "<Response><Say>caf\u00e9</Say></Response>".encode("latin-1"),
+        "200 OK",
+        "<Response><Say>caf\u00e9</Say></Response>".encode("latin-1"),
         "application/xml; charset=utf-8",
-    ),  # fmt: skip
+    ),
     "/bogus-charset": _constant("200 OK", VALID_ACTIONXML, "application/xml; charset=rot13"),
     "/html": _constant("200 OK", b"<html><body><h1>Welcome</h1></body></html>", "text/html"),
     "/json": _constant("200 OK", b'{"actions": ["say"]}', "application/json"),
@@ -167,7 +178,9 @@ BEHAVIOURS: dict[str, Callable[[_Exchange], None]] = {
     "/trickle-headers": _trickle_headers,
     "/redirect-loop": _redirect_loop,
     "/404": _constant("404 Not Found", b"no such page", "text/plain"),
-    "/500": _constant("500 Internal Server Error", b"Traceback (most recent call last):", "text/plain"),
+    "/500": _constant(
+        "500 Internal Server Error", b"Traceback (most recent call last):", "text/plain"
+    ),
     "/503": _constant("503 Service Unavailable", b"", "text/plain", Retry_After="1"),
 }
 """What the app does once it has read the request, by the last segment of its path (so

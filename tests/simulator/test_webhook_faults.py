@@ -134,7 +134,9 @@ def wait_until_all_ended(sim: SimulatorClient, sessions: dict[str, str]) -> dict
 def fault_run() -> Iterator[FaultRun]:
     with (
         MisbehavingApps() as apps,
-        atsim_serve("--speed", "fast", "--seed", "5", "--webhook-timeout", WEBHOOK_TIMEOUT) as atsim,
+        atsim_serve(
+            "--speed", "fast", "--seed", "5", "--webhook-timeout", WEBHOOK_TIMEOUT
+        ) as atsim,
         SimulatorClient(atsim.url) as sim,
     ):
         healthy_call(sim, apps, 1)  # warm up: imports, first connections, allocator arenas

@@ -26,6 +26,8 @@ from simulator.engine.callee import CalleeScript
 from simulator.engine.memory import InMemoryCallees, InMemoryJournal, InMemoryQueues
 from simulator.engine.ports import WebhookResult
 from tests.simulator.engine.harness import AT_NUMBER, USER, xml
+from tests.simulator.holding_app import HoldingApp
+from tests.simulator.misbehaving_apps import MisbehavingApps
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -143,11 +145,84 @@ def test_body_is_capped(voice_app: tuple[VoiceApp, str]) -> None:
     _, base = voice_app
     result = deliver(WebhookRequest(f"{base}/huge", ()), max_body_bytes=1000)
     assert result.status == 200 and len(result.body) == 1000
+    assert result.too_large and not result.ok
+    assert result.failure() == (
+        "the app's answer is too large (the answer is over 1000 bytes (not read further))"
+    )
+
+
+@pytest.fixture(scope="module")
+def broken_apps() -> Iterator[str]:
+    with MisbehavingApps() as apps:
+        yield apps.url
+
+
+@pytest.mark.parametrize("path", ["/trickle-body", "/trickle-headers", "/hang"])
+def test_the_timeout_is_a_deadline_for_the_whole_answer(broken_apps: str, path: str) -> None:
+    # A byte every 0.2 s never trips a per-read timeout; the deadline still ends it.
+    result = deliver(WebhookRequest(broken_apps + path, ()), timeout=0.6)
+    assert result.timed_out and result.status is None
+    assert result.error == "no answer within 0.6 s (TimeoutError)"
+
+
+def test_a_huge_answer_is_refused_after_the_limit_with_a_preview(broken_apps: str) -> None:
+    result = deliver(WebhookRequest(broken_apps + "/huge", ()))
+    assert result.too_large and result.status == 200
+    assert result.body.startswith("<Response><Say>spam</Say>") and len(result.body) == 4096
+
+
+def test_a_gzip_bomb_is_refused_after_the_limit(broken_apps: str) -> None:
+    result = deliver(WebhookRequest(broken_apps + "/gzip-bomb", ()), max_body_bytes=10_000)
+    assert result.too_large and result.body == " " * 4096
+
+
+@pytest.mark.parametrize(
+    ("path", "failure"),
+    [
+        ("/reset", "the app could not be reached (ReadError)"),
+        ("/close", "the app could not be reached (RemoteProtocolError: Server disconnected"),
+        ("/truncated-body", "the app's answer could not be read (HTTP 200: RemoteProtocolError"),
+        ("/not-http", "the app could not be reached (RemoteProtocolError: illegal status line"),
+    ],
+)
+def test_broken_connections_are_reported_not_raised(
+    broken_apps: str, path: str, failure: str
+) -> None:
+    result = deliver(WebhookRequest(broken_apps + path, ()))
+    assert not result.ok and not result.timed_out
+    assert (result.failure() or "").startswith(failure)
+
+
+def test_a_charset_that_is_no_text_encoding_falls_back_to_utf8(broken_apps: str) -> None:
+    result = deliver(WebhookRequest(broken_apps + "/bogus-charset", ()))
+    assert result.ok and result.body.startswith("<?xml")
 
 
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="timeout must be a positive"):
         HttpxWebhookDelivery(timeout=0)
+    with pytest.raises(ValueError, match="max_concurrent must be at least 1"):
+        HttpxWebhookDelivery(max_concurrent=0)
+
+
+def test_webhooks_over_the_bound_wait_and_their_deadline_starts_with_their_slot() -> None:
+    async def main(app: HoldingApp) -> tuple[WebhookResult, WebhookResult, int]:
+        async with HttpxWebhookDelivery(timeout=0.5, max_concurrent=1) as delivery:
+            hanging = asyncio.create_task(delivery.deliver(WebhookRequest(app.url + "/hang", ())))
+            waiting = asyncio.create_task(
+                delivery.deliver(WebhookRequest(app.url + "/say", (("isActive", "1"),)))
+            )
+            while not app.by_path["/hang"]:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            said_while_hanging = app.by_path["/say"]  # the one slot is taken: not sent yet
+            return await hanging, await waiting, said_while_hanging
+
+    with HoldingApp() as app:
+        hung, said, said_while_hanging = asyncio.run(main(app))
+    assert hung.timed_out and said_while_hanging == 0
+    # It waited for the slot as long as its own timeout, and still got its answer.
+    assert said.ok and "Goodbye" in said.body
 
 
 def run_http_call(base: str) -> tuple[list[bytes], list[str]]:
