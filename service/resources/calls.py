@@ -60,6 +60,11 @@ def history_json(history: CallHistory) -> dict[str, Any]:
     return result
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit alone also accepts '²' (which int() refuses) and '٣' (which it reads as 3).
+    return text.isascii() and text.isdigit()
+
+
 def _single(req: falcon.Request, name: str, max_length: int = 64) -> str | None:
     value = req.params.get(name)
     if isinstance(value, list):
@@ -86,13 +91,13 @@ class CallsResource:
         limit_text = _single(req, "limit")
         limit = DEFAULT_LIMIT
         if limit_text is not None:
-            if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+            if not _ascii_digits(limit_text) or not 1 <= int(limit_text) <= MAX_LIMIT:
                 raise field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
             limit = int(limit_text)
         number = _single(req, "number")
         if number is not None:
             number = number.strip()
-            if number.isdigit():
+            if _ascii_digits(number):
                 number = "+" + number
         page = self._store.list_calls(
             limit=limit,

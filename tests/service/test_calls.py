@@ -82,6 +82,8 @@ def test_unknown_call_is_a_404(client: falcon.testing.TestClient) -> None:
         ({"limit": "0"}, "limit"),
         ({"limit": "501"}, "limit"),
         ({"limit": "ten"}, "limit"),
+        ({"limit": "\u00b2"}, "limit"),  # a digit to str.isdigit, not to int()
+        ({"limit": "\u0663"}, "limit"),  # ARABIC-INDIC DIGIT THREE: not a plain number
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"sort": "asc"}, "sort"),
     ],
