@@ -147,6 +147,37 @@ def test_hostile_host_header_is_refused_and_changes_nothing(config: Config) -> N
     assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Forwarded-Proto": "<x>"}, {"X-Forwarded-Proto": "ftp"}, {"Forwarded": 'proto="a b"'}],
+)
+def test_hostile_forwarded_scheme_is_refused_and_changes_nothing(
+    config: Config, headers: dict[str, str]
+) -> None:
+    """Flow URLs are built on the forwarded scheme: one that is not http(s) is a 400."""
+    client = falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **headers}
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "X-Forwarded-Proto"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{"X-Forwarded-Proto": "HTTPS"}, {"Forwarded": "proto=HTTPS"}])
+def test_forwarded_scheme_is_used_for_flow_urls(config: Config, headers: dict[str, str]) -> None:
+    client = falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
+    result = client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **headers}
+    )
+    assert result.status_code == 200
+    parsed = parse(result.text)
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits) and get_digits.callback_url is not None
+    assert get_digits.callback_url.startswith("https://")
+
+
 def test_public_url_setting_ignores_the_host_header(config: Config) -> None:
     app = create_app(replace(config, flow_file="menu", public_url="https://voice.example.com/"))
     client = falcon.testing.TestClient(app)
