@@ -14,7 +14,9 @@ from service.resources.form_body import read_form
 from service.store import EventStore
 from service.webhook_forms import parse_callback
 
-_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
+_HOST = re.compile(
+    r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?\Z|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?\Z"
+)
 QUERY_PARAMETERS = frozenset({STEP_PARAM, RequireWebhookSecret.PARAM})
 
 

@@ -112,6 +112,9 @@ def test_plus_separator_as_real_at_encodes_it(client: falcon.testing.TestClient)
         ("sessionId", "has spaces in it"),
         ("hangupCause", "DROP TABLE calls;"),
         ("callerNumber", "x" * 65),
+        ("sessionId", "ATVId_abc123\n"),  # a pattern's "$" must not allow a final newline
+        ("callerNumber", "+254711082369\n"),
+        ("lastBridgeHangupCause", "NORMAL_CLEARING\n"),
     ],
 )
 def test_absurd_values_are_a_400_naming_the_field_and_store_nothing(
@@ -140,6 +143,15 @@ def test_undocumented_fields_are_kept(client: falcon.testing.TestClient) -> None
     fields = {**DOC_EXAMPLE, "lastBridgeHangupCause": "NORMAL_CLEARING"}
     assert post(client, fields).text == "OK"
     assert events_of(client, "ATVId_abc123")[0]["fields"] == fields
+
+
+def test_field_name_with_a_trailing_newline_is_a_400(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post(
+        "/voice/events", body="sessionId=ATVId_abc123&newField%0A=x", headers=FORM
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "newField\n"
+    assert events_of(client, "ATVId_abc123") == []
 
 
 def test_wrong_content_type_is_a_415(client: falcon.testing.TestClient) -> None:

@@ -221,7 +221,18 @@ def test_unencoded_plus_in_numbers_is_read_as_plus(client: falcon.testing.TestCl
 
 
 def test_unknown_query_parameter_is_a_400(client: falcon.testing.TestClient) -> None:
-    assert post(client, BASE, query="foo=bar").status_code == 400
+    result = post(client, BASE, query="foo=bar")
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "foo"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+@pytest.mark.parametrize("step", ["menu%0A", "1menu", "me nu", "x" * 65])
+def test_step_that_is_no_step_name_is_a_400(client: falcon.testing.TestClient, step: str) -> None:
+    result = post(client, BASE, query=f"step={step}")
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "step"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
 
 
 def test_wrong_method_is_a_405(client: falcon.testing.TestClient) -> None:
