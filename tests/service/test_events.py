@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import falcon.testing
 import pytest
 
+from service.app import create_app
+from service.config import Config
 from tests.service.conftest import auth
 
 DOC_EXAMPLE = {
@@ -125,6 +129,38 @@ def test_absurd_values_are_a_400_naming_the_field_and_store_nothing(
     assert result.headers["content-type"] == "application/problem+json"
     assert field in [error["field"] for error in result.json["errors"]]
     assert events_of(client, DOC_EXAMPLE["sessionId"]) == []
+
+
+LONGEST_ACCEPTED = {
+    "sessionId": "S" * 128,
+    "eventType": "E" * 64,
+    "callerNumber": " " + "1" * 63,  # an unencoded '+' and 63 digits: 64 once read as '+'
+    "destinationNumber": "+" + "2" * 63,
+    "hangupCause": "H" * 64,
+    "callSessionState": "C" * 64,
+    "status": "T" * 64,
+    "direction": "Outbound",
+    "durationInSeconds": "999999",
+    "currencyCode": "KES",
+    "amount": "999999999.999999",
+}
+
+
+@pytest.mark.postgres
+def test_the_longest_accepted_values_fit_the_columns(config: Config, postgres_url: str) -> None:
+    """PostgreSQL enforces column lengths: whatever the rules accept must be storable (a
+    value one character over a column answered 500)."""
+    client = falcon.testing.TestClient(create_app(replace(config, database_url=postgres_url)))
+    assert post(client, LONGEST_ACCEPTED).text == "OK"
+    outcome = client.simulate_get(f"/voice/calls/{'S' * 128}").json["outcome"]
+    assert outcome["callerNumber"] == "+" + "1" * 63
+    over = client.simulate_post(
+        "/voice/events",
+        body=f"sessionId=ATVId_over&callerNumber=+{'1' * 64}",  # '+' unencoded: 65 once read
+        headers=FORM,
+    )
+    assert over.status_code == 400
+    assert over.json["errors"][0]["field"] == "callerNumber"
 
 
 def test_missing_session_id_is_a_400(client: falcon.testing.TestClient) -> None:
