@@ -41,6 +41,11 @@ class CallPlacer:
         self._caller_id = caller_id
         self._timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
 
+    @property
+    def caller_id(self) -> str:
+        """The AT number calls are placed from (E.164)."""
+        return self._caller_id
+
     def place(self, phone_number: str) -> dict[str, Any]:
         """Ask AT to call ``phone_number`` (E.164); return AT's answer when the call is queued.
 
