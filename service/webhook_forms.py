@@ -174,7 +174,8 @@ def parse_callback(form: Mapping[str, object], *, strict: bool = False) -> Callb
 def parse_event(form: Mapping[str, object], *, strict: bool = False) -> CallEvent:
     """Validate an events-URL form into the event to store."""
     fields = _validate(form, form_rules("EventForm"), strict=strict)
-    return _event(EventSource.EVENT, fields.get("eventType", "Notification"), fields)
+    # AT's "absent" is often an empty value: an empty eventType names no kind either.
+    return _event(EventSource.EVENT, fields.get("eventType") or "Notification", fields)
 
 
 def _event(

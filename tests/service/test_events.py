@@ -173,6 +173,8 @@ def test_missing_session_id_is_a_400(client: falcon.testing.TestClient) -> None:
 def test_only_session_id_is_required(client: falcon.testing.TestClient) -> None:
     assert post(client, {"sessionId": "ATVId_minimal"}).text == "OK"
     assert events_of(client, "ATVId_minimal")[0]["kind"] == "Notification"
+    assert post(client, {"sessionId": "ATVId_empty", "eventType": ""}).text == "OK"
+    assert events_of(client, "ATVId_empty")[0]["kind"] == "Notification"
 
 
 def test_undocumented_fields_are_kept(client: falcon.testing.TestClient) -> None:
