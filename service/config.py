@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from contracts.phone import InvalidPhoneNumber, normalise_international
+from service.store.database import UnsupportedDatabase, check_database_url
 
 
 class ConfigError(ValueError):
@@ -84,8 +85,10 @@ class Config:
                     "VOICE_PUBLIC_URL", "must be the service's public http(s) base URL, no query"
                 )
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
-        if "://" not in self.database_url:
-            raise ConfigError("DATABASE_URL", "must be a SQLAlchemy URL such as sqlite:///voice.db")
+        try:
+            check_database_url(self.database_url)
+        except UnsupportedDatabase as exc:
+            raise ConfigError("DATABASE_URL", str(exc)) from exc
         if self.talks_to_real_at and not self.api_token:
             raise ConfigError(
                 "VOICE_API_TOKEN",

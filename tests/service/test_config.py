@@ -29,6 +29,7 @@ def test_reads_every_setting_from_the_environment() -> None:
             "DATABASE_POOL_SIZE": "3",
             "DATABASE_STATEMENT_TIMEOUT_MS": "750",
             "VOICE_FLOW_FILE": "menu",
+            "VOICE_PUBLIC_URL": "https://voice.example.com/",
         }
     )
     assert config.at_username == "acme"
@@ -41,6 +42,7 @@ def test_reads_every_setting_from_the_environment() -> None:
     assert config.strict_fields is True
     assert (config.pool_size, config.statement_timeout_ms) == (3, 750)
     assert config.flow_file == "menu"
+    assert config.public_url == "https://voice.example.com"
     assert not config.talks_to_real_at
 
 
@@ -63,6 +65,14 @@ def test_missing_required_setting_names_the_variable(variable: str) -> None:
         ("AT_VOICE_NUMBER", "07110820"),
         ("AT_VOICE_URL", "voice.local"),
         ("DATABASE_URL", "voice.db"),
+        ("DATABASE_URL", "mysql://voice@127.0.0.1/voice"),
+        ("DATABASE_URL", "sqlite:///:memory:"),
+        ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_URL", "postgresql+nosuchdriver://voice@127.0.0.1/voice"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "soon"),
+        ("VOICE_PUBLIC_URL", "voice.example.com"),
+        ("VOICE_PUBLIC_URL", "https://voice.example.com/?secret=x"),
         ("AT_TIMEOUT_SECONDS", "soon"),
         ("AT_TIMEOUT_SECONDS", "0"),
         ("VOICE_MAX_BODY_BYTES", "-1"),
