@@ -4,7 +4,8 @@ SQLite: WAL journal with ``synchronous=FULL`` (a commit survives power loss, not
 process crash), a busy timeout instead of instant "database is locked" errors, and
 ``BEGIN IMMEDIATE`` for transactions so two writers never deadlock upgrading a read lock.
 PostgreSQL: a bounded connection pool, pre-ping (a restarted database is not an error), and
-a statement timeout so a stuck query cannot pin a worker.
+a statement timeout so a stuck query cannot pin a worker. Both hide statement parameters
+from error messages: they are call data (phone numbers), and errors are logged.
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ def create_database_engine(
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -104,6 +109,7 @@ def _sqlite_engine(url: URL) -> Engine:
 def _postgres_engine(url: URL, pool_size: int, statement_timeout_ms: int) -> Engine:
     return sa.create_engine(
         url,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=CONNECT_TIMEOUT_SECONDS,

@@ -295,3 +295,18 @@ def test_batches_with_redeliveries_inside_them_store_each_event_once(store: Even
         history = store.get_call(f"ATVId_{session:032d}")
         assert history is not None
         assert history.summary.event_count == 5
+
+
+def test_database_errors_do_not_carry_call_data(database_url: str) -> None:
+    """Errors are logged (a 503's cause): their messages must not carry statement values."""
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection, pytest.raises(sa.exc.DBAPIError) as excinfo:
+            connection.execute(
+                sa.text("SELECT * FROM no_such_table WHERE number = :number"),
+                {"number": "+254711082369"},
+            )
+    finally:
+        engine.dispose()
+    assert "no_such_table" in str(excinfo.value)
+    assert "254711082369" not in str(excinfo.value)
