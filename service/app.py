@@ -21,6 +21,7 @@ from service.flows import CallFlow, load_flow, resolve_flow_path
 from service.middleware import RequestBodyLimit, RequireBearerToken, RequireWebhookSecret
 from service.resources.calls import CallResource, CallsResource
 from service.resources.events import EventsResource
+from service.resources.form_body import install_form_handlers
 from service.resources.instruct import InstructResource
 from service.resources.invoke_call import InvokeCallResource
 from service.resources.status import StatusResource
@@ -72,6 +73,7 @@ def create_app(
     ]
     app = falcon.App(middleware=middleware)
     install_error_handlers(app)
+    install_form_handlers(app)
     status = StatusResource(store)
     app.add_route("/voice/", status)
     app.add_route("/voice", status)

@@ -206,10 +206,30 @@ def test_oversized_body_is_a_413(client: falcon.testing.TestClient) -> None:
 
 
 def test_non_utf8_and_malformed_bodies_are_a_400(client: falcon.testing.TestClient) -> None:
-    for body in (b"sessionId=%FF%FE", b"sessionId=\xff\xfe", b"sessionId=%C3%28", b"=x"):
+    for body in (
+        b"sessionId=%FF%FE",
+        b"sessionId=\xff\xfe",
+        b"sessionId=%C3%28",
+        b"=x",
+        # Where any text is allowed, a byte that is not UTF-8 must not become U+FFFD.
+        b"sessionId=ATVId_abc123&callerCarrierName=Safari%E9com",
+        b"sessionId=ATVId_abc123&lastBridgeHangupCause=%ED%A0%80",  # a UTF-16 surrogate
+        b"sessionId=ATVId_abc123&note=%F0%9F%98",  # a character cut short
+    ):
         result = client.simulate_post("/voice/events", body=body, headers=FORM)
         assert result.status_code == 400, body
     assert events_of(client, "ATVId_abc123") == []
+
+
+def test_utf8_text_in_any_spelling_is_kept(client: falcon.testing.TestClient) -> None:
+    body = "sessionId=ATVId_abc123&callerCarrierName=Safari%C3%A9com&note=%F0%9F%98%80+%EF%BF%BD"
+    assert client.simulate_post("/voice/events", body=body, headers=FORM).text == "OK"
+    fields = events_of(client, "ATVId_abc123")[0]["fields"]
+    assert fields == {
+        "sessionId": "ATVId_abc123",
+        "callerCarrierName": "Safari\u00e9com",
+        "note": "\U0001f600 \ufffd",
+    }
 
 
 def test_repeated_field_is_a_400(client: falcon.testing.TestClient) -> None:
