@@ -57,15 +57,16 @@ class CallHistory:
     events: list[StoredEvent]
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware datetime: SQLite returns naive ones, and the store writes UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _summary(row: Any) -> CallSummary:
     return CallSummary(
         session_id=row.session_id,
-        first_seen_at=_aware(row.first_seen_at),
-        last_event_at=_aware(row.last_event_at),
+        first_seen_at=as_utc(row.first_seen_at),
+        last_event_at=as_utc(row.last_event_at),
         event_count=row.event_count,
         outcome=CallOutcome(
             status=row.status,
@@ -94,7 +95,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, session_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return _aware(datetime.fromisoformat(moment)), str(session_id)
+        return as_utc(datetime.fromisoformat(moment)), str(session_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor(cursor) from exc
 
@@ -146,7 +147,7 @@ def get_call(connection: sa.Connection, session_id: str) -> CallHistory | None:
                 id=event.id,
                 source=event.source,
                 kind=event.kind,
-                received_at=_aware(event.received_at),
+                received_at=as_utc(event.received_at),
                 fields=dict(event.fields),
             )
             for event in events

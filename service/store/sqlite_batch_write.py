@@ -18,8 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.store.batch_write import PreparedBatch, merged_call_values
-from service.store.outcome import Rank
+from service.store.batch_write import PreparedBatch, SessionEvents, merged_call_values
 from service.store.records import AppendResult
 from service.store.schema import call_events, calls
 
@@ -69,14 +68,8 @@ class SQLiteBatchWriter:
             connection.exec_driver_sql(
                 self._insert_events, [self._event_values(row) for row in new_rows]
             )
-        results = [
-            AppendResult(stored=key not in existing and batch.first_of_key[key] == index)
-            for index, key in enumerate(batch.keys)
-        ]
-        by_session: dict[str, list[tuple[dict[str, Any], Rank]]] = {}
-        for index, result in enumerate(results):
-            if result.stored:
-                by_session.setdefault(batch.sessions[index], []).append(batch.merge_views[index])
+        results = batch.results({row["dedup_key"] for row in new_rows})
+        by_session = batch.stored_by_session(results)
         if by_session:
             self._merge_into_calls(connection, by_session, batch.received_at)
         return results
@@ -94,7 +87,7 @@ class SQLiteBatchWriter:
     def _merge_into_calls(
         self,
         connection: sa.Connection,
-        by_session: Mapping[str, Sequence[tuple[dict[str, Any], Rank]]],
+        by_session: SessionEvents,
         received_at: datetime,
     ) -> None:
         sessions = sorted(by_session)
