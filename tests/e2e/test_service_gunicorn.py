@@ -137,6 +137,14 @@ def test_missing_setting_fails_at_start_naming_the_variable(
     assert "AT_API_KEY: is required but not set" in output
 
 
+@pytest.mark.parametrize(("variable", "value"), [("VOICE_WORKERS", "0"), ("VOICE_THREADS", "many")])
+def test_bad_gunicorn_setting_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT, variable: str, value: str
+) -> None:
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, **{variable: value}))
+    assert f"{variable}: must be a whole number greater than zero" in output
+
+
 def test_refuses_to_start_against_real_at_without_a_token(tmp_path: Path, fake_at: FakeAT) -> None:
     env = service_env(tmp_path, fake_at)
     del env["AT_VOICE_URL"]
