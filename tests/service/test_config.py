@@ -73,6 +73,13 @@ def test_missing_required_setting_names_the_variable(variable: str) -> None:
         ("DATABASE_STATEMENT_TIMEOUT_MS", "soon"),
         ("VOICE_PUBLIC_URL", "voice.example.com"),
         ("VOICE_PUBLIC_URL", "https://voice.example.com/?secret=x"),
+        ("VOICE_PUBLIC_URL", "https://voice example.com"),  # every flow URL would be invalid
+        ("VOICE_PUBLIC_URL", "https://voice.example.com#top"),
+        ("AT_API_KEY", "key with spaces"),
+        ("AT_API_KEY", "key\x07bell"),
+        ("AT_USERNAME", "acme\tcorp"),
+        ("VOICE_API_TOKEN", "token with spaces 0123"),
+        ("VOICE_API_TOKEN", "t\u00f6ken-0123456789abcdef"),  # a header cannot carry it as is
         ("AT_TIMEOUT_SECONDS", "soon"),
         ("AT_TIMEOUT_SECONDS", "0"),
         ("VOICE_MAX_BODY_BYTES", "-1"),
