@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, gunicorn_argv, running
+from tests.e2e.processes import (
+    RunningProcess,
+    free_port,
+    gunicorn_argv,
+    run_until_exit,
+    running,
+)
 from tests.service.fake_at import FakeAT, run_fake_at
 
 pytestmark = pytest.mark.e2e
@@ -116,16 +122,13 @@ def test_access_log_does_not_carry_query_strings(service: RunningProcess) -> Non
 
 
 def start_and_fail(tmp_path: Path, env: dict[str, str]) -> str:
-    port = free_port()
-    result = subprocess.run(
-        gunicorn_argv(port),
+    """Start the service as in production and return its output once it has given up."""
+    status, output = run_until_exit(
+        gunicorn_argv(free_port()),
         env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env},
-        capture_output=True,
-        timeout=60,
-        cwd=REPO_ROOT,
     )
-    assert result.returncode != 0
-    return result.stdout.decode() + result.stderr.decode()
+    assert status != 0, output
+    return output
 
 
 def test_missing_setting_fails_at_start_naming_the_variable(
