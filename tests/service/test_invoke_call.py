@@ -166,6 +166,16 @@ def test_at_answering_not_json_is_a_500(client: falcon.testing.TestClient, fake_
     assert "other than JSON" in result.json["detail"]
 
 
+def test_at_answering_broken_json_is_a_500_carrying_its_answer(
+    client: falcon.testing.TestClient, fake_at: FakeAT
+) -> None:
+    fake_at.answer = ScriptedAnswer(body="{not json")  # declared application/json
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert result.status_code == 500
+    assert "other than JSON" in result.json["detail"]
+    assert result.json["response"] == "{not json"
+
+
 def test_at_timing_out_is_a_500(config: Config, fake_at: FakeAT) -> None:
     client = falcon.testing.TestClient(create_app(replace(config, at_timeout_seconds=0.3)))
     fake_at.answer = ScriptedAnswer(delay_seconds=1.0)
