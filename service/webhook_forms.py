@@ -150,6 +150,16 @@ class CallbackRequest:
         )
 
 
+def value_problem(name: str, value: str) -> str | None:
+    """The rule ``value`` breaks as a value of AT's field ``name``, in words, or ``None``.
+
+    For query parameters that look for what webhooks stored (the call history's filters):
+    they keep the webhooks' rules, so nothing the store cannot hold reaches a query.
+    """
+    rule = form_rules("EventForm").fields[name]
+    return None if rule.accepts(value) else _RULE_TEXT.get(name, _WORD_RULE)
+
+
 def load_form_rules() -> None:
     """Read both forms' rules from the contract now (at start-up), not at the first webhook."""
     form_rules("CallbackForm")
