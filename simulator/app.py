@@ -1,8 +1,10 @@
 """The simulator's ASGI app, built by a factory (house principle 4).
 
 ``create_app()`` wires AT's REST surface and the admin API to one
-:class:`~simulator.backend.voice.VoiceBackend`. Pass ``backend=`` to share state with the
-caller (the pytest plugin, in-process tests); ``simulator.asgi`` serves ``create_app()``.
+:class:`~simulator.backend.voice.VoiceBackend` whose calls a
+:class:`~simulator.network.SimulatedNetwork` really places. Pass ``backend=`` to share state
+with the caller (the pytest plugin, in-process tests): its launcher is used as it is (a bare
+``VoiceBackend`` only records the calls it queues). ``simulator.asgi`` serves ``create_app()``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from simulator.admin.errors import render_problem
 from simulator.admin.routes import add_admin_routes
 from simulator.backend.voice import VoiceBackend
 from simulator.config import SimulatorConfig
+from simulator.network import SimulatedNetwork
 from simulator.rest.errors import render_rest_error
 from simulator.rest.journaling import ApiJournal
 from simulator.rest.routes import add_rest_routes
@@ -31,15 +34,20 @@ MAX_MULTIPART_PARTS = 64
 def create_app(
     config: SimulatorConfig | None = None, *, backend: VoiceBackend | None = None
 ) -> SimulatorApp:
-    """The simulator app for ``config`` (default: from ``ATSIM_*`` variables), or for an
-    existing ``backend`` whose state it then shares."""
+    """The simulator app for ``config`` (default: from ``ATSIM_*`` variables), placing its
+    calls on a simulated network, or for an existing ``backend`` whose state it then shares."""
     if backend is None:
         if config is None:
             config = SimulatorConfig.from_environment(os.environ)
         backend = VoiceBackend(config)
+        SimulatedNetwork.attach(backend)
     elif config is not None:
         raise ValueError("give create_app a config or a backend, not both")
-    middleware: list[Any] = [ApiJournal(backend), AdminTokenGuard(backend.config.admin_token)]
+    middleware: list[Any] = [
+        NetworkLifespan(backend),
+        ApiJournal(backend),
+        AdminTokenGuard(backend.config.admin_token),
+    ]
     app: SimulatorApp = falcon.asgi.App(middleware=middleware)
     multipart = app.req_options.media_handlers[MULTIPART_FORM]
     if isinstance(multipart, MultipartFormHandler):
@@ -50,6 +58,24 @@ def create_app(
     app.add_error_handler(Exception, handle_error)
     app.add_error_handler(falcon.HTTPError, handle_error)
     return app
+
+
+class NetworkLifespan:
+    """Binds the simulated network to the server's event loop at start-up, and cancels the
+    live calls (closing the HTTP client) at shutdown (ASGI lifespan events)."""
+
+    def __init__(self, backend: VoiceBackend) -> None:
+        self._backend = backend
+
+    async def process_startup(self, scope: object, event: object) -> None:
+        """Run calls on the serving loop."""
+        if isinstance(self._backend.launcher, SimulatedNetwork):
+            self._backend.launcher.bind()
+
+    async def process_shutdown(self, scope: object, event: object) -> None:
+        """Stop every live call."""
+        if isinstance(self._backend.launcher, SimulatedNetwork):
+            await self._backend.launcher.aclose()
 
 
 async def handle_error(

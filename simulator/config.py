@@ -18,10 +18,17 @@ from typing import TypeVar
 import yaml
 
 from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeBehaviour
+from simulator.backend.callees import CalleeScript
 from simulator.backend.destinations import DEFAULT_TARIFFS, Tariff
 from simulator.backend.exceptions import FieldError, InvalidSettings, SimulatorError
 from simulator.backend.numbers import AtNumber
+from simulator.call_settings import (
+    EVENT_FAULT_FIELDS,
+    read_event_fault_fields,
+    webhook_timeout_problem,
+)
+from simulator.engine.events import NO_FAULTS, EventFaults
+from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 from simulator.settings import (
     ACCOUNT_FIELDS,
     CALLEE_FIELDS,
@@ -32,6 +39,7 @@ from simulator.settings import (
     anchored,
     country_code_problem,
     decimal_from,
+    is_http_url,
     read_account_fields,
     read_callee_fields,
     read_number_fields,
@@ -100,6 +108,10 @@ class Speed:
 class SimulatorConfig:
     """Everything a simulator run is built from. Frozen: tests build one directly.
 
+    ``webhook_timeout`` is how long the platform waits for the app's answer (AT: 10 s);
+    ``event_faults`` make events URL deliveries misbehave on purpose; ``public_url`` is the
+    base of the ``recordingUrl`` values handed to apps (default: the address served on).
+
     ``accounts`` and ``numbers`` may be empty here; :meth:`resolved` fills in the zero-config
     defaults (account ``sandbox`` / ``atsim-sandbox-key``, number ``+254711082000``).
     """
@@ -110,11 +122,14 @@ class SimulatorConfig:
     speed: Speed = field(default_factory=Speed)
     accounts: tuple[Account, ...] = ()
     numbers: tuple[AtNumber, ...] = ()
-    callees: tuple[tuple[str, CalleeBehaviour], ...] = ()
-    default_callee: CalleeBehaviour = field(default_factory=CalleeBehaviour)
+    callees: tuple[tuple[str, CalleeScript], ...] = ()
+    default_callee: CalleeScript | None = None
     tariffs: tuple[Tariff, ...] = DEFAULT_TARIFFS
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    event_faults: EventFaults = NO_FAULTS
+    public_url: str | None = None
 
     def resolved(self) -> SimulatorConfig:
         """This configuration with the default account and number added if it has none, and
@@ -138,7 +153,8 @@ class SimulatorConfig:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> SimulatorConfig:
         """The configuration ``simulator.asgi`` serves: ``ATSIM_CONFIG`` (a YAML file), then
-        ``ATSIM_SEED``, ``ATSIM_SPEED`` and ``ATSIM_ADMIN_TOKEN`` on top."""
+        ``ATSIM_SEED``, ``ATSIM_SPEED``, ``ATSIM_ADMIN_TOKEN``, ``ATSIM_WEBHOOK_TIMEOUT`` and
+        ``ATSIM_PUBLIC_URL`` on top."""
         config = cls()
         if environ.get("ATSIM_CONFIG"):
             config = load_config_file(Path(environ["ATSIM_CONFIG"]))
@@ -154,8 +170,24 @@ class SimulatorConfig:
                 speed = Speed.parse(environ["ATSIM_SPEED"])
             except ValueError as exc:
                 raise ConfigError(f"ATSIM_SPEED: {exc}") from None
+        timeout = None
+        if environ.get("ATSIM_WEBHOOK_TIMEOUT"):
+            try:
+                timeout = float(environ["ATSIM_WEBHOOK_TIMEOUT"])
+            except ValueError:
+                timeout = math.nan
+            if webhook_timeout_problem(timeout) is not None:
+                raise ConfigError(f"ATSIM_WEBHOOK_TIMEOUT {webhook_timeout_problem(timeout)}")
+        public_url = environ.get("ATSIM_PUBLIC_URL") or None
+        if public_url is not None and not is_http_url(public_url):
+            raise ConfigError("ATSIM_PUBLIC_URL must be an absolute http(s) URL")
         return with_options(
-            config, seed=seed, speed=speed, admin_token=environ.get("ATSIM_ADMIN_TOKEN") or None
+            config,
+            seed=seed,
+            speed=speed,
+            admin_token=environ.get("ATSIM_ADMIN_TOKEN") or None,
+            webhook_timeout=timeout,
+            public_url=public_url,
         )
 
 
@@ -170,6 +202,9 @@ def with_options(
     callback_url: str | None = None,
     events_url: str | None = None,
     admin_token: str | None = None,
+    webhook_timeout: float | None = None,
+    event_faults: EventFaults | None = None,
+    public_url: str | None = None,
 ) -> SimulatorConfig:
     """``config`` with command-line options applied over it, defaults resolved.
 
@@ -191,6 +226,9 @@ def with_options(
         speed=config.speed if speed is None else speed,
         accounts=tuple(merged.values()),
         admin_token=config.admin_token if admin_token is None else admin_token,
+        webhook_timeout=config.webhook_timeout if webhook_timeout is None else webhook_timeout,
+        event_faults=config.event_faults if event_faults is None else event_faults,
+        public_url=config.public_url if public_url is None else public_url,
     ).resolved()
     if callback_url is None and events_url is None:
         return changed
@@ -214,6 +252,9 @@ CONFIG_FIELDS = (
     "defaultCallee",
     "tariffs",
     "adminToken",
+    "webhookTimeout",
+    "eventFaults",
+    "publicUrl",
 )
 
 
@@ -255,6 +296,14 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         reader.errors.extend(sub.errors)
     tariffs = _read_tariffs(reader)
     admin_token = reader.string("adminToken", _ADMIN_TOKEN, ADMIN_TOKEN_RULE)
+    webhook_timeout = _read_webhook_timeout(reader)
+    event_faults = config.event_faults
+    if reader.present("eventFaults"):
+        sub = FieldReader(reader.raw("eventFaults", required=False), "eventFaults",
+                          EVENT_FAULT_FIELDS)  # fmt: skip
+        event_faults = read_event_fault_fields(sub)
+        reader.errors.extend(sub.errors)
+    public_url = reader.url("publicUrl")
     reader.raise_if_invalid()
     return replace(
         config,
@@ -268,7 +317,22 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         default_callee=default_callee,
         tariffs=config.tariffs if tariffs is None else tariffs,
         admin_token=None if isinstance(admin_token, Omitted) else admin_token,
+        webhook_timeout=config.webhook_timeout if webhook_timeout is None else webhook_timeout,
+        event_faults=event_faults,
+        public_url=public_url if isinstance(public_url, str) else None,
     )
+
+
+def _read_webhook_timeout(reader: FieldReader) -> float | None:
+    value = reader.raw("webhookTimeout", required=False)
+    if value is OMITTED:
+        return None
+    problem = webhook_timeout_problem(value)
+    if problem is not None:
+        reader.fail("webhookTimeout", problem)
+        return None
+    assert isinstance(value, int | float)
+    return float(value)
 
 
 def _read_speed(reader: FieldReader) -> Speed | None:
@@ -346,7 +410,7 @@ def _read_number(item: object, where: str, errors: list[FieldError]) -> AtNumber
 
 def _read_callee(
     item: object, where: str, errors: list[FieldError]
-) -> tuple[str, CalleeBehaviour] | None:
+) -> tuple[str, CalleeScript] | None:
     sub = FieldReader(item, where, ("phoneNumber", *CALLEE_FIELDS))
     phone_number = sub.phone_number("phoneNumber", required=True)
     behaviour = read_callee_fields(sub)

@@ -1,20 +1,23 @@
 """:class:`AtSimulator`: the handle the ``at_simulator`` pytest fixture gives a test.
 
 It is a window on the running simulator's backend (the same state the HTTP server serves):
-set callees, numbers and balances with the admin API's validation rules, and read the journal
-to assert on what the code under test sent.
+set callees, numbers and balances with the admin API's validation rules, simulate inbound
+calls, wait for calls to end, and read the journal to assert on what the code under test sent
+and what the simulator sent back to it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from simulator.backend.calls import Call
+from simulator.backend.calls import Call, CallPhase
 from simulator.backend.journal import ApiExchange, Journal, WebhookExchange
 from simulator.backend.numbers import AtNumber
 from simulator.backend.voice import VoiceBackend
+from simulator.call_settings import read_event_faults, read_inbound_call
 from simulator.settings import (
     check_path_phone_number,
     check_path_username,
@@ -66,13 +69,65 @@ class AtSimulator:
         answer: str = "answered",
         digits: Sequence[str] = (),
         hangup_after: float | None = None,
+        speech_seconds: float | None = None,
     ) -> None:
-        """Script the phone at ``phone_number`` (same rules as ``PUT callees/{number}``)."""
+        """Script the phone user at ``phone_number`` (same rules as ``PUT callees/{number}``)."""
         check_path_phone_number(phone_number)
-        behaviour = read_callee(
-            {"answer": answer, "digits": list(digits), "hangupAfter": hangup_after}
+        script = read_callee(
+            {
+                "answer": answer,
+                "digits": list(digits),
+                "hangupAfter": hangup_after,
+                "speechSeconds": speech_seconds,
+            }
         )
-        self.backend.put_callee(phone_number, behaviour)
+        self.backend.put_callee(phone_number, script)
+
+    def set_event_faults(
+        self,
+        delay: float = 0.0,
+        duplicate: float = 0.0,
+        reorder: float = 0.0,
+        delay_seconds: tuple[float, float] = (1.0, 10.0),
+    ) -> None:
+        """Make events URL posts misbehave with these probabilities (``PUT event-faults``)."""
+        self.backend.set_event_faults(
+            read_event_faults(
+                {
+                    "delayProbability": delay,
+                    "duplicateProbability": duplicate,
+                    "reorderProbability": reorder,
+                    "delaySeconds": list(delay_seconds),
+                }
+            )
+        )
+
+    def dial_in(self, caller: str, at_number: str | None = None) -> Call:
+        """A phone user calls an AT number (default: the fixture's), like ``POST calls``."""
+        inbound = read_inbound_call({"from": caller, "to": at_number or self.phone_number})
+        return self.backend.receive_call(inbound.caller, inbound.at_number)
+
+    def wait_for_call(self, session_id: str, timeout: float = 30.0) -> Call:
+        """Wait until the call has ended (final request and events sent); the ended call.
+
+        Raises ``TimeoutError`` naming the call's phase if it is still live after ``timeout``
+        seconds of wall time.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            call = self.backend.calls.get(session_id)
+            if call.phase is CallPhase.ENDED:
+                return call
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"call {session_id} still {call.phase.value} after {timeout} s")
+            time.sleep(0.01)
+
+    def wait_for_calls(self, timeout: float = 30.0) -> tuple[Call, ...]:
+        """Wait until every call has ended; every call, oldest first."""
+        deadline = time.monotonic() + timeout
+        for call in self.backend.calls.all():
+            self.wait_for_call(call.session_id, max(deadline - time.monotonic(), 0.0))
+        return self.backend.calls.all()
 
     def set_number(
         self,

@@ -7,8 +7,13 @@ resets it, initialises ``africastalking`` with the simulator's account and aims
 fails, even if the code under test swallowed the error), and hands the test an
 :class:`~simulator.harness.AtSimulator` for set-up and journal assertions.
 
-Options: ``--atsim-seed N`` (deterministic session ids) and ``--atsim-config FILE`` (the
-``atsim serve --config`` YAML), or the ini keys ``atsim_seed`` / ``atsim_config``.
+Calls really happen: queued calls ring and drive the AT number's callback and events URLs
+(set them with ``at_simulator.set_number``), on a virtual clock by default so a call takes
+milliseconds; ``at_simulator.wait_for_call`` waits for one to end.
+
+Options: ``--atsim-seed N`` (deterministic session ids and calls), ``--atsim-config FILE``
+(the ``atsim serve --config`` YAML) and ``--atsim-speed fast|real|N`` (default ``fast``), or
+the ini keys ``atsim_seed`` / ``atsim_config`` / ``atsim_speed``.
 
 Heavy imports happen inside the fixtures: this module is loaded by every pytest run in an
 environment where at-voice-kit is installed.
@@ -23,6 +28,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# The contract runner's checks as a fixture (its own module: it is another feature).
+from simulator.verify.pytest_fixture import atsim_verify  # noqa: F401
+
 if TYPE_CHECKING:
     from simulator.config import SimulatorConfig
     from simulator.harness import AtSimulator
@@ -34,33 +42,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("atsim", "Africa's Talking Voice simulator")
     group.addoption("--atsim-seed", type=int, default=None, help="seed for session ids")
     group.addoption("--atsim-config", default=None, help="simulator YAML configuration file")
+    group.addoption("--atsim-speed", default=None, help="'fast' (default), 'real' or N")
     parser.addini("atsim_seed", "seed for the simulator's session ids", default="")
     parser.addini("atsim_config", "simulator YAML configuration file", default="")
+    parser.addini("atsim_speed", "the simulator's clock: fast (default), real or N", default="")
 
 
 def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
-    from simulator.config import ConfigError, SimulatorConfig, load_config_file
+    from simulator.config import ConfigError, SimulatorConfig, Speed, load_config_file
 
     config_file = pytestconfig.getoption("atsim_config") or pytestconfig.getini("atsim_config")
     seed = pytestconfig.getoption("atsim_seed")
     if seed is None and pytestconfig.getini("atsim_seed"):
         seed = int(str(pytestconfig.getini("atsim_seed")))
+    speed_text = pytestconfig.getoption("atsim_speed") or pytestconfig.getini("atsim_speed")
     try:
         config = load_config_file(Path(str(config_file))) if config_file else SimulatorConfig()
         config = config.resolved()
-    except ConfigError as exc:
+        speed = Speed.parse(str(speed_text or "fast"))
+    except (ConfigError, ValueError) as exc:
         raise pytest.UsageError(f"atsim: {exc}") from None
     # The fixture always serves on an ephemeral loopback port, whatever the file says.
-    return replace(config, host="127.0.0.1", port=0, seed=seed if seed is not None else config.seed)
+    seed = seed if seed is not None else config.seed
+    return replace(config, host="127.0.0.1", port=0, seed=seed, speed=speed)
 
 
 @pytest.fixture(scope="session")
 def at_simulator_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSimulator]:
     """The simulator serving HTTP on 127.0.0.1 (a free port) for the whole session."""
     from simulator.backend.voice import VoiceBackend
+    from simulator.network import SimulatedNetwork
     from simulator.server import ThreadedSimulator
 
-    with ThreadedSimulator(VoiceBackend(_simulator_config(pytestconfig))) as server:
+    backend = VoiceBackend(_simulator_config(pytestconfig))
+    SimulatedNetwork.attach(backend)
+    with ThreadedSimulator(backend) as server:
         yield server
 
 

@@ -17,6 +17,7 @@ import uvicorn
 
 from simulator.app import create_app
 from simulator.backend.voice import VoiceBackend
+from simulator.network import SimulatedNetwork
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -70,7 +71,7 @@ def uvicorn_config(app: Any, *, log_level: str = "info", access_log: bool = True
         app,
         log_level=log_level,
         access_log=access_log,
-        lifespan="off",
+        lifespan="on",
         server_header=False,
         proxy_headers=False,
     )
@@ -131,6 +132,8 @@ class ThreadedSimulator:
         """Bind, start serving, and return once the server accepts connections."""
         sock = bind_socket(self._host, self._port)
         self.url = url_of(sock)
+        if isinstance(self.backend.launcher, SimulatedNetwork):
+            self.backend.launcher.set_public_url(self.url)
         config = uvicorn_config(
             create_app(backend=self.backend), log_level="warning", access_log=False
         )

@@ -19,8 +19,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 
 from contracts.phone import InvalidPhoneNumber, normalise_international
-from simulator.backend.callees import CalleeAnswer, CalleeBehaviour
+from simulator.backend.callees import CalleeAnswer, CalleeScript
 from simulator.backend.exceptions import FieldError, InvalidSettings
+from simulator.engine.callee import MAX_DIGIT_ENTRIES, MAX_KEYS_PER_ENTRY, MAX_SECONDS
 
 PHONE_NUMBER_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 URL_PATTERN = r"^https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+([/?#][\x21-\x7e]*)?$"
@@ -32,11 +33,11 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 API_KEY_PATTERN = r"^[\x21-\x7e]{1,256}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-DIGITS_PATTERN = r"^[0-9*#]{1,32}$"
+DIGITS_PATTERN = rf"^[0-9*#]{{0,{MAX_KEYS_PER_ENTRY}}}$"
 DECIMAL_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,4})?$"
 USERNAME_RULE = "must be 1 to 64 letters, digits, '_', '.', '@' or '-'"
-MAX_DIGIT_INPUTS = 100
-MAX_HANGUP_AFTER = 86_400
+MAX_DIGIT_INPUTS = MAX_DIGIT_ENTRIES
+MAX_HANGUP_AFTER = int(MAX_SECONDS)
 MAX_AMOUNT = Decimal(10) ** 13
 AMOUNT_QUANTUM = Decimal("0.0001")
 AMOUNT_EXPONENT = -4
@@ -212,17 +213,22 @@ class FieldReader:
             amount = amount.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN)
         return amount
 
-    def number(self, key: str, minimum: float, maximum: float) -> float | Omitted | None:
-        """A finite number in ``(minimum, maximum]``, or ``null``."""
+    def number(
+        self, key: str, minimum: float, maximum: float, *, inclusive_minimum: bool = False
+    ) -> float | Omitted | None:
+        """A finite number in ``(minimum, maximum]`` (``[minimum, maximum]`` if
+        ``inclusive_minimum``), or ``null``."""
         value = self.raw(key, required=False)
         if value is OMITTED or value is None:
             return value
-        rule = f"must be a number of seconds greater than {minimum:g} and at most {maximum:g}"
+        lower = "at least" if inclusive_minimum else "greater than"
+        rule = f"must be a number of seconds {lower} {minimum:g} and at most {maximum:g}"
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(key, rule)
             return OMITTED
         number = float(value)
-        if not math.isfinite(number) or not minimum < number <= maximum:
+        above = minimum <= number if inclusive_minimum else minimum < number
+        if not math.isfinite(number) or not (above and number <= maximum):
             self.fail(key, rule)
             return OMITTED
         return number
@@ -281,7 +287,7 @@ class NumberChanges:
 
 ACCOUNT_FIELDS = ("apiKey", "balance", "currency")
 NUMBER_FIELDS = ("username", "callbackUrl", "eventsUrl")
-CALLEE_FIELDS = ("answer", "digits", "hangupAfter")
+CALLEE_FIELDS = ("answer", "digits", "hangupAfter", "speechSeconds")
 
 
 def read_account_fields(reader: FieldReader) -> AccountChanges:
@@ -306,7 +312,7 @@ def read_number_fields(reader: FieldReader) -> NumberChanges:
     )
 
 
-def read_callee_fields(reader: FieldReader) -> CalleeBehaviour:
+def read_callee_fields(reader: FieldReader) -> CalleeScript:
     """The callee fields of an object being read; ``answer`` is required."""
     answer_value = reader.raw("answer", required=True)
     answer = CalleeAnswer.ANSWERED
@@ -325,12 +331,18 @@ def read_callee_fields(reader: FieldReader) -> CalleeBehaviour:
             if isinstance(item, str) and _DIGITS.match(item):
                 digits.append(item)
             else:
-                reader.fail(f"digits[{index}]", "must be a string of 1 to 32 of 0-9, '*' and '#'")
+                reader.fail(
+                    f"digits[{index}]",
+                    f"must be a string of at most {MAX_KEYS_PER_ENTRY} of 0-9, '*' and '#' "
+                    '("" presses nothing at that prompt)',
+                )
     hangup_after = reader.number("hangupAfter", 0, MAX_HANGUP_AFTER)
-    return CalleeBehaviour(
+    speech_seconds = reader.number("speechSeconds", 0, MAX_HANGUP_AFTER, inclusive_minimum=True)
+    return CalleeScript(
         answer=answer,
         digits=tuple(digits),
-        hangup_after=None if hangup_after is OMITTED else hangup_after,
+        hangup_after=None if isinstance(hangup_after, Omitted) else hangup_after,
+        speech_seconds=None if isinstance(speech_seconds, Omitted) else speech_seconds,
     )
 
 
@@ -350,7 +362,7 @@ def read_number_changes(data: object) -> NumberChanges:
     return changes
 
 
-def read_callee(data: object) -> CalleeBehaviour:
+def read_callee(data: object) -> CalleeScript:
     """Validate a ``PUT callees/{number}`` body."""
     reader = FieldReader(data, "", CALLEE_FIELDS)
     behaviour = read_callee_fields(reader)

@@ -20,6 +20,7 @@ from simulator.admin.views import (
     webhook_view,
 )
 from simulator.backend.voice import VoiceBackend
+from simulator.call_settings import event_faults_document, read_event_faults, read_inbound_call
 from simulator.settings import (
     check_path_phone_number,
     check_path_username,
@@ -176,7 +177,7 @@ class CalleesResource(AdminResource):
         send(
             resp,
             {
-                "default": callee_view(callees.default),
+                "default": None if callees.default is None else callee_view(callees.default),
                 "callees": [callee_view(b, number) for number, b in callees.all()],
             },
         )
@@ -209,11 +210,31 @@ class CalleeResource(AdminResource):
 
 
 class CallsResource(AdminResource):
-    """``GET /_simulator/calls``."""
+    """``GET``/``POST /_simulator/calls``."""
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Every call, oldest first."""
         send(resp, {"calls": [call_view(call) for call in self._backend.calls.all()]})
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Simulate an inbound call: ``{"from": phone user, "to": AT number}``."""
+        inbound = read_inbound_call(await self.json_body(req))
+        call = self._backend.receive_call(inbound.caller, inbound.at_number)
+        send_saved(resp, call_view(call), True, f"{req.path}/{call.session_id}")
+
+
+class EventFaultsResource(AdminResource):
+    """``GET``/``PUT /_simulator/event-faults``: misbehaving events URL deliveries."""
+
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """The faults in force."""
+        send(resp, event_faults_document(self._backend.event_faults))
+
+    async def on_put(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        """Replace the faults (left-out fields are off); calls started from now use them."""
+        faults = read_event_faults(await self.json_body(req))
+        self._backend.set_event_faults(faults)
+        send(resp, event_faults_document(faults))
 
 
 class CallResource(AdminResource):

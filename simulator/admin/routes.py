@@ -22,6 +22,7 @@ def add_admin_routes(app: SimulatorApp, backend: VoiceBackend) -> None:
         "/calls": responses.CallsResource(backend),
         "/calls/{session_id}": responses.CallResource(backend),
         "/queues": responses.QueuesResource(backend),
+        "/event-faults": responses.EventFaultsResource(backend),
         "/requests": responses.RequestsResource(backend),
         "/openapi.yaml": responses.ContractResource(),
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeBehaviour
+from simulator.backend.callees import CalleeScript
 from simulator.backend.calls import Call, TransferRequest
 from simulator.backend.journal import ApiExchange, WebhookExchange
 from simulator.backend.numbers import AtNumber
 from simulator.backend.queues import QueueView
+from simulator.engine.records import CallRecord
 
 CENTS = Decimal("0.01")
 CENTS_EXPONENT = -2
@@ -25,7 +26,9 @@ def amount_text(amount: Decimal) -> str:
 
 
 def timestamp(moment: datetime) -> str:
-    """An ISO 8601 timestamp."""
+    """An ISO 8601 timestamp with its offset (the engine's naive clock times are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.isoformat()
 
 
@@ -49,13 +52,14 @@ def number_view(number: AtNumber) -> dict[str, object]:
     }
 
 
-def callee_view(behaviour: CalleeBehaviour, phone_number: str | None = None) -> dict[str, object]:
-    """A callee's behaviour (with its number when it is a number's own)."""
+def callee_view(script: CalleeScript, phone_number: str | None = None) -> dict[str, object]:
+    """A callee's script (with its number when it is a number's own)."""
     view: dict[str, object] = {} if phone_number is None else {"phoneNumber": phone_number}
     view.update(
-        answer=behaviour.answer.value,
-        digits=list(behaviour.digits),
-        hangupAfter=behaviour.hangup_after,
+        answer=None if script.answer is None else script.answer.value,
+        digits=list(script.digits),
+        hangupAfter=script.hangup_after,
+        speechSeconds=script.speech_seconds,
     )
     return view
 
@@ -86,6 +90,36 @@ def call_view(call: Call) -> dict[str, object]:
         "currency": call.currency,
         "bridgedWith": call.bridged_with,
         "transfers": [transfer_view(request) for request in call.transfers],
+        "outcome": None if call.record is None else outcome_view(call.record),
+    }
+
+
+def outcome_view(record: CallRecord) -> dict[str, object]:
+    """How a finished call went: the final request's facts, why it ended, and its timeline.
+
+    Times are the call's clock (virtual under ``--speed fast``).
+    """
+    return {
+        "callSessionState": record.ending.state.value,
+        "status": record.ending.status.value,
+        "hangupCause": record.ending.cause.value,
+        "reason": record.end_reason,
+        "queuedAt": timestamp(record.queued_at),
+        "callStartTime": None if record.call_start is None else timestamp(record.call_start),
+        "endedAt": timestamp(record.ended_at),
+        "durationInSeconds": record.duration_seconds,
+        "currencyCode": record.currency,
+        "amount": record.amount,
+        "recordingUrls": list(record.recording_urls),
+        "legs": [
+            {
+                "phoneNumber": leg.number,
+                "ringSeconds": leg.ring_seconds,
+                "hangupCause": None if leg.cause is None else leg.cause.value,
+            }
+            for leg in record.legs
+        ],
+        "timeline": [{"at": timestamp(at), "event": text} for at, text in record.timeline],
     }
 
 
@@ -108,16 +142,23 @@ def api_request_view(exchange: ApiExchange) -> dict[str, object]:
 
 
 def webhook_view(exchange: WebhookExchange) -> dict[str, object]:
-    """A journaled webhook and the app's answer."""
+    """A journaled webhook and the app's answer.
+
+    ``startedAt`` is the call's clock (virtual under ``--speed fast``, so a call's timeline
+    reads in realistic seconds); ``elapsedSeconds`` is the real time the app took.
+    """
+    request, result = exchange.request, exchange.result
     return {
-        "kind": exchange.kind,
-        "url": exchange.url,
-        "form": dict(exchange.form),
-        "status": exchange.status,
-        "body": exchange.body,
-        "error": exchange.error,
-        "startedAt": timestamp(exchange.started_at),
-        "elapsedSeconds": exchange.elapsed,
+        "kind": request.kind.value,
+        "url": request.url,
+        "form": request.form(),
+        "status": result.status,
+        "body": result.body,
+        "error": result.error,
+        "timedOut": result.timed_out,
+        "note": exchange.note,
+        "startedAt": timestamp(exchange.sent_at),
+        "elapsedSeconds": result.elapsed,
     }
 
 

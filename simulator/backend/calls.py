@@ -2,11 +2,12 @@
 
 A call enters as :class:`Call` in phase ``queued`` when ``/call`` accepts a number. The
 backend then hands it to the injected :class:`CallLauncher`; the default
-:class:`RecordingLauncher` only remembers it, so without an engine calls stay queued. The
-engine (part 2) implements the protocol, advances ``phase`` with
-:meth:`CallRegistry.set_phase`, links two legs with :meth:`CallRegistry.bridge`, and
-receives ``/callTransfer`` requests through :meth:`CallLauncher.transfer`; a reset of the
-simulator calls :meth:`CallLauncher.reset`.
+:class:`RecordingLauncher` only remembers it (REST-only unit tests), so calls stay queued.
+:class:`simulator.network.SimulatedNetwork` is the launcher that runs them with the call
+engine: it advances ``phase`` with :meth:`CallRegistry.set_phase`, links two legs with
+:meth:`CallRegistry.bridge`, stores the finished call's record with
+:meth:`CallRegistry.set_record`, and receives ``/callTransfer`` requests through
+:meth:`CallLauncher.transfer`; a reset of the simulator calls :meth:`CallLauncher.reset`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Protocol
 
 from contracts.vocabulary import Direction
 from simulator.backend.exceptions import UnknownCall
+from simulator.engine.records import CallRecord
 
 SESSION_ID_PREFIX = "ATVId_"
 
@@ -58,6 +60,8 @@ class Call:
     ``at_number`` is the account's AT number and ``phone_number`` the phone user, whatever the
     direction. ``reserved`` is the credit taken when the call was queued; the engine settles
     it against the real cost with :meth:`simulator.backend.VoiceBackend.settle_call`.
+    ``record`` is the engine's record of the call once it has ended (outcome, times, cost,
+    legs, recordings, timeline); ``None`` while it is live.
     """
 
     session_id: str
@@ -73,6 +77,7 @@ class Call:
     bridged_with: str | None = None
     transfers: tuple[TransferRequest, ...] = ()
     cost: Decimal | None = None
+    record: CallRecord | None = None
 
 
 class CallLauncher(Protocol):
@@ -217,6 +222,10 @@ class CallRegistry:
         with self._lock:
             call = self.get(session_id)
             return self._update(session_id, transfers=(*call.transfers, request))
+
+    def set_record(self, session_id: str, record: CallRecord) -> Call:
+        """Store the finished call's record and mark it ended."""
+        return self._update(session_id, record=record, phase=CallPhase.ENDED)
 
     def set_cost(self, session_id: str, cost: Decimal) -> Call:
         """Record what the call finally cost."""

@@ -3,7 +3,9 @@
 House principle 9 (moto's ``sent_notifications``, WireMock's request journal): tests assert
 on what was exchanged. The REST surface records API requests with
 :meth:`Journal.record_api_request`; the call engine records each webhook it delivers with
-:meth:`Journal.record_webhook`.
+:meth:`Journal.record_webhook` (the journal is the engine's journal port), as the engine's own
+:class:`~simulator.engine.ports.WebhookExchange`: the request (URL, kind, form fields in
+order), the app's answer (status, body, elapsed time, error) and what the engine made of it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+from simulator.engine.ports import WebhookExchange
+
+__all__ = ["ApiExchange", "Journal", "WebhookExchange"]
 
 DEFAULT_MAX_API_REQUESTS = 100_000
 """Oldest API requests are dropped beyond this, so a long ``atsim serve`` run stays bounded."""
@@ -39,24 +45,6 @@ class ApiExchange:
     username: str | None = None
     session_ids: tuple[str, ...] = ()
     sequence: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookExchange:
-    """One webhook the platform sent to an app: a callback or an events notification.
-
-    ``status`` and ``body`` are the app's answer, ``None``/``""`` when none came (``error``
-    then says why: refused connection, timeout, ...). ``elapsed`` is in seconds.
-    """
-
-    url: str
-    form: Mapping[str, str]
-    status: int | None
-    body: str
-    started_at: datetime
-    elapsed: float
-    error: str | None = None
-    kind: str = "callback"
 
 
 @dataclass(slots=True)

@@ -56,12 +56,16 @@ class QueueRegistry:
                 return None
             return queue.popleft()
 
-    def remove(self, session_id: str) -> None:
-        """Take a call out of whatever queue holds it (a caller who hung up while waiting)."""
+    def remove(self, session_id: str) -> bool:
+        """Take a call out of whatever queue holds it (a caller who hung up while waiting);
+        False if no queue held it."""
+        removed = False
         with self._lock:
             for queue in self._queues.values():
                 if session_id in queue:
                     queue.remove(session_id)
+                    removed = True
+        return removed
 
     def sizes(self, at_number: str) -> dict[str, int]:
         """Queue name -> number of waiting calls, for every known queue of ``at_number``."""

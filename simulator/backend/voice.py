@@ -5,17 +5,19 @@ No HTTP here (house principle 1). The REST resources call one method each
 :meth:`~VoiceBackend.upload_media`, :meth:`~VoiceBackend.transfer_call`); the admin resources
 call the ``put_*``/``delete_*`` methods and read the registries.
 
-Seams for the call engine (part 2), all small and typed:
+Seams for the call engine, all small and typed (:mod:`simulator.network` plugs the engine in):
 
 - ``launcher``: a :class:`~simulator.backend.calls.CallLauncher`; every call ``/call`` queues
-  is handed to ``launcher.launch(call)``, accepted transfers to ``launcher.transfer``, and
+  and every inbound call :meth:`VoiceBackend.receive_call` creates is handed to
+  ``launcher.launch(call)``, accepted transfers to ``launcher.transfer``, and
   :meth:`VoiceBackend.reset` calls ``launcher.reset()``.
-- ``calls``: :meth:`~simulator.backend.calls.CallRegistry.set_phase`, ``bridge``, ``add``
-  (inbound calls) and :meth:`VoiceBackend.settle_call` (final cost against the reservation).
+- ``calls``: :meth:`~simulator.backend.calls.CallRegistry.set_phase`, ``bridge``, ``add``,
+  ``set_record`` and :meth:`VoiceBackend.settle_call` (final cost against the reservation).
 - ``queues``: ``enqueue(at_number, queue_name, session_id)``, ``dequeue(at_number,
   queue_name) -> session_id | None``, ``sizes(at_number)``, ``remove(session_id)``.
-- ``journal``: ``record_webhook(session_id, WebhookExchange(...))`` for every webhook sent.
-- ``callees.behaviour_for(number)`` and ``numbers.find(at_number)`` (callback/events URLs).
+- ``journal``: the engine's journal port, ``record_webhook(session_id, exchange)``.
+- ``callees``: the engine's callee directory, ``script_for(number)`` (``None``: random).
+- ``numbers.find(at_number)`` (callback/events URLs), ``event_faults`` (settable at run time).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING
 from contracts.phone import InvalidPhoneNumber, normalise_international
 from contracts.vocabulary import Direction, EntryStatus
 from simulator.backend.accounts import Account, AccountRegistry
-from simulator.backend.callees import CalleeBehaviour, CalleeRegistry
+from simulator.backend.callees import CalleeRegistry, CalleeScript
 from simulator.backend.calls import (
     Call,
     CallLauncher,
@@ -43,10 +45,11 @@ from simulator.backend.calls import (
     TransferRequest,
 )
 from simulator.backend.destinations import DestinationPlan
-from simulator.backend.exceptions import Conflict, InvalidMediaUrl, UnknownAccount
+from simulator.backend.exceptions import Conflict, InvalidMediaUrl, UnknownAccount, UnknownNumber
 from simulator.backend.journal import Journal
 from simulator.backend.numbers import AtNumber, NumberRegistry
 from simulator.backend.queues import QueueRegistry
+from simulator.engine.events import EventFaults
 from simulator.settings import (
     AccountChanges,
     NumberChanges,
@@ -145,6 +148,7 @@ class VoiceBackend:
         self.journal = Journal(self._lock)
         self.destinations = DestinationPlan(self.config.tariffs)
         self.launcher: CallLauncher = launcher or RecordingLauncher()
+        self.event_faults = self.config.event_faults
         self.reset()
 
     def reset(self) -> None:
@@ -157,6 +161,7 @@ class VoiceBackend:
             self.calls.clear()
             self.queues.clear()
             self.journal.clear()
+            self.event_faults = self.config.event_faults
         self.launcher.reset()
 
     # -- the REST surface --------------------------------------------------------------------
@@ -281,6 +286,41 @@ class VoiceBackend:
 
     # -- the engine's side -------------------------------------------------------------------
 
+    def receive_call(self, caller: str, at_number: str) -> Call:
+        """A phone user calls one of the platform's AT numbers (a simulated inbound call).
+
+        The call belongs to the number's account; it is handed to the launcher, which asks
+        the number's callback URL what to do. The number must exist and have a callback URL.
+        """
+        phone_number = normalise_international(caller)
+        with self._lock:
+            number = self.numbers.find(_international_or_raw(at_number))
+            if number is None:
+                raise UnknownNumber(at_number)
+            if number.callback_url is None:
+                raise Conflict(
+                    f"AT number {number.phone_number} has no callback URL: set one with "
+                    f"PUT /_simulator/numbers/{number.phone_number}"
+                )
+            account = self.accounts.get(number.username)
+            call = Call(
+                session_id=self.calls.new_session_id(),
+                username=account.username,
+                direction=Direction.INBOUND,
+                at_number=number.phone_number,
+                phone_number=phone_number,
+                created_at=self.now(),
+                currency=account.currency,
+            )
+            self.calls.add(call)
+        self.launcher.launch(call)
+        return self.calls.get(call.session_id)
+
+    def set_event_faults(self, faults: EventFaults) -> None:
+        """Make events URL deliveries misbehave (delay, duplicate, reorder) from now on."""
+        with self._lock:
+            self.event_faults = faults
+
     def settle_call(self, session_id: str, cost: Decimal) -> Call:
         """Charge a call's final cost against what was reserved when it was queued."""
         with self._lock:
@@ -347,9 +387,9 @@ class VoiceBackend:
             )
         return accounts[0].username
 
-    def put_callee(self, phone_number: str, behaviour: CalleeBehaviour) -> bool:
-        """Set what a called phone does; True if it had no behaviour of its own."""
-        return self.callees.put(phone_number, behaviour)
+    def put_callee(self, phone_number: str, script: CalleeScript) -> bool:
+        """Set what a phone user does; True if the number had no script of its own."""
+        return self.callees.put(phone_number, script)
 
 
 def _kept(value: str | Omitted | None, current: str | None) -> str | None:

@@ -1,4 +1,8 @@
-"""``atsim serve``: run the AT Voice simulator as an HTTP server (uvicorn, one process)."""
+"""``atsim serve``: run the AT Voice simulator as an HTTP server (uvicorn, one process).
+
+Calls queued by ``/call`` (or simulated inbound with ``POST /_simulator/calls``) really
+happen: they ring, and the numbers' callback and events URLs are driven through them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from simulator.backend.accounts import Account
+from simulator.backend.exceptions import InvalidSettings
 from simulator.backend.voice import VoiceBackend
+from simulator.call_settings import faults_from_flags, webhook_timeout_problem
 from simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_HOST,
@@ -21,6 +27,7 @@ from simulator.config import (
     load_config_file,
     with_options,
 )
+from simulator.network import SimulatedNetwork
 from simulator.server import bind_socket, is_loopback, serve_forever, url_of
 from simulator.settings import is_api_key, is_http_url, is_username
 
@@ -59,6 +66,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--callback-url", type=_url, help="callback URL of the default AT number")
     parser.add_argument("--events-url", type=_url, help="events URL of the default AT number")
     parser.add_argument(
+        "--webhook-timeout",
+        type=_timeout,
+        metavar="SECONDS",
+        help="how long the platform waits for the app's answer (default 10, as AT)",
+    )
+    for flag, what in (
+        ("--event-delay", "delayed (later events overtake it)"),
+        ("--event-duplicate", "posted twice"),
+        ("--event-reorder", "swapped with the next one"),
+    ):
+        parser.add_argument(
+            flag, type=_probability, metavar="P", help=f"probability that an event is {what}"
+        )
+    parser.add_argument(
+        "--public-url",
+        type=_url,
+        help="base URL apps reach the simulator at, for recordingUrl (default: where it listens)",
+    )
+    parser.add_argument(
         "--admin-token",
         help="bearer token the admin API requires (default: $ATSIM_ADMIN_TOKEN; made up "
         "when --host is not loopback)",
@@ -93,6 +119,27 @@ def _account(text: str) -> Account:
     return Account(username, api_key)
 
 
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    problem = webhook_timeout_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a probability from 0 to 1")
+    return value
+
+
 def _url(text: str) -> str:
     if not is_http_url(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL")
@@ -102,6 +149,15 @@ def _url(text: str) -> str:
 def build_config(args: argparse.Namespace) -> SimulatorConfig:
     """The configuration ``args`` describe: the file first, flags over it."""
     config = load_config_file(args.config) if args.config else SimulatorConfig()
+    try:
+        faults = faults_from_flags(
+            config.event_faults,
+            delay=args.event_delay,
+            duplicate=args.event_duplicate,
+            reorder=args.event_reorder,
+        )
+    except InvalidSettings as exc:
+        raise ConfigError(str(exc)) from None
     config = with_options(
         config,
         host=args.host,
@@ -112,6 +168,9 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
         callback_url=args.callback_url,
         events_url=args.events_url,
         admin_token=args.admin_token or os.environ.get("ATSIM_ADMIN_TOKEN") or None,
+        webhook_timeout=args.webhook_timeout,
+        event_faults=faults,
+        public_url=args.public_url,
     )
     if config.admin_token is None and not is_loopback(config.host):
         # Reachable from other machines: the admin API (which can read every call and set
@@ -128,12 +187,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"atsim serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     backend = VoiceBackend(config)
+    network = SimulatedNetwork.attach(backend)
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as exc:
         print(f"atsim serve: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
         return EXIT_BIND
     url = url_of(sock)
+    network.set_public_url(url)
     serve_forever(backend, sock, on_started=lambda: print(banner(backend.config, url), flush=True))
     return 0
 
@@ -144,6 +205,7 @@ def banner(config: SimulatorConfig, url: str) -> str:
         f"atsim serve: AT Voice simulator listening on {url} (speed {config.speed}, "
         f"seed {config.seed if config.seed is not None else 'random'})",
         f"  SDK: africastalking.Voice._baseUrl = {url!r}",
+        f"  webhooks: timeout {config.webhook_timeout:g} s; events faults: " + _faults_text(config),
     ]
     for account in config.accounts:
         key = f", API key {account.api_key}" if account.api_key == DEFAULT_API_KEY else ""
@@ -160,3 +222,13 @@ def banner(config: SimulatorConfig, url: str) -> str:
         admin += f" (Authorization: Bearer {config.admin_token})"
     lines.append(admin)
     return "\n".join(lines)
+
+
+def _faults_text(config: SimulatorConfig) -> str:
+    faults = config.event_faults
+    if not faults.active:
+        return "none"
+    return (
+        f"delay {faults.delay_probability:g}, duplicate {faults.duplicate_probability:g}, "
+        f"reorder {faults.reorder_probability:g}"
+    )

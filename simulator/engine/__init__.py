@@ -32,7 +32,7 @@ rejected, 4 % unreachable, 2 % network failure, each mapped to AT's hangup cause
 :data:`.outcomes.DEFAULT_RULES`. Answered calls end ``Completed/Success/NORMAL_CLEARING``;
 never-answered ones send the single ``NotAnswered`` final request.
 
-**Where AT is silent, the choices** (each configurable, listed in ``FIDELITY.md``): the
+**Where AT is silent, the choices** (each configurable, listed in the README's fidelity table): the
 phone user hanging up mid-flow is ``NORMAL_CLEARING``; a failing app (non-2xx, unreachable,
 timeout, invalid ActionXML) makes AT play an error for 4 s and hang up with
 ``Completed/Aborted/NORMAL_CLEARING``, and the final request is still sent; an empty 2xx
@@ -64,7 +64,7 @@ from simulator.engine.ports import (
 )
 from simulator.engine.rates import DEFAULT_RATE_TABLE, BillingMode, RateTable
 from simulator.engine.recordings import Recording, RecordingStore
-from simulator.engine.records import CallRecord, CallRequest, LegRecord
+from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
 from simulator.engine.session_ids import SessionIds
 from simulator.engine.states import CallState
 from simulator.engine.timing import DEFAULT_TIMING, TimingModel
@@ -100,6 +100,7 @@ __all__ = [
     "Recording",
     "RecordingStore",
     "SessionIds",
+    "StateChange",
     "TimingModel",
     "TransferOutcome",
     "VirtualClock",

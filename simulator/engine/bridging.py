@@ -70,7 +70,7 @@ async def dial(run: CallRun, action: Dial) -> None:
     talk = talk_seconds(run, plan.winner.hangup_after)
     if action.max_duration is not None:
         talk = min(talk, float(action.max_duration))
-    run.advance(CallState.BRIDGED)
+    run.advance(CallState.BRIDGED, peer_number=plan.winner.number)
     now = run.context.clock.now()
     run.facts.dial = DialFacts(plan.winner.number, now)
     if action.record:
@@ -103,7 +103,11 @@ async def bridge(run: CallRun, seconds: float, other_side_leaves: str) -> None:
 async def transfer(run: CallRun, order: TransferOrder) -> float:
     """Carry out a transfer; return how long the new bridge lasts, or end the call."""
     clock = run.context.clock
-    run.advance(CallState.BRIDGED, (("dialDestinationNumber", order.phone_number),))
+    run.advance(
+        CallState.BRIDGED,
+        (("dialDestinationNumber", order.phone_number),),
+        peer_number=order.phone_number,
+    )
     if run.facts.dial is not None:
         run.facts.dial.ended_at = clock.now()
     if order.call_leg == "caller":
@@ -160,7 +164,7 @@ async def enqueue(run: CallRun, action: Enqueue) -> None:
         queues.remove(run.facts.at_number, name, run.facts.session_id)
         raise run.user_hangup("the caller hung up while waiting in the queue")
     assert isinstance(match, QueueMatch)
-    run.advance(CallState.BRIDGED)
+    run.advance(CallState.BRIDGED, peer_session_id=match.partner_session_id)
     run.note(f"dequeued: talking to {match.partner_number}")
     await bridge(run, match.seconds, "the agent hung up")
 
@@ -180,9 +184,10 @@ async def dequeue(run: CallRun, action: Dequeue) -> None:
         for remaining in (run.remaining(), other.remaining()):
             if remaining is not None:
                 talk = min(talk, remaining)
-        if other.queue_wakeup.fire(QueueMatch(run.facts.phone_number, talk)):
+        match = QueueMatch(run.facts.phone_number, talk, run.facts.session_id)
+        if other.queue_wakeup.fire(match):
             break
-    run.advance(CallState.BRIDGED)
+    run.advance(CallState.BRIDGED, peer_session_id=other.facts.session_id)
     run.note(f"Dequeue: talking to {other.facts.phone_number}")
     await bridge(run, talk, "the queued caller hung up")
 

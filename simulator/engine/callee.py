@@ -37,7 +37,7 @@ class InvalidCalleeScript(ValueError):
 
 KEYPAD = re.compile(r"^[0-9*#]*$")
 MAX_DIGIT_ENTRIES = 100
-MAX_KEYS_PER_ENTRY = 64
+MAX_KEYS_PER_ENTRY = 32
 MAX_SECONDS = 86_400.0
 """A day: longer scripted durations are certainly typos, and would make calls run forever."""
 

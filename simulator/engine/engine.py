@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from contracts.phone import normalise_international
 from contracts.vocabulary import Direction
 from simulator.engine.bridging import TransferOutcome, request_transfer
+from simulator.engine.callee import CalleeScript
 from simulator.engine.clock import Clock, RealClock
+from simulator.engine.events import EventFaults
 from simulator.engine.options import EngineOptions, EnginePorts
+from simulator.engine.rates import RateTable
 from simulator.engine.records import CallRecord, CallRequest
 from simulator.engine.runner import CallRun, EngineContext
 from simulator.engine.session_ids import SessionIds, call_random, new_run_seed
@@ -108,12 +112,17 @@ class CallEngine:
         events_url: str | None = None,
         client_request_id: str | None = None,
         session_id: str | None = None,
+        rates: RateTable | None = None,
     ) -> LiveCall:
-        """An outbound call (``/call``) from ``at_number`` to the phone user ``phone_number``."""
-        return self.start(self._request(
+        """An outbound call (``/call``) from ``at_number`` to the phone user ``phone_number``.
+
+        ``rates`` prices it (the account's price list; default: the engine's table).
+        """
+        request = self._request(
             Direction.OUTBOUND, phone_number, at_number, callback_url, events_url,
             client_request_id, session_id,
-        ))  # fmt: skip
+        )  # fmt: skip
+        return self.start(replace(request, rates=rates))
 
     def dial_in(
         self,
@@ -123,11 +132,18 @@ class CallEngine:
         *,
         events_url: str | None = None,
         session_id: str | None = None,
+        rates: RateTable | None = None,
+        script: CalleeScript | None = None,
     ) -> LiveCall:
-        """An inbound call: the phone user ``phone_number`` calls the app's ``at_number``."""
-        return self.start(self._request(
+        """An inbound call: the phone user ``phone_number`` calls the app's ``at_number``.
+
+        ``script`` says what this caller does (default: the callee directory's script for
+        the number, else drawn); ``rates`` prices the call.
+        """
+        request = self._request(
             Direction.INBOUND, phone_number, at_number, callback_url, events_url, None, session_id
-        ))  # fmt: skip
+        )
+        return self.start(replace(request, rates=rates, script=script))
 
     async def run_call(self, request: CallRequest) -> CallRecord:
         """Run one call to its end."""
@@ -159,6 +175,25 @@ class CallEngine:
             records.extend(done)
         return records
 
+    def set_event_faults(self, faults: EventFaults) -> None:
+        """Use ``faults`` for the events of calls started from now on (live ones keep theirs)."""
+        if faults == self.options.event_faults:
+            return
+        self.options = replace(self.options, event_faults=faults)
+        self._context = EngineContext(self.clock, self.ports, self.options, self.seed, self._run_of)
+
+    def cancel_all(self) -> int:
+        """Cancel every live call now, from the event loop's thread (a reset of the platform).
+
+        The calls are forgotten at once, so their session ids can be used again straight
+        away; no final requests are sent. Returns how many calls were cancelled.
+        """
+        live = list(self._live.values())
+        self._live.clear()
+        for call in live:
+            call.task.cancel()
+        return len(live)
+
     async def aclose(self) -> None:
         """Cancel every live call (server shutdown); no final requests are sent."""
         tasks = [c.task for c in self._live.values()]
@@ -177,7 +212,9 @@ class CallEngine:
             log.exception("call %s failed inside the engine", run.facts.session_id)
             raise
         finally:
-            self._live.pop(run.facts.session_id, None)
+            live = self._live.get(run.facts.session_id)
+            if live is not None and live.run is run:  # not a newer call with the same id
+                del self._live[run.facts.session_id]
             self.clock.leave()
 
     def _request(

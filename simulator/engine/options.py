@@ -25,7 +25,7 @@ from simulator.engine.ports import (
 )
 from simulator.engine.rates import DEFAULT_RATE_TABLE, RateTable
 from simulator.engine.recordings import RecordingStore
-from simulator.engine.records import CallRecord
+from simulator.engine.records import CallRecord, StateChange
 from simulator.engine.timing import DEFAULT_TIMING, TimingModel
 
 DEFAULT_WEBHOOK_TIMEOUT = 10.0
@@ -78,4 +78,6 @@ class EnginePorts:
     recordings: RecordingStore
     parse: ActionXmlParser = parse_actionxml
     on_call_end: Callable[[CallRecord], None] | None = None
-    """Called with each finished call's record (the server keeps them for its admin API)."""
+    """Called with each finished call's record, once its final request and events are sent."""
+    on_state_change: Callable[[StateChange], None] | None = None
+    """Called on every state a call enters (the server shows phases and bridges from it)."""

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.vocabulary import Direction, HangupCause
+from simulator.engine.callee import CalleeScript
 from simulator.engine.outcomes import Ending
+from simulator.engine.rates import RateTable
+from simulator.engine.states import CallState
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +19,10 @@ class CallRequest:
     ``phone_number`` is the phone user (called by ``/call``, or calling in), ``at_number``
     the app's AT number: they become ``callerNumber`` and ``destinationNumber`` in both
     directions. ``callback_url`` and ``events_url`` are the AT number's URLs.
+
+    ``rates`` is the price list of the account the call belongs to (the engine's own table
+    when ``None``); ``script`` is how this one phone user behaves, overriding the callee
+    directory (an inbound caller described by the request that simulates them).
     """
 
     session_id: str
@@ -25,6 +32,24 @@ class CallRequest:
     callback_url: str
     events_url: str | None = None
     client_request_id: str | None = None
+    rates: RateTable | None = None
+    script: CalleeScript | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A call moved to ``state`` at ``at`` (clock time): what the platform shows of a live call.
+
+    When the call is bridged, ``peer_session_id`` names the other call it talks to (Dequeue
+    and Enqueue connect two sessions) or ``peer_number`` the party a Dial or a transfer
+    connected (a leg with no session of its own in the engine).
+    """
+
+    session_id: str
+    state: CallState
+    at: datetime
+    peer_session_id: str | None = None
+    peer_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

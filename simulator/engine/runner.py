@@ -41,7 +41,7 @@ from simulator.engine.payloads import (
 )
 from simulator.engine.phone_user import PhoneUser
 from simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
-from simulator.engine.records import CallRecord, CallRequest, LegRecord
+from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
 from simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
 from simulator.engine.timing import draw
 
@@ -83,6 +83,7 @@ class QueueMatch:
 
     partner_number: str
     seconds: float
+    partner_session_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,8 @@ class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
     __slots__ = ("_outbox", "bridge_recorded_from", "context", "currency", "deadline", "facts",
-                 "legs", "lifecycle", "notes", "queue_wakeup", "recordings", "request", "rng",
-                 "transfer_wakeup", "url", "user")  # fmt: skip
+                 "legs", "lifecycle", "notes", "queue_wakeup", "rates", "recordings", "request",
+                 "rng", "transfer_wakeup", "url", "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
                  fault_rng: random.Random) -> None:  # fmt: skip
@@ -117,8 +118,9 @@ class CallRun:
             caller_carrier=carrier_name(request.phone_number) or NONE_STRING,
             client_request_id=request.client_request_id,
         )
-        self.currency = context.options.rates.currency_for(request.phone_number)
-        script = context.ports.callees.script_for(request.phone_number)
+        self.rates = request.rates or context.options.rates
+        self.currency = self.rates.currency_for(request.phone_number)
+        script = request.script or context.ports.callees.script_for(request.phone_number)
         self.user = PhoneUser(request.phone_number, script, rng, context.options.timing)
         self.url = request.callback_url
         self.deadline: datetime | None = None
@@ -211,7 +213,7 @@ class CallRun:
         clock, options = self.context.clock, self.context.options
         now = clock.now()
         close_bridge(self)
-        rates = options.rates
+        rates = self.rates
         if self.lifecycle.was_answered and self.facts.call_start is not None:
             duration = whole_seconds(self.facts.call_start, now)
             charge = rates.charge(self.facts.phone_number, self.facts.direction, duration)
@@ -220,6 +222,7 @@ class CallRun:
         settlement = Settlement(ending, duration, charge)
         event = self.lifecycle.advance(CallState.ENDED, now)
         self.note(f"ended: {reason}")
+        self._announce(CallState.ENDED)
         request = WebhookRequest(self.url, final_fields(self.facts, settlement, options.separator))
         result = await self.context.ports.delivery.deliver(request)
         self._journal(request, result, now, note=reason)
@@ -252,12 +255,31 @@ class CallRun:
 
     # -- building blocks for the flow -------------------------------------------------
 
-    def advance(self, target: CallState, extra: Fields = ()) -> None:
-        """Change state and post the event the transition table names for it."""
+    def advance(
+        self,
+        target: CallState,
+        extra: Fields = (),
+        *,
+        peer_session_id: str | None = None,
+        peer_number: str | None = None,
+    ) -> None:
+        """Change state and post the event the transition table names for it.
+
+        ``peer_session_id``/``peer_number`` say whom a bridged call now talks to.
+        """
         event = self.lifecycle.advance(target, self.context.clock.now())
         self.note(target.value)
+        self._announce(target, peer_session_id, peer_number)
         if event is not None:
             self._post_event(event, extra)
+
+    def _announce(
+        self, state: CallState, peer_session_id: str | None = None, peer_number: str | None = None
+    ) -> None:
+        listener = self.context.ports.on_state_change
+        if listener is not None:
+            now = self.context.clock.now()
+            listener(StateChange(self.facts.session_id, state, now, peer_session_id, peer_number))
 
     def note(self, text: str) -> None:
         """Add a line to the call's readable timeline."""

@@ -16,6 +16,7 @@ from simulator.backend.exceptions import (
 from simulator.rest.wire import (
     INTERNAL_ERROR_TEXT,
     NOT_FOUND_TEXT,
+    RECORDING_METHODS,
     TEXT_PLAIN,
     MethodNotAllowed,
     WireError,
@@ -33,7 +34,8 @@ _DOMAIN_STATUS: dict[type[SimulatorError], int] = {
 def render_rest_error(resp: falcon.asgi.Response, error: BaseException) -> None:
     """Write ``error`` on ``resp`` the way AT's voice server answers it."""
     if isinstance(error, falcon.HTTPMethodNotAllowed):
-        error = MethodNotAllowed()
+        allowed = dict(error.headers or {}).get("Allow", "")
+        error = MethodNotAllowed(RECORDING_METHODS if "GET" in allowed else "POST")
     if isinstance(error, WireError):
         _plain(resp, error.status, error.text)
         for name, value in error.headers.items():

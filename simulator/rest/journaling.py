@@ -10,6 +10,7 @@ import falcon.asgi
 from simulator.admin.auth import is_admin_path
 from simulator.backend.journal import ApiExchange
 from simulator.backend.voice import VoiceBackend
+from simulator.rest.recordings import is_recording_path
 from simulator.rest.wire import RequestForm
 
 SECRET_HEADERS = frozenset({"apikey", "authorization"})
@@ -34,8 +35,9 @@ class ApiJournal:
         resource: object,
         req_succeeded: bool,
     ) -> None:
-        """Journal the exchange (admin API requests are not part of the journal)."""
-        if is_admin_path(req.path):
+        """Journal the exchange (admin API requests and recording downloads are not API
+        requests, so they are not part of the journal)."""
+        if is_admin_path(req.path) or is_recording_path(req.path):
             return
         context = req.context
         form: RequestForm = context.get("form") or RequestForm()

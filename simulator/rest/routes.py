@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.backend.voice import VoiceBackend
+from simulator.rest.recordings import RecordingResource
 from simulator.rest.responses import (
     CallResource,
     CallTransferResource,
@@ -15,8 +16,9 @@ REST_PATHS = ("/call", "/queueStatus", "/mediaUpload", "/callTransfer")
 
 
 def add_rest_routes(app: SimulatorApp, backend: VoiceBackend) -> None:
-    """Mount AT's four voice endpoints on ``app``."""
+    """Mount AT's four voice endpoints, and the recordings calls produce, on ``app``."""
     app.add_route("/call", CallResource(backend))
     app.add_route("/queueStatus", QueueStatusResource(backend))
     app.add_route("/mediaUpload", MediaUploadResource(backend))
     app.add_route("/callTransfer", CallTransferResource(backend))
+    app.add_route("/recordings/{recording_id}", RecordingResource(backend))

@@ -78,14 +78,18 @@ class EntityTooLarge(WireError):
         super().__init__(f"Request Content-Length exceeds the configured limit of {limit} bytes")
 
 
+RECORDING_METHODS = "GET, HEAD"
+
+
 class MethodNotAllowed(WireError):
-    """A method other than POST on one of the four endpoints."""
+    """A method other than POST on one of the four endpoints (other than GET and HEAD on a
+    recording)."""
 
     status = 405
 
-    def __init__(self) -> None:
+    def __init__(self, methods: str = "POST") -> None:
         super().__init__(
-            "HTTP method not allowed, supported methods: POST", headers={"Allow": "POST"}
+            f"HTTP method not allowed, supported methods: {methods}", headers={"Allow": methods}
         )
 
 

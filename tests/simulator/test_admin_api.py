@@ -15,6 +15,7 @@ from simulator.config import (
     DEFAULT_AT_NUMBER,
     SimulatorConfig,
 )
+from simulator.engine.ports import WebhookRequest, WebhookResult
 from tests.simulator.simulator_client import KE_NUMBERS, InProcessSimulator
 
 TOKEN = "s3cret-admin-token-0123"
@@ -195,20 +196,28 @@ def test_callees_are_set_replaced_and_forgotten() -> None:
         "answer": "answered",
         "digits": ["1", "2#"],
         "hangupAfter": 12.5,
+        "speechSeconds": None,
     }
     replaced = sim.admin("PUT", path, json={"answer": "busy"})
     assert replaced.status_code == 200
     assert body(replaced)["digits"] == []  # PUT replaces: nothing kept from before
-    behaviour = sim.backend.callees.behaviour_for(KE_NUMBERS[0])
-    assert (behaviour.answer.value, behaviour.digits, behaviour.hangup_after) == ("busy", (), None)
+    script = sim.backend.callees.script_for(KE_NUMBERS[0])
+    assert script is not None and script.answer is not None
+    assert (script.answer.value, script.digits, script.hangup_after) == ("busy", (), None)
     assert body(sim.admin("GET", "callees")) == {
-        "default": {"answer": "answered", "digits": [], "hangupAfter": None},
+        "default": None,  # nobody scripted: drawn from the outcome distribution
         "callees": [
-            {"phoneNumber": KE_NUMBERS[0], "answer": "busy", "digits": [], "hangupAfter": None}
+            {
+                "phoneNumber": KE_NUMBERS[0],
+                "answer": "busy",
+                "digits": [],
+                "hangupAfter": None,
+                "speechSeconds": None,
+            }
         ],
     }
     assert sim.admin("DELETE", path).status_code == 204
-    assert sim.backend.callees.behaviour_for(KE_NUMBERS[0]).answer.value == "answered"
+    assert sim.backend.callees.script_for(KE_NUMBERS[0]) is None
 
 
 @pytest.mark.parametrize(
@@ -217,7 +226,9 @@ def test_callees_are_set_replaced_and_forgotten() -> None:
         ({}, ["answer"]),
         ({"answer": "maybe"}, ["answer"]),
         ({"answer": "busy", "digits": "12"}, ["digits"]),
-        ({"answer": "busy", "digits": ["1", "", "a", 5]}, ["digits[1]", "digits[2]", "digits[3]"]),
+        ({"answer": "busy", "digits": ["1", "", "a", 5]}, ["digits[2]", "digits[3]"]),
+        ({"answer": "busy", "digits": ["1" * 33]}, ["digits[0]"]),
+        ({"answer": "busy", "speechSeconds": -1}, ["speechSeconds"]),
         ({"answer": "busy", "hangupAfter": 0}, ["hangupAfter"]),
         ({"answer": "busy", "hangupAfter": 86401}, ["hangupAfter"]),
         ({"answer": "busy", "hangupAfter": "10"}, ["hangupAfter"]),
@@ -261,12 +272,11 @@ def test_calls_are_listed_and_each_has_its_journal() -> None:
     sim.backend.journal.record_webhook(
         session_id,
         WebhookExchange(
-            url="http://127.0.0.1:8000/cb",
-            form={"isActive": "1", "sessionId": session_id},
-            status=200,
-            body="<Response/>",
-            started_at=datetime(2025, 1, 1, tzinfo=UTC),
-            elapsed=0.012,
+            WebhookRequest(
+                "http://127.0.0.1:8000/cb", (("isActive", "1"), ("sessionId", session_id))
+            ),
+            WebhookResult(200, "<Response/>", elapsed=0.012),
+            sent_at=datetime(2025, 1, 1, tzinfo=UTC),
         ),
     )
     detail = body(sim.admin("GET", f"calls/{session_id}"))
@@ -284,6 +294,8 @@ def test_calls_are_listed_and_each_has_its_journal() -> None:
             "status": 200,
             "body": "<Response/>",
             "error": None,
+            "timedOut": False,
+            "note": None,
             "startedAt": "2025-01-01T00:00:00+00:00",
             "elapsedSeconds": 0.012,
         }

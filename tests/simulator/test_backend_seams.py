@@ -17,6 +17,7 @@ from simulator.backend.journal import Journal, WebhookExchange
 from simulator.backend.queues import QueueRegistry
 from simulator.backend.voice import Credentials, VoiceBackend
 from simulator.config import DEFAULT_API_KEY, DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
+from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, DEFAULT_API_KEY)
 MOMENT = datetime(2025, 9, 29, 10, 30, tzinfo=UTC)
@@ -101,7 +102,8 @@ def test_queues_are_fifo_per_number_and_name() -> None:
     queues.enqueue("+254711082000", "vip", "c")
     queues.enqueue("+254711082009", "", "d")
     assert queues.sizes("+254711082000") == {"": 2, "vip": 1}
-    queues.remove("b")
+    assert queues.remove("b")
+    assert not queues.remove("b")
     assert queues.dequeue("+254711082000", "") == "a"
     assert queues.dequeue("+254711082000", "") is None
     assert queues.dequeue("+254711082000", "unknown") is None
@@ -111,14 +113,9 @@ def test_queues_are_fifo_per_number_and_name() -> None:
 def test_the_journal_keeps_webhooks_per_session() -> None:
     journal = Journal(threading.RLock())
     exchange = WebhookExchange(
-        url="http://127.0.0.1:1/cb",
-        form={"isActive": "0"},
-        status=None,
-        body="",
-        started_at=MOMENT,
-        elapsed=3.0,
-        error="connection refused",
-        kind="events",
+        WebhookRequest("http://127.0.0.1:1/cb", (("isActive", "0"),), WebhookKind.EVENT),
+        WebhookResult(None, elapsed=3.0, error="connection refused"),
+        sent_at=MOMENT,
     )
     journal.record_webhook("ATVId_x", exchange)
     assert journal.webhooks_for("ATVId_x") == (exchange,)

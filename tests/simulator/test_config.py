@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeAnswer, CalleeBehaviour
+from simulator.backend.callees import CalleeAnswer, CalleeScript
 from simulator.backend.destinations import Tariff
 from simulator.backend.voice import VoiceBackend
 from simulator.commands.serve import build_config, register
@@ -24,6 +24,7 @@ from simulator.config import (
     load_config_file,
     with_options,
 )
+from simulator.engine.events import EventFaults
 
 FULL_CONFIG = """\
 host: 127.0.0.1
@@ -94,13 +95,13 @@ def test_a_full_config_file_builds_the_world(tmp_path: Path) -> None:
     )
     assert (second.username, second.callback_url) == ("beta", None)
     assert config.callees == (
-        ("+254711082001", CalleeBehaviour(CalleeAnswer.BUSY)),
-        ("+254711082002", CalleeBehaviour(CalleeAnswer.ANSWERED, ("1", "2#"), 30.0)),
+        ("+254711082001", CalleeScript(CalleeAnswer.BUSY)),
+        ("+254711082002", CalleeScript(CalleeAnswer.ANSWERED, ("1", "2#"), 30.0)),
     )
-    assert config.default_callee == CalleeBehaviour(CalleeAnswer.NO_ANSWER)
+    assert config.default_callee == CalleeScript(CalleeAnswer.NO_ANSWER)
     assert config.tariffs == (Tariff("KE", Decimal("1.5")), Tariff("UG", Decimal("4.00")))
     backend = VoiceBackend(config)
-    assert backend.callees.behaviour_for("+254711082099").answer is CalleeAnswer.NO_ANSWER
+    assert backend.callees.script_for("+254711082099").answer is CalleeAnswer.NO_ANSWER
 
 
 @pytest.mark.parametrize(
@@ -121,7 +122,7 @@ def test_a_full_config_file_builds_the_world(tmp_path: Path) -> None:
         ),
         (
             "callees:\n  - {phoneNumber: '+254711082001', answer: busy, digits: [x]}\n",
-            "callees[0].digits[0]: must be a string of 1 to 32 of 0-9",
+            "callees[0].digits[0]: must be a string of at most 32 of 0-9",
         ),
         (
             "accounts:\n  - {username: a, apiKey: k}\n  - {username: a, apiKey: j}\n",
@@ -247,3 +248,70 @@ def test_options_keep_an_existing_accounts_balance() -> None:
     base = SimulatorConfig(accounts=(Account("acme", "old", Decimal("7")),))
     (account,) = with_options(base, accounts=[Account("acme", "new")]).accounts
     assert account == Account("acme", "new", Decimal("7"))
+
+
+CALL_SETTINGS = """\
+webhookTimeout: 2.5
+eventFaults: {delayProbability: 0.25, delaySeconds: [2, 4], duplicateProbability: 0.5}
+publicUrl: http://sim.example:5001
+"""
+
+
+def test_call_settings_come_from_the_file_and_flags_override_them(tmp_path: Path) -> None:
+    path = write(tmp_path, CALL_SETTINGS)
+    config = load_config_file(path)
+    assert (config.webhook_timeout, config.public_url) == (2.5, "http://sim.example:5001")
+    assert config.event_faults == EventFaults(
+        delay_probability=0.25, delay_seconds=(2.0, 4.0), duplicate_probability=0.5
+    )
+    flagged = build_config(
+        parse_serve("--config", str(path), "--webhook-timeout", "4", "--event-reorder", "0.1")
+    )
+    assert flagged.webhook_timeout == 4.0
+    assert flagged.event_faults == EventFaults(
+        delay_probability=0.25,
+        delay_seconds=(2.0, 4.0),
+        duplicate_probability=0.5,
+        reorder_probability=0.1,
+    )
+    assert SimulatorConfig().webhook_timeout == 10.0  # AT's
+    assert not SimulatorConfig().event_faults.active
+    backend = VoiceBackend(flagged)
+    assert backend.event_faults == flagged.event_faults
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("webhookTimeout: 0\n", "webhookTimeout: must be a number of seconds greater than 0"),
+        ("webhookTimeout: fast\n", "webhookTimeout: must be a number of seconds"),
+        ("eventFaults: {duplicateProbability: 2}\n", "eventFaults.duplicateProbability: must"),
+        ("eventFaults: {delaySeconds: [1]}\n", "eventFaults.delaySeconds: must be two numbers"),
+        ("eventFaults: {dropProbability: 1}\n", "eventFaults.dropProbability: is not a known"),
+        ("publicUrl: ftp://x\n", "publicUrl: must be an absolute http(s) URL"),
+    ],
+)
+def test_bad_call_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(write(tmp_path, text))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "argv", [["--webhook-timeout", "0"], ["--event-delay", "1.5"], ["--public-url", "x"]]
+)
+def test_bad_call_flags_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_serve(*argv)
+    assert "error: argument" in capsys.readouterr().err
+
+
+def test_call_settings_from_the_environment() -> None:
+    config = SimulatorConfig.from_environment(
+        {"ATSIM_WEBHOOK_TIMEOUT": "3", "ATSIM_PUBLIC_URL": "http://127.0.0.1:9"}
+    )
+    assert (config.webhook_timeout, config.public_url) == (3.0, "http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="ATSIM_WEBHOOK_TIMEOUT"):
+        SimulatorConfig.from_environment({"ATSIM_WEBHOOK_TIMEOUT": "soon"})

@@ -55,5 +55,8 @@ def test_every_served_route_is_in_the_contract() -> None:
             if current.resource is not None:
                 served.add(current.uri_template)
             stack.extend(current.children)
-    contract = {path.replace("{sessionId}", "{session_id}") for path in CONTRACT["paths"]}
+    contract = {
+        path.replace("{sessionId}", "{session_id}").replace("{recordingId}", "{recording_id}")
+        for path in CONTRACT["paths"]
+    }
     assert served == contract

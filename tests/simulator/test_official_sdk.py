@@ -95,7 +95,7 @@ def test_an_app_that_initialises_the_sdk_itself_still_reaches_the_simulator(
 def test_callees_and_balances_set_through_the_fixture(at_simulator: AtSimulator) -> None:
     assert at_simulator.phone_number is not None
     at_simulator.set_callee("+254711082001", answer="busy")
-    assert at_simulator.backend.callees.behaviour_for("+254711082001").answer.value == "busy"
+    assert at_simulator.backend.callees.script_for("+254711082001").answer.value == "busy"
     at_simulator.set_balance("2.50")
     answer = africastalking.Voice.call(at_simulator.phone_number, ["+254711082001"] * 2)
     assert [e["status"] for e in answer["entries"]] == ["Queued", "InsufficientCredit"]

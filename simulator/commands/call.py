@@ -1,0 +1,83 @@
+"""``atsim call --to NUMBER [--answer busy]``: one outbound call through a running simulator's
+REST API (``/call``, as an app would place it), printing the call's timeline.
+
+With ``--answer``/``--digits``/``--hangup-after``/``--speech-seconds`` the called phone is
+scripted first (``PUT /_simulator/callees/{number}``); without, it behaves at random.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from simulator.backend.callees import CalleeAnswer
+from simulator.commands.remote_options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_behaviour_options,
+    add_connection_options,
+    behaviour_script,
+    client_for,
+    entry_problem,
+    phone_number,
+    wait_and_print,
+)
+from simulator.remote import SimulatorRefused, SimulatorUnavailable
+
+
+def register(subparsers: Any) -> None:
+    """Add ``atsim call`` to the ``atsim`` parser."""
+    parser = subparsers.add_parser(
+        "call",
+        help="place one call through a running simulator and print its timeline",
+        description=(
+            "Place one outbound call with the simulator's /call (from the account's first AT "
+            "number unless --from says), wait for it to end, and print its timeline: every "
+            "webhook sent to the number's callback and events URLs and what the app answered. "
+            "Exit 1 if the call was not queued or the app failed a webhook."
+        ),
+    )
+    parser.add_argument("--to", required=True, type=phone_number, help="the number to call")
+    parser.add_argument(
+        "--from", dest="caller", type=phone_number, help="the AT number to call from"
+    )
+    parser.add_argument(
+        "--answer",
+        choices=[answer.value for answer in CalleeAnswer],
+        help="what the called phone does (default: drawn at random, mostly answered)",
+    )
+    add_behaviour_options(parser, "the called phone user")
+    add_connection_options(parser)
+    parser.set_defaults(func=run, prog="atsim call")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Place the call; wait for it and print its timeline."""
+    with client_for(args) as client:
+        try:
+            caller = args.caller or client.first_number()
+            script = behaviour_script(args, args.answer)
+            if script is not None:
+                client.set_callee(args.to, script)
+            answer = client.place_call(caller, [args.to])
+        except (SimulatorUnavailable, SimulatorRefused) as exc:
+            print(f"atsim call: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        entries = answer.get("entries") or []
+        if not entries:
+            print(f"atsim call: refused: {answer.get('errorMessage')}", file=sys.stderr)
+            return EXIT_FAILED
+        problem = entry_problem(entries[0])
+        if problem is not None:
+            print(f"atsim call: not queued: {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        session_id = entries[0]["sessionId"]
+        print(f"queued {session_id}: {caller} -> {args.to}", flush=True)
+        try:
+            return wait_and_print(client, session_id, args)
+        except (SimulatorUnavailable, SimulatorRefused) as exc:
+            print(f"atsim call: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,59 @@
+"""``atsim dial --from +254... --to <AT number>``: a phone user calls the app (an inbound
+call, ``POST /_simulator/calls`` on a running simulator), printing the call's timeline.
+
+``--digits``/``--hangup-after``/``--speech-seconds`` script the caller first
+(``PUT /_simulator/callees/{from}``); without, the caller behaves at random.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from simulator.commands.remote_options import (
+    EXIT_USAGE,
+    add_behaviour_options,
+    add_connection_options,
+    behaviour_script,
+    client_for,
+    phone_number,
+    wait_and_print,
+)
+from simulator.remote import SimulatorRefused, SimulatorUnavailable
+
+
+def register(subparsers: Any) -> None:
+    """Add ``atsim dial`` to the ``atsim`` parser."""
+    parser = subparsers.add_parser(
+        "dial",
+        help="simulate a phone user calling one of the AT numbers (an inbound call)",
+        description=(
+            "Make the phone user --from call the AT number --to on a running simulator: it "
+            "asks the number's callback URL what to do and runs the call. Waits for the call "
+            "to end and prints its timeline (unless --no-wait). Exit 1 if the app failed a "
+            "webhook."
+        ),
+    )
+    parser.add_argument(
+        "--from", dest="caller", required=True, type=phone_number, help="the phone user calling"
+    )
+    parser.add_argument("--to", required=True, type=phone_number, help="the AT number called")
+    add_behaviour_options(parser, "the caller")
+    add_connection_options(parser)
+    parser.set_defaults(func=run, prog="atsim dial")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the inbound call; wait for it and print its timeline."""
+    with client_for(args) as client:
+        try:
+            script = behaviour_script(args, None)
+            if script is not None:
+                client.set_callee(args.caller, script)
+            call = client.dial_in(args.caller, args.to)
+            print(f"calling {call['sessionId']}: {args.caller} -> {args.to}", flush=True)
+            return wait_and_print(client, call["sessionId"], args)
+        except (SimulatorUnavailable, SimulatorRefused) as exc:
+            print(f"atsim dial: {exc}", file=sys.stderr)
+            return EXIT_USAGE

@@ -1,0 +1,147 @@
+"""Options shared by the commands that talk to a running simulator (``atsim call``,
+``atsim dial``): where it is, how to authenticate, how to wait. No ``register``: not a
+command itself."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.config import DEFAULT_API_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_USERNAME
+from simulator.remote import CallTimedOut, SimulatorClient
+from simulator.settings import DIGITS_PATTERN, anchored, phone_number_problem
+from simulator.timeline import render_call, webhook_failed
+
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+DEFAULT_WAIT_SECONDS = 900.0
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+_DIGITS = anchored(DIGITS_PATTERN)
+
+
+def phone_number(text: str) -> str:
+    """An argparse type: a valid international number."""
+    problem = phone_number_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return text
+
+
+def digits(text: str) -> str:
+    """An argparse type: the keys pressed at one prompt."""
+    if not _DIGITS.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} must be up to 32 of the keys 0-9, * and #")
+    return text
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """``--url``, ``--admin-token``, ``--no-wait``, ``--timeout``."""
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("ATSIM_URL", DEFAULT_URL),
+        help=f"the simulator's base URL (default $ATSIM_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("ATSIM_ADMIN_TOKEN"),
+        help="the simulator's admin token, if it has one (default $ATSIM_ADMIN_TOKEN)",
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help="print the session id and return at once"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_WAIT_SECONDS,
+        help=f"how long to wait for the call to end (default {DEFAULT_WAIT_SECONDS:g} s)",
+    )
+
+
+def add_behaviour_options(parser: argparse.ArgumentParser, who: str) -> None:
+    """``--digits`` (repeatable), ``--hangup-after``, ``--speech-seconds``."""
+    parser.add_argument(
+        "--digits",
+        action="append",
+        type=digits,
+        default=[],
+        metavar="KEYS",
+        help=f"keys {who} presses at each GetDigits, in order (repeatable; '' presses nothing)",
+    )
+    parser.add_argument(
+        "--hangup-after",
+        type=seconds,
+        metavar="SECONDS",
+        help=f"{who} hangs up this many seconds after the call connects",
+    )
+    parser.add_argument(
+        "--speech-seconds",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long {who} talks into a Record (0: nothing is recorded)",
+    )
+
+
+def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, object] | None:
+    """The callee script the options describe, or ``None`` when none was given."""
+    script: dict[str, object] = {}
+    if args.digits:
+        script["digits"] = list(args.digits)
+    if args.hangup_after is not None:
+        script["hangupAfter"] = args.hangup_after
+    if args.speech_seconds is not None:
+        script["speechSeconds"] = args.speech_seconds
+    if answer is not None:
+        script["answer"] = answer
+    if not script:
+        return None
+    script.setdefault("answer", "answered")
+    return script
+
+
+def client_for(args: argparse.Namespace) -> SimulatorClient:
+    """A client for the simulator the options name, as the default account."""
+    return SimulatorClient(
+        args.url,
+        username=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
+        api_key=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
+        admin_token=args.admin_token,
+    )
+
+
+def wait_and_print(client: SimulatorClient, session_id: str, args: argparse.Namespace) -> int:
+    """Wait for the call to end, print its timeline; 1 if the app failed a webhook."""
+    if args.no_wait:
+        return EXIT_OK
+    try:
+        call = client.wait_for_end(session_id, args.timeout)
+    except CallTimedOut as exc:
+        print(f"{args.prog}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(render_call(call))
+    failed = [w for w in call["webhooks"] if webhook_failed(w)]
+    if failed:
+        print(f"{args.prog}: the app failed {len(failed)} webhook(s)", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def entry_problem(entry: Mapping[str, Any]) -> str | None:
+    """Why a ``/call`` entry was not queued, or ``None``."""
+    if entry.get("status") == "Queued":
+        return None
+    return f"{entry.get('phoneNumber')}: {entry.get('status')}"

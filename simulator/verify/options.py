@@ -1,0 +1,95 @@
+"""How a verification runs: the knobs of ``atsim verify`` as one checked value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from contracts.phone import InvalidPhoneNumber, normalise_international
+from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
+from simulator.verify.scenarios import DEFAULT_AT_NUMBER, DEFAULT_PHONE_NUMBER, Category
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_CRAWL_DEPTH = 6
+CRAWL_CALLS = 40
+QUICK_CRAWL_CALLS = 16
+GENERATED_EXAMPLES = 40
+QUICK_GENERATED_EXAMPLES = 10
+
+
+class InvalidOptions(ValueError):
+    """An option out of range; the message names the option and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """Everything that shapes a run.
+
+    - ``seed``: fixes every scenario, session id and generated form (None: a fresh one,
+      reported so the run can be repeated).
+    - ``timeout``: how long AT waits for an answer (seconds).
+    - ``at_number`` / ``phone_number``: the app's AT number and the default phone user.
+    - ``quick``: a smaller run (fewer crawl calls, orders, markets and generated forms).
+    - ``max_scenarios``: stop planning after this many scenarios.
+    - ``crawl_calls`` / ``crawl_depth``: the crawl's budget per direction, and how many
+      GetDigits deep it goes.
+    - ``generated_examples``: schemathesis forms per webhook.
+    - ``concurrency``: scenarios run at the same time.
+    - ``headers``: extra HTTP headers on every request (authentication).
+    - ``categories``: which kinds of scenario to run.
+    - ``strict``: warnings fail the run too.
+    """
+
+    seed: int | None = None
+    timeout: float = DEFAULT_WEBHOOK_TIMEOUT
+    at_number: str = DEFAULT_AT_NUMBER
+    phone_number: str = DEFAULT_PHONE_NUMBER
+    quick: bool = False
+    max_scenarios: int | None = None
+    crawl_calls: int | None = None
+    crawl_depth: int = DEFAULT_CRAWL_DEPTH
+    generated_examples: int | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    headers: tuple[tuple[str, str], ...] = ()
+    categories: frozenset[Category] = field(default_factory=lambda: frozenset(Category))
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise InvalidOptions("timeout must be a positive number of seconds")
+        for name in ("at_number", "phone_number"):
+            try:
+                object.__setattr__(self, name, normalise_international(getattr(self, name)))
+            except InvalidPhoneNumber as exc:
+                raise InvalidOptions(f"{name.replace('_', '-')} {exc.value!r} {exc.rule}") from None
+        positive = {
+            "max_scenarios": self.max_scenarios,
+            "crawl_calls": self.crawl_calls,
+            "generated_examples": self.generated_examples,
+        }
+        for name, value in positive.items():
+            if value is not None and value < 1:
+                raise InvalidOptions(f"{name.replace('_', '-')} must be at least 1")
+        if self.crawl_depth < 1:
+            raise InvalidOptions("crawl-depth must be at least 1")
+        if not 1 <= self.concurrency <= 64:
+            raise InvalidOptions("concurrency must be between 1 and 64")
+        try:  # names are fine too: categories=frozenset({"crawl", "outcomes"})
+            object.__setattr__(self, "categories", frozenset(map(Category, self.categories)))
+        except ValueError as exc:
+            raise InvalidOptions(f"unknown category: {exc}") from None
+        if not self.categories:
+            raise InvalidOptions("at least one category of scenarios must run")
+
+    @property
+    def crawl_budget(self) -> int:
+        """Calls the crawl may make per direction."""
+        if self.crawl_calls is not None:
+            return self.crawl_calls
+        return QUICK_CRAWL_CALLS if self.quick else CRAWL_CALLS
+
+    @property
+    def generated_count(self) -> int:
+        """Generated forms per webhook."""
+        if self.generated_examples is not None:
+            return self.generated_examples
+        return QUICK_GENERATED_EXAMPLES if self.quick else GENERATED_EXAMPLES

@@ -1,0 +1,236 @@
+"""Running a verification: plan the scenarios, run them against the target, judge every
+answer, and gather the report.
+
+The crawl of the app's call tree runs first, breadth first, a level of calls at a time (so
+its choices, and hence the whole run, depend only on the seed and the app's answers, never on
+timing); the fixed scenarios follow. Every simulated call has its own engine and virtual
+clock, so calls take milliseconds however long they last in simulated time, and any number
+can run side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from contracts.vocabulary import Direction
+from simulator.verify import catalogue, crawl, event_orders, generated, variants
+from simulator.verify.checks import Check, judge
+from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
+from simulator.verify.execution import RunContext, run_call, run_requests
+from simulator.verify.options import VerifyOptions
+from simulator.verify.progress import NoProgress, Progress
+from simulator.verify.recordings import RecordingServer
+from simulator.verify.report import ScenarioResult, VerifyReport
+from simulator.verify.scenarios import (
+    CallScenario,
+    Category,
+    RequestScenario,
+    Scenario,
+    session_id_for,
+)
+from simulator.verify.transport import Poster, Target, open_client
+
+PREFLIGHT_TIMEOUT = 5.0
+"""Seconds to wait for the callback URL's server to accept a connection before anything."""
+
+
+async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResult:
+    """Run one scenario, waiting for a free slot first."""
+    async with context.slots:
+        if isinstance(scenario, CallScenario):
+            result = await run_call(context, scenario)
+        else:
+            result = await run_requests(context, scenario)
+    context.progress.finished(result)
+    return result
+
+
+async def run_all(context: RunContext, scenarios: Sequence[Scenario]) -> list[ScenarioResult]:
+    """Run scenarios side by side (``concurrency`` at a time); results in the given order."""
+    context.progress.planned(len(scenarios))
+    return list(await asyncio.gather(*(run_scenario(context, s) for s in scenarios)))
+
+
+async def run_crawl(context: RunContext) -> list[ScenarioResult]:
+    """Crawl the app's call tree in both directions, a breadth-first level at a time."""
+    budget = context.options.crawl_budget
+    spent = {direction: 0 for direction in Direction}
+    explored: set[str] = set()
+    level = crawl.roots((Direction.OUTBOUND, Direction.INBOUND))
+    results: list[ScenarioResult] = []
+    while level:
+        allowed: list[crawl.CrawlNode] = []
+        for node in level:
+            if spent[node.direction] < budget:
+                spent[node.direction] += 1
+                allowed.append(node)
+        scenarios = context.take([node.scenario(context.options.phone_number) for node in allowed])
+        level_results = await run_all(context, scenarios)
+        results.extend(level_results)
+        next_level: list[crawl.CrawlNode] = []
+        seen_ids = {result.id for result in results}
+        for node, result in zip(allowed, level_results, strict=False):
+            session_id = session_id_for(context.seed, node.scenario_id)
+            replayed = crawl.replay(node, result.exchanges, session_id)
+            for child in crawl.children(
+                node, replayed, explored, max_depth=context.options.crawl_depth
+            ):
+                if child.scenario_id not in seen_ids:
+                    seen_ids.add(child.scenario_id)
+                    next_level.append(child)
+        # Variations (the Dial answered, silence into a Record) before more keys: when the
+        # budget runs out, the keys left untried are the likeliest to repeat a branch.
+        level = sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
+    return results
+
+
+def plan_fixed(context: RunContext, forms: list[RequestScenario]) -> list[Scenario]:
+    """Every scenario except the crawl's, in category order."""
+    options, seed = context.options, context.seed
+    parties = catalogue.Parties(options.at_number, options.phone_number)
+    has_events = context.target.events_url is not None
+    quick = options.quick
+    planned: dict[Category, list[Scenario]] = {
+        Category.OUTCOMES: [
+            *catalogue.outcome_scenarios(parties),
+            *variants.undocumented_cause_scenarios(seed, parties),
+        ],
+        Category.HANGUPS: list(catalogue.hangup_scenarios(parties, quick=quick)),
+        Category.MARKETS: list(catalogue.market_scenarios(parties, quick=quick)),
+        Category.EVENT_DELIVERY: list(catalogue.event_delivery_scenarios(parties, quick=quick)),
+        Category.EVENT_ORDERS: list(event_orders.event_order_scenarios(seed, parties, quick=quick)),
+        Category.OPTIONAL_FIELDS: [
+            *variants.optional_field_scenarios(seed, parties),
+            *variants.spelling_scenarios(seed, parties),
+        ],
+        Category.GENERATED: list(forms),
+    }
+    scenarios: list[Scenario] = []
+    for category, items in planned.items():
+        if category in options.categories and (has_events or not category.needs_events_url):
+            scenarios.extend(items)
+    return scenarios
+
+
+async def _preflight(target: Target) -> ScenarioResult | None:
+    """Can the callback URL's server be reached at all? A report of the failure if not."""
+    if target.is_in_process:
+        return None
+    parts = urlsplit(target.callback_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(PREFLIGHT_TIMEOUT):
+            _, writer = await asyncio.open_connection(parts.hostname, port)
+        writer.close()
+        await writer.wait_closed()
+        return None
+    except (OSError, TimeoutError) as exc:
+        error = f"cannot connect to {parts.hostname}:{port}: {exc or type(exc).__name__}"
+    scenario = RequestScenario(
+        "preflight/callback-url", "connect to the callback URL", Category.CRAWL,
+        Origin.SIMULATED, (),
+    )  # fmt: skip
+    exchange = Exchange(
+        1, Role.FIRST, Origin.SIMULATED, SentRequest(target.callback_url, ()),
+        Answer(None, elapsed=time.perf_counter() - started, error=error),
+    )  # fmt: skip
+    findings = judge(exchange, timeout=PREFLIGHT_TIMEOUT)
+    return ScenarioResult(scenario, (exchange,), findings, (Check.REACHABLE,))
+
+
+async def averify(
+    target: Target, options: VerifyOptions | None = None, *, progress: Progress | None = None
+) -> VerifyReport:
+    """Verify ``target`` (see :func:`verify`), on the running event loop."""
+    options = options or VerifyOptions()
+    progress = progress or NoProgress()
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    started = time.perf_counter()
+    notes: list[str] = []
+    results: list[ScenarioResult] = []
+    unreachable = await _preflight(target)
+    if unreachable is not None:
+        notes.append("the target could not be reached: no scenario was run")
+        results.append(unreachable)
+    else:
+        results = await _run(target, options, seed, progress, notes)
+    progress.close()
+    return VerifyReport(
+        target.callback_url,
+        target.events_url,
+        target.is_in_process,
+        seed,
+        options,
+        tuple(results),
+        time.perf_counter() - started,
+        tuple(notes),
+    )
+
+
+async def _run(
+    target: Target, options: VerifyOptions, seed: int, progress: Progress, notes: list[str]
+) -> list[ScenarioResult]:
+    forms_task: asyncio.Task[list[RequestScenario]] | None = None
+    if Category.GENERATED in options.categories:
+        # Hypothesis draws take a moment: do it in a thread while the crawl runs.
+        forms_task = asyncio.create_task(
+            asyncio.to_thread(
+                generated.generated_scenarios, seed, options.generated_count,
+                events=target.events_url is not None,
+            )
+        )  # fmt: skip
+    with RecordingServer() as recordings:
+        async with open_client(target, concurrency=options.concurrency) as client:
+            poster = Poster(client, timeout=options.timeout, headers=dict(options.headers))
+            context = RunContext(
+                target, options, seed, poster, recordings, progress,
+                asyncio.Semaphore(options.concurrency), options.max_scenarios,
+            )  # fmt: skip
+            results: list[ScenarioResult] = []
+            if Category.CRAWL in options.categories:
+                results.extend(await run_crawl(context))
+            forms = await forms_task if forms_task is not None else []
+            planned = plan_fixed(context, forms)
+            scenarios = context.take(planned)
+            if len(scenarios) < len(planned):
+                notes.append(
+                    f"{len(planned) - len(scenarios)} planned scenarios were not run "
+                    f"(--max-scenarios {options.max_scenarios})"
+                )
+            results.extend(await run_all(context, scenarios))
+    return results
+
+
+def verify(
+    target: Target, options: VerifyOptions | None = None, *, progress: Progress | None = None
+) -> VerifyReport:
+    """Run every scenario against ``target`` and return the report.
+
+    Safe to call from code that already runs an event loop (a pytest-asyncio test): the
+    verification then runs on its own loop in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(averify(target, options, progress=progress))
+    outcome: list[VerifyReport] = []
+    failure: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            outcome.append(asyncio.run(averify(target, options, progress=progress)))
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=in_thread, name="atsim-verify")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

@@ -1,0 +1,108 @@
+"""The readable report of ``atsim verify``: the verdict, each problem once with the exact
+request to reproduce it, then what was covered."""
+
+from __future__ import annotations
+
+from simulator.verify.checks import ROLE_PHRASE, Severity
+from simulator.verify.report import ProblemGroup, VerifyReport
+from simulator.verify.reproduce import curl_command
+from simulator.verify.scenarios import CATEGORY_DESCRIPTIONS
+
+SCENARIOS_LISTED = 4
+BODY_EXCERPT = 300
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def verdict(report: VerifyReport) -> str:
+    """The first line: OK or FAILED, and the counts behind it."""
+    errors, warnings = len(report.errors), len(report.warnings)
+    scenarios = len(report.results)
+    failing = sum(1 for result in report.results if result.failed(strict=report.options.strict))
+    if report.ok:
+        text = f"atsim verify: OK - no problems in {_plural(scenarios, 'scenario')}"
+        if warnings:
+            text += f" ({_plural(warnings, 'warning')})"
+        return text
+    problems = errors + warnings
+    return (
+        f"atsim verify: FAILED - {_plural(problems, 'problem')} "
+        f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')}) "
+        f"in {failing} of {_plural(scenarios, 'scenario')}"
+    )
+
+
+def render_text(report: VerifyReport) -> str:
+    """The whole readable report."""
+    lines = [verdict(report)]
+    target = f"target: callback URL {report.callback_url}"
+    target += f", events URL {report.events_url}" if report.events_url else ", no events URL"
+    if report.in_process:
+        target += " (in-process app)"
+    lines.append(target)
+    lines.append(
+        f"seed {report.seed} (repeat the run with --seed {report.seed}); "
+        f"{_plural(len(report.results), 'scenario')}, "
+        f"{_plural(report.request_count, 'request')} in {report.duration:.1f} s; "
+        f"AT's timeout {report.options.timeout:g} s"
+    )
+    lines.extend(f"note: {note}" for note in report.notes)
+    for number, group in enumerate(report.problems(), start=1):
+        lines.append("")
+        lines.extend(_group_lines(report, number, group))
+    lines.append("")
+    lines.append("Coverage:")
+    for category, results in report.results_by_category().items():
+        requests = sum(len(result.exchanges) for result in results)
+        lines.append(
+            f"  {category.value:<16} {len(results):>4} scenarios {requests:>5} requests  "
+            f"{CATEGORY_DESCRIPTIONS[category]}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _group_lines(report: VerifyReport, number: int, group: ProblemGroup) -> list[str]:
+    label = "ERROR" if group.severity is Severity.ERROR else "WARNING"
+    example = group.example
+    exchange = example.finding.exchange
+    answer = exchange.answer
+    scenario_ids = group.scenario_ids()
+    listed = ", ".join(scenario_ids[:SCENARIOS_LISTED])
+    more = len(scenario_ids) - SCENARIOS_LISTED
+    if more > 0:
+        listed += f", ... (+{more})"
+    answered = f"HTTP {answer.status}{_body_excerpt(answer.body)}" if answer.status else None
+    lines = [
+        f"{number}. {label} [{group.check}] {group.headline}",
+        f"   {_plural(len(group.occurrences), 'request')} in "
+        f"{_plural(len(scenario_ids), 'scenario')}: {listed}",
+    ]
+    if example.finding.problem is not None or answer.status is None:
+        lines.append(f"   e.g. {example.finding.detail}")  # what this occurrence showed
+    if answer.status is not None or example.finding.detail != answer.error:
+        lines.append(f"   answer: {answered or answer.error or 'none'}")
+    if not exchange.request.fields:  # nothing was sent: the server could not be reached
+        return lines
+    lines.append(
+        f"   reproduce: request {exchange.index} of {len(example.result.exchanges)} "
+        f"({ROLE_PHRASE[exchange.role]}) of scenario {example.result.id}: "
+        f"{example.result.scenario.title}"
+    )
+    command = curl_command(
+        exchange.request, timeout=report.options.timeout, headers=report.options.headers
+    )
+    lines.extend("     " + line for line in command.splitlines())
+    if report.in_process:
+        lines.append("     (the app ran in-process: serve it and use its URL to replay this)")
+    return lines
+
+
+def _body_excerpt(body: str) -> str:
+    text = " ".join(body.split())
+    if not text:
+        return ", empty body"
+    if len(text) > BODY_EXCERPT:
+        text = text[: BODY_EXCERPT - 3] + "..."
+    return f", body: {text}"

@@ -1,0 +1,228 @@
+"""Reaching the app under test: over HTTP, or in-process through httpx's WSGI/ASGI transports.
+
+A :class:`Target` names the app's callback URL and events URL, and optionally the in-process
+app object. :func:`open_client` gives the one ``httpx.AsyncClient`` every scenario shares;
+:class:`Poster` sends one form POST with AT's headers and timeout and turns whatever happens
+into an :class:`~simulator.verify.exchanges.Answer` (it never raises for the app's faults).
+
+In-process apps are served the way a server would: a WSGI app runs in a worker thread (so a
+slow app cannot stall the other scenarios, and AT's timeout still applies), an exception it
+raises becomes an HTTP 500, as gunicorn would answer. An ASGI app runs on the event loop
+(httpx's ``ASGITransport``); its lifespan events are not sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import traceback
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from simulator.engine.delivery_http import USER_AGENT
+from simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
+
+IN_PROCESS_ORIGIN = "http://testserver"
+"""The scheme and host in-process apps are addressed by (and see in their Host header)."""
+MAX_BODY_BYTES = 1_000_000
+CALLBACK_PATH = "/instruct"
+EVENTS_PATH = "/events"
+
+
+class InvalidTarget(ValueError):
+    """A target that cannot be verified; the message says which URL and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The app under test: its callback URL, its events URL (optional), and the app object
+    when it runs in-process (``None``: reached over HTTP)."""
+
+    callback_url: str
+    events_url: str | None = None
+    app: Any = None
+
+    def __post_init__(self) -> None:
+        check_url("callback URL", self.callback_url)
+        if self.events_url is not None:
+            check_url("events URL", self.events_url)
+
+    @classmethod
+    def from_base_url(cls, base_url: str, *, events: bool = True, app: Any = None) -> Target:
+        """A service laid out like ours: ``BASE/instruct`` and ``BASE/events``."""
+        check_url("base URL", base_url)
+        base = base_url.rstrip("/")
+        return cls(base + CALLBACK_PATH, base + EVENTS_PATH if events else None, app)
+
+    @classmethod
+    def in_process(
+        cls,
+        app: Any,
+        base_path: str = "",
+        *,
+        callback_url: str | None = None,
+        events_url: str | None = None,
+        events: bool = True,
+    ) -> Target:
+        """An in-process WSGI or ASGI app; URLs may be paths (``/voice/instruct``)."""
+        if not callable(app):
+            raise InvalidTarget("the app must be a WSGI or ASGI application (a callable)")
+        if callback_url is None:
+            return cls.from_base_url(IN_PROCESS_ORIGIN + _path(base_path), events=events, app=app)
+        callback = urljoin(IN_PROCESS_ORIGIN + "/", callback_url)
+        event_url = urljoin(IN_PROCESS_ORIGIN + "/", events_url) if events_url else None
+        return cls(callback, event_url, app)
+
+    @property
+    def is_in_process(self) -> bool:
+        """True when the app is called in-process rather than over the network."""
+        return self.app is not None
+
+    def describe(self) -> str:
+        """One line naming the URLs (and the app, when in-process)."""
+        text = f"callback URL {self.callback_url}"
+        text += f", events URL {self.events_url}" if self.events_url else ", no events URL"
+        if self.app is not None:
+            text += f" (in-process {'ASGI' if is_asgi(self.app) else 'WSGI'} app)"
+        return text
+
+
+def _path(base_path: str) -> str:
+    stripped = base_path.strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+def check_url(what: str, url: str) -> None:
+    """Raise InvalidTarget unless ``url`` is an absolute http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidTarget(f"the {what} must be an absolute http:// or https:// URL, not {url!r}")
+
+
+def is_asgi(app: Any) -> bool:
+    """True for an ASGI app (a coroutine function, or an object whose ``__call__`` is one)."""
+    return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(
+        getattr(app, "__call__", None)  # noqa: B004 - the method itself is what is inspected
+    )
+
+
+class AsyncWSGITransport(httpx.AsyncBaseTransport):
+    """httpx's WSGI transport run in worker threads, so an async client can call a WSGI app.
+
+    Exceptions the app raises become an HTTP 500 with the exception in the body, which is
+    what a WSGI server answers.
+    """
+
+    def __init__(self, app: Any, executor: ThreadPoolExecutor) -> None:
+        self._transport = httpx.WSGITransport(app=app, raise_app_exceptions=False)
+        self._executor = executor
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Run the app for one request in a worker thread."""
+        content = await request.aread()
+        sync_request = httpx.Request(
+            request.method, request.url, headers=request.headers, content=content
+        )
+        loop = asyncio.get_running_loop()
+        status, headers, body = await loop.run_in_executor(
+            self._executor, self._call_app, sync_request
+        )
+        return httpx.Response(status, headers=headers, content=body)
+
+    def _call_app(self, request: httpx.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        try:
+            response = self._transport.handle_request(request)
+            body = response.read()
+        except Exception as exc:  # the app crashed: a WSGI server answers 500
+            text = "".join(traceback.format_exception_only(exc)).strip()
+            message = f"Internal Server Error (the app raised {text})"
+            return 500, [(b"content-type", b"text/plain")], message.encode("utf-8", "replace")
+        headers = [
+            (key, value)
+            for key, value in response.headers.raw
+            if key.lower() not in (b"content-length", b"transfer-encoding")
+        ]
+        return response.status_code, headers, body
+
+
+@asynccontextmanager
+async def open_client(target: Target, *, concurrency: int) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP client every scenario shares, wired to the target's transport."""
+    executor: ThreadPoolExecutor | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    if target.app is not None:
+        if is_asgi(target.app):
+            transport = httpx.ASGITransport(app=target.app, raise_app_exceptions=False)
+        else:
+            # Room for threads still stuck in a slow app after their request timed out.
+            executor = ThreadPoolExecutor(concurrency * 4, thread_name_prefix="atsim-verify-wsgi")
+            transport = AsyncWSGITransport(target.app, executor)
+    client = httpx.AsyncClient(
+        transport=transport,
+        follow_redirects=False,  # AT does not follow redirects: a 3xx is a failed answer
+        trust_env=False,  # no proxies from the environment between verify and the app
+        limits=httpx.Limits(max_connections=concurrency * 4, max_keepalive_connections=concurrency),
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        if executor is not None:
+            # A thread stuck in a slow app is not waited for: its answer is already too late.
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Poster:
+    """Sends one webhook as AT does (form POST, AT's timeout) and reports what came back."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.client = client
+        self.timeout = timeout
+        self.headers = {
+            "Content-Type": FORM_CONTENT_TYPE,
+            "Accept": "*/*",
+            "User-Agent": USER_AGENT,
+            **(headers or {}),
+        }
+
+    async def post(self, request: SentRequest) -> Answer:
+        """POST ``request``; never raises for network faults, errors or slowness."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                status, content_type, body = await self._exchange(request)
+        except (TimeoutError, httpx.TimeoutException):
+            error = f"no answer within {self.timeout:g} s"
+            return Answer(None, elapsed=time.perf_counter() - started, error=error, timed_out=True)
+        except (httpx.HTTPError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return Answer(None, elapsed=time.perf_counter() - started, error=error)
+        return Answer(status, body, content_type, time.perf_counter() - started)
+
+    async def _exchange(self, request: SentRequest) -> tuple[int, str | None, str]:
+        async with self.client.stream(
+            "POST", request.url, content=request.body(), headers=self.headers
+        ) as response:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_BODY_BYTES:
+                    break
+            raw = b"".join(chunks)[:MAX_BODY_BYTES]
+            body = raw.decode(response.encoding or "utf-8", errors="replace")
+            return response.status_code, response.headers.get("content-type"), body
