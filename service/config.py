@@ -74,6 +74,7 @@ class Config:
         except UnsupportedDatabase as exc:
             raise ConfigError("DATABASE_URL", str(exc)) from exc
         self._check_api_token()
+        self._check_webhook_secret()
         _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds)
         _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("DATABASE_POOL_SIZE", self.pool_size)
@@ -134,6 +135,11 @@ class Config:
                 "VOICE_API_TOKEN",
                 "must be letters, digits and - . _ ~ + / (then any '='), as a bearer token",
             )
+
+    def _check_webhook_secret(self) -> None:
+        # Anyone who guesses it can write events and walk the call flow: as strong as the token.
+        if self.webhook_secret is not None and len(self.webhook_secret) < 16:
+            raise ConfigError("VOICE_WEBHOOK_SECRET", "must be at least 16 characters long")
 
     @property
     def talks_to_real_at(self) -> bool:

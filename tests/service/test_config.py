@@ -22,7 +22,7 @@ def test_reads_every_setting_from_the_environment() -> None:
             "AT_VOICE_URL": "http://127.0.0.1:5001/",
             "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/voice",
             "VOICE_API_TOKEN": "x" * 20,
-            "VOICE_WEBHOOK_SECRET": "s3cret",
+            "VOICE_WEBHOOK_SECRET": "s3cret-0123456789",
             "AT_TIMEOUT_SECONDS": "4.5",
             "VOICE_MAX_BODY_BYTES": "1000",
             "VOICE_STRICT_FIELDS": "true",
@@ -36,7 +36,7 @@ def test_reads_every_setting_from_the_environment() -> None:
     assert config.at_voice_number == "+254711082000"
     assert config.at_voice_url == "http://127.0.0.1:5001"
     assert config.database_url.startswith("postgresql+psycopg://")
-    assert config.webhook_secret == "s3cret"
+    assert config.webhook_secret == "s3cret-0123456789"
     assert config.at_timeout_seconds == 4.5
     assert config.max_body_bytes == 1000
     assert config.strict_fields is True
@@ -85,6 +85,7 @@ def test_missing_required_setting_names_the_variable(variable: str) -> None:
         ("VOICE_MAX_BODY_BYTES", "-1"),
         ("VOICE_STRICT_FIELDS", "maybe"),
         ("VOICE_API_TOKEN", "short"),
+        ("VOICE_WEBHOOK_SECRET", "short"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
