@@ -8,8 +8,8 @@ HTTP ``status``, a ``title``, a ``detail`` naming the field and the rule, and, f
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 from typing import Any
 
 import falcon
