@@ -66,14 +66,42 @@ class FormRules:
     max_fields: int
 
 
+def schema_pattern(pattern: str) -> re.Pattern[str]:
+    r"""Compile a JSON Schema ``pattern`` so that Python matches what the schema means.
+
+    JSON Schema patterns are ECMA-262 regular expressions, where ``$`` matches only at the
+    very end of the value; Python's ``$`` also matches before a final newline, so
+    ``^[!-~]{1,128}$`` would accept ``"ATVId_x\n"``. Each ``$`` outside a character class
+    becomes ``\Z``. (The contract's patterns use no other construct the two read apart.)
+    """
+    translated: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            translated.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        translated.append(char)
+        index += 1
+    return re.compile("".join(translated))
+
+
 def _field_rule(schema: Mapping[str, Any]) -> FieldRule:
     schema = _resolve(schema)
     patterns: list[re.Pattern[str]] = []
     if "pattern" in schema:
-        patterns.append(re.compile(schema["pattern"]))
+        patterns.append(schema_pattern(schema["pattern"]))
     if "enum" in schema:
         alternatives = "|".join(re.escape(str(value)) for value in schema["enum"])
-        patterns.append(re.compile(f"^(?:{alternatives})$"))
+        patterns.append(re.compile(f"^(?:{alternatives})\\Z"))
     return FieldRule(tuple(patterns), schema.get("maxLength"))
 
 
@@ -102,7 +130,7 @@ def form_rules(schema_name: str) -> FormRules:
         if isinstance(part.get("additionalProperties"), dict):
             extra = _field_rule(part["additionalProperties"])
         if "propertyNames" in part:
-            name_pattern = re.compile(_resolve(part["propertyNames"])["pattern"])
+            name_pattern = schema_pattern(_resolve(part["propertyNames"])["pattern"])
         max_fields = part.get("maxProperties", max_fields)
     if extra is None or name_pattern is None or not max_fields:
         raise ValueError(

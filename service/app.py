@@ -21,6 +21,7 @@ from service.flows import CallFlow, load_flow, resolve_flow_path
 from service.middleware import RequestBodyLimit, RequireBearerToken, RequireWebhookSecret
 from service.resources.calls import CallResource, CallsResource
 from service.resources.events import EventsResource
+from service.resources.form_body import install_form_handlers
 from service.resources.instruct import InstructResource
 from service.resources.invoke_call import InvokeCallResource
 from service.resources.status import StatusResource
@@ -43,16 +44,7 @@ def create_app(
     """
     _ensure_logging()
     config = config if config is not None else Config.from_env()
-    engine = (
-        engine
-        if engine is not None
-        else create_database_engine(
-            config.database_url,
-            pool_size=config.pool_size,
-            statement_timeout_ms=config.statement_timeout_ms,
-        )
-    )
-    store = EventStore(engine)
+    store = EventStore(engine if engine is not None else _engine_for(config))
     _migrate(store)
     load_form_rules()
     flow = CallFlow(load_flow(resolve_flow_path(config.flow_file)))
@@ -72,6 +64,19 @@ def create_app(
     ]
     app = falcon.App(middleware=middleware)
     install_error_handlers(app)
+    install_form_handlers(app)
+    _add_routes(app, config, store, flow, placer)
+    return app
+
+
+def _add_routes(
+    app: falcon.App[falcon.Request, falcon.Response],
+    config: Config,
+    store: EventStore,
+    flow: CallFlow,
+    placer: CallPlacer,
+) -> None:
+    """The routing table: every endpoint of the service and the resource answering it."""
     status = StatusResource(store)
     app.add_route("/voice/", status)
     app.add_route("/voice", status)
@@ -89,7 +94,14 @@ def create_app(
     app.add_route("/voice/events", EventsResource(store, strict_fields=config.strict_fields))
     app.add_route("/voice/calls", CallsResource(store))
     app.add_route("/voice/calls/{session_id}", CallResource(store))
-    return app
+
+
+def _engine_for(config: Config) -> sa.Engine:
+    return create_database_engine(
+        config.database_url,
+        pool_size=config.pool_size,
+        statement_timeout_ms=config.statement_timeout_ms,
+    )
 
 
 DATABASE_CHECKED_ENV = "VOICE_DATABASE_CHECKED"
@@ -105,11 +117,7 @@ def prepare_database(config: Config | None = None) -> None:
     """
     _ensure_logging()
     config = config if config is not None else Config.from_env()
-    engine = create_database_engine(
-        config.database_url,
-        pool_size=config.pool_size,
-        statement_timeout_ms=config.statement_timeout_ms,
-    )
+    engine = _engine_for(config)
     try:
         EventStore(engine).migrate()
     finally:

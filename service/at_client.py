@@ -41,6 +41,11 @@ class CallPlacer:
         self._caller_id = caller_id
         self._timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
 
+    @property
+    def caller_id(self) -> str:
+        """The AT number calls are placed from (E.164)."""
+        return self._caller_id
+
     def place(self, phone_number: str) -> dict[str, Any]:
         """Ask AT to call ``phone_number`` (E.164); return AT's answer when the call is queued.
 
@@ -51,6 +56,10 @@ class CallPlacer:
             answer = self._client.call(self._caller_id, [phone_number], timeout=self._timeout)
         except AfricasTalkingException as exc:
             raise ATCallFailed(f"Africa's Talking answered with an error: {exc}", str(exc)) from exc
+        except requests.JSONDecodeError as exc:
+            # Declared application/json, but not JSON: AT answered, so it is not "unreachable".
+            body = exc.doc if isinstance(exc.doc, str) else None
+            raise ATCallFailed("Africa's Talking answered something other than JSON", body) from exc
         except requests.Timeout as exc:
             raise ATCallFailed("Africa's Talking did not answer in time") from exc
         except requests.RequestException as exc:

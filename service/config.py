@@ -7,11 +7,17 @@ message naming the variable, never at the first call. Tests build a :class:`Conf
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from contracts.actionxml.values import HttpUrl
 from contracts.phone import InvalidPhoneNumber, normalise_international
+from service.store.database import UnsupportedDatabase, check_database_url
+
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+"""RFC 6750's ``b64token``: what ``Authorization: Bearer <token>`` may carry."""
 
 
 class ConfigError(ValueError):
@@ -61,15 +67,37 @@ class Config:
     public_url: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.at_username.strip():
-            raise ConfigError("AT_USERNAME", "must be set to your Africa's Talking username")
-        if not self.at_api_key.strip():
-            raise ConfigError("AT_API_KEY", "must be set to your Africa's Talking API key")
+        self._check_account()
+        self._check_urls()
+        try:
+            check_database_url(self.database_url)
+        except UnsupportedDatabase as exc:
+            raise ConfigError("DATABASE_URL", str(exc)) from exc
+        self._check_api_token()
+        self._check_webhook_secret()
+        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds)
+        _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
+        _positive("DATABASE_POOL_SIZE", self.pool_size)
+        _positive("DATABASE_STATEMENT_TIMEOUT_MS", self.statement_timeout_ms)
+
+    def _check_account(self) -> None:
+        # Both travel in HTTP requests to AT (a form field, a header): whitespace or control
+        # characters inside would fail every call, so they fail the start instead.
+        for variable, value, what in (
+            ("AT_USERNAME", self.at_username, "username"),
+            ("AT_API_KEY", self.at_api_key, "API key"),
+        ):
+            if not value.strip():
+                raise ConfigError(variable, f"must be set to your Africa's Talking {what}")
+            if not (value.isascii() and value.isprintable()) or " " in value:
+                raise ConfigError(variable, "must be printable ASCII without spaces")
         try:
             number = normalise_international(self.at_voice_number)
         except InvalidPhoneNumber as exc:
             raise ConfigError("AT_VOICE_NUMBER", f"{exc.value!r} {exc.rule}") from exc
         object.__setattr__(self, "at_voice_number", number)
+
+    def _check_urls(self) -> None:
         if self.at_voice_url is not None:
             parts = urlsplit(self.at_voice_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -79,25 +107,39 @@ class Config:
             object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
         if self.public_url is not None:
             parts = urlsplit(self.public_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            # The flow's callback URLs are built on it: it must make URLs the ActionXML
+            # grammar accepts (checked by its own rule), or every live callback would fail.
+            if HttpUrl().problems(self.public_url) or parts.query or parts.fragment:
                 raise ConfigError(
-                    "VOICE_PUBLIC_URL", "must be the service's public http(s) base URL, no query"
+                    "VOICE_PUBLIC_URL",
+                    "must be the service's public http(s) base URL, without spaces, query "
+                    "or fragment, such as https://voice.example.com",
                 )
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
-        if "://" not in self.database_url:
-            raise ConfigError("DATABASE_URL", "must be a SQLAlchemy URL such as sqlite:///voice.db")
+
+    def _check_api_token(self) -> None:
         if self.talks_to_real_at and not self.api_token:
             raise ConfigError(
                 "VOICE_API_TOKEN",
                 "must be set when the service talks to the real Africa's Talking "
                 "(AT_VOICE_URL unset and AT_USERNAME is not 'sandbox'): invoke-call spends money",
             )
-        if self.api_token is not None and len(self.api_token) < 16:
+        if self.api_token is None:
+            return
+        if len(self.api_token) < 16:
             raise ConfigError("VOICE_API_TOKEN", "must be at least 16 characters long")
-        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds)
-        _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
-        _positive("DATABASE_POOL_SIZE", self.pool_size)
-        _positive("DATABASE_STATEMENT_TIMEOUT_MS", self.statement_timeout_ms)
+        # A client can only send what a header can carry (RFC 6750's token characters):
+        # any other token could never be matched, locking everyone out.
+        if not _BEARER_TOKEN.fullmatch(self.api_token):
+            raise ConfigError(
+                "VOICE_API_TOKEN",
+                "must be letters, digits and - . _ ~ + / (then any '='), as a bearer token",
+            )
+
+    def _check_webhook_secret(self) -> None:
+        # Anyone who guesses it can write events and walk the call flow: as strong as the token.
+        if self.webhook_secret is not None and len(self.webhook_secret) < 16:
+            raise ConfigError("VOICE_WEBHOOK_SECRET", "must be at least 16 characters long")
 
     @property
     def talks_to_real_at(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import falcon
@@ -21,6 +22,14 @@ from service.webhook_forms import InvalidForm
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+
+_PHONE_NUMBER = re.compile(r"\+?\d{4,}(\d{3})")
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with phone numbers masked to their last three digits, for logs."""
+    return _PHONE_NUMBER.sub(lambda match: "***" + match.group(1), text)
 
 
 class ProblemError(falcon.HTTPError):
@@ -106,7 +115,9 @@ def _at_call_failed(
     req: falcon.Request, resp: falcon.Response, exc: ATCallFailed, params: Any
 ) -> None:
     # The service docs promise 500 for "Africa's Talking API error"; keep that contract.
-    log.warning("invoke-call: Africa's Talking did not queue the call: %s", exc.message)
+    log.warning(
+        "invoke-call: Africa's Talking did not queue the call: %s", mask_numbers(exc.message)
+    )
     raise ProblemError(
         falcon.HTTP_500,
         "Africa's Talking API error",

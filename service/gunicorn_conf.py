@@ -9,6 +9,18 @@ import multiprocessing
 import os
 from typing import Any
 
+
+def _whole_number(name: str, default: int) -> int:
+    """The positive whole number in ``name``, or ``default``; a bad value stops the start."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        # gunicorn reports this as "Failed to read config file" with the message.
+        raise ValueError(f"{name}: must be a whole number greater than zero, got {raw!r}")
+    return int(raw)
+
+
 bind = os.environ.get("VOICE_BIND", "127.0.0.1:5000")
 # Threads let one worker answer AT while another request waits on AT's API or the database.
 worker_class = "gthread"
@@ -17,10 +29,10 @@ worker_class = "gthread"
 # together (service/store/group_commit.py), so the more requests a worker can hold, the
 # fewer commits (fsyncs) a load needs; and fewer processes means fewer SQLite writers taking
 # turns. Measured with tests/bench/bench_service.py: 2 x 16 beat the former 5 x 4.
-workers = int(os.environ.get("VOICE_WORKERS", str(min(max(multiprocessing.cpu_count(), 2), 8))))
-threads = int(os.environ.get("VOICE_THREADS", "16"))
+workers = _whole_number("VOICE_WORKERS", min(max(multiprocessing.cpu_count(), 2), 8))
+threads = _whole_number("VOICE_THREADS", 16)
 # AT waits about 10 s for a webhook answer; invoke-call waits up to AT_TIMEOUT_SECONDS for AT.
-timeout = int(os.environ.get("VOICE_WORKER_TIMEOUT", "30"))
+timeout = _whole_number("VOICE_WORKER_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
 # Bound what a client can send before the app sees it.

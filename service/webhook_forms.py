@@ -150,6 +150,16 @@ class CallbackRequest:
         )
 
 
+def value_problem(name: str, value: str) -> str | None:
+    """The rule ``value`` breaks as a value of AT's field ``name``, in words, or ``None``.
+
+    For query parameters that look for what webhooks stored (the call history's filters):
+    they keep the webhooks' rules, so nothing the store cannot hold reaches a query.
+    """
+    rule = form_rules("EventForm").fields[name]
+    return None if rule.accepts(value) else _RULE_TEXT.get(name, _WORD_RULE)
+
+
 def load_form_rules() -> None:
     """Read both forms' rules from the contract now (at start-up), not at the first webhook."""
     form_rules("CallbackForm")
@@ -174,7 +184,8 @@ def parse_callback(form: Mapping[str, object], *, strict: bool = False) -> Callb
 def parse_event(form: Mapping[str, object], *, strict: bool = False) -> CallEvent:
     """Validate an events-URL form into the event to store."""
     fields = _validate(form, form_rules("EventForm"), strict=strict)
-    return _event(EventSource.EVENT, fields.get("eventType", "Notification"), fields)
+    # AT's "absent" is often an empty value: an empty eventType names no kind either.
+    return _event(EventSource.EVENT, fields.get("eventType") or "Notification", fields)
 
 
 def _event(

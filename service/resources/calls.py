@@ -10,6 +10,7 @@ import falcon
 from service.errors import ProblemError, field_error
 from service.store import CallSummary, EventStore
 from service.store.queries import CallHistory
+from service.webhook_forms import value_problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -60,6 +61,11 @@ def history_json(history: CallHistory) -> dict[str, Any]:
     return result
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit alone also accepts '²' (which int() refuses) and '٣' (which it reads as 3).
+    return text.isascii() and text.isdigit()
+
+
 def _single(req: falcon.Request, name: str, max_length: int = 64) -> str | None:
     value = req.params.get(name)
     if isinstance(value, list):
@@ -67,6 +73,38 @@ def _single(req: falcon.Request, name: str, max_length: int = 64) -> str | None:
     if value is not None and len(value) > max_length:
         raise field_error(name, f"must be at most {max_length} characters")
     return value
+
+
+def _limit(req: falcon.Request) -> int:
+    text = _single(req, "limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    if not _ascii_digits(text) or not 1 <= int(text) <= MAX_LIMIT:
+        raise field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def _number(req: falcon.Request) -> str | None:
+    """Either party's number, as stored: '+' restored when it was left out (or unencoded)."""
+    number = (_single(req, "number") or "").strip()
+    if not number:
+        return None
+    if _ascii_digits(number):
+        number = "+" + number
+    problem = value_problem("callerNumber", number)
+    if problem is not None:
+        raise field_error("number", problem)
+    return number
+
+
+def _status(req: falcon.Request) -> str | None:
+    status = _single(req, "status")
+    if not status:
+        return None
+    problem = value_problem("status", status)
+    if problem is not None:
+        raise field_error("status", problem)
+    return status
 
 
 class CallsResource:
@@ -83,22 +121,11 @@ class CallsResource:
         unknown = sorted(set(req.params) - LIST_PARAMETERS)
         if unknown:
             raise field_error(unknown[0], f"is not a parameter (use {sorted(LIST_PARAMETERS)})")
-        limit_text = _single(req, "limit")
-        limit = DEFAULT_LIMIT
-        if limit_text is not None:
-            if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-                raise field_error("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
-            limit = int(limit_text)
-        number = _single(req, "number")
-        if number is not None:
-            number = number.strip()
-            if number.isdigit():
-                number = "+" + number
         page = self._store.list_calls(
-            limit=limit,
+            limit=_limit(req),
             cursor=_single(req, "cursor", max_length=512),
-            number=number or None,
-            status=_single(req, "status") or None,
+            number=_number(req),
+            status=_status(req),
         )
         resp.media = {
             "calls": [summary_json(summary) for summary in page.calls],
@@ -116,6 +143,9 @@ class CallResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
         """The call's history, or 404."""
+        problem = value_problem("sessionId", session_id)
+        if problem is not None:  # no webhook could have stored it
+            raise field_error("sessionId", problem)
         history = self._store.get_call(session_id)
         if history is None:
             raise ProblemError(

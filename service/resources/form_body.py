@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import falcon
+from falcon.media import URLEncodedFormHandler
 from falcon.media.multipart import MultipartForm
 
 from service.errors import ProblemError
 
 FORM_TYPES = (falcon.MEDIA_URLENCODED, falcon.MEDIA_MULTIPART)
+
+_NON_ASCII_ESCAPE = re.compile(rb"%[89A-Fa-f][0-9A-Fa-f]")
+
+
+class Utf8FormHandler(URLEncodedFormHandler):
+    """Falcon's URL-encoded form handler, refusing percent-escapes that are not UTF-8.
+
+    Falcon decodes escapes with ``errors="replace"``: ``foo=%FF`` would arrive as U+FFFD and
+    be stored as if AT had sent it. This handler makes such a body malformed (a 400) first.
+    Only a body escaping a byte over 0x7F can be affected, so only such a body is checked.
+    """
+
+    def _deserialize(self, body: bytes) -> Any:
+        if _NON_ASCII_ESCAPE.search(body):
+            try:
+                # '&', '=' and '+' are ASCII, never inside a UTF-8 sequence: checking the
+                # whole body checks every name and value.
+                unquote_to_bytes(body).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise falcon.MediaMalformedError("URL-encoded") from exc
+        return super()._deserialize(body)
+
+
+def install_form_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    """Make ``req.get_media()`` read URL-encoded forms with :class:`Utf8FormHandler`."""
+    app.req_options.media_handlers[falcon.MEDIA_URLENCODED] = Utf8FormHandler()
 
 
 def read_form(req: falcon.Request) -> dict[str, Any]:

@@ -14,7 +14,9 @@ from service.resources.form_body import read_form
 from service.store import EventStore
 from service.webhook_forms import parse_callback
 
-_HOST = re.compile(r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
+_HOST = re.compile(
+    r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?\Z|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?\Z"
+)
 QUERY_PARAMETERS = frozenset({STEP_PARAM, RequireWebhookSecret.PARAM})
 
 
@@ -48,11 +50,15 @@ class InstructResource:
         if position is not None and not STEP_NAME.match(position):
             raise field_error(STEP_PARAM, "must be a flow step name (letters, digits, '_', '-')")
         callback = parse_callback(read_form(req), strict=self._strict)
-        # Everything that can refuse the request runs before the store, which it must not touch.
-        urls = StepUrls(self._base_url(req), self._secret) if callback.is_active else None
+        # Everything that can fail runs before the store: a request refused (or failed) after
+        # its event was stored would be stored again when AT retries it.
+        document = ""
+        if callback.is_active:
+            urls = StepUrls(self._base_url(req), self._secret)
+            document = self._flow.respond(callback, position, urls)
         self._store.append(callback.to_event(position or ""))
         resp.content_type = falcon.MEDIA_TEXT
-        resp.text = "" if urls is None else self._flow.respond(callback, position, urls)
+        resp.text = document
 
     def _base_url(self, req: falcon.Request) -> str:
         """This endpoint's public URL, which the flow's callback URLs are built on."""
@@ -63,4 +69,11 @@ class InstructResource:
             raise field_error(
                 "Host", "must be a valid host name (or set VOICE_PUBLIC_URL to stop relying on it)"
             )
-        return f"{req.forwarded_scheme}://{host}{req.path}"
+        scheme = req.forwarded_scheme.lower()  # RFC 7239: a scheme is case-insensitive
+        if scheme not in ("http", "https"):
+            raise field_error(
+                "X-Forwarded-Proto",
+                "the forwarded scheme (X-Forwarded-Proto, or proto in Forwarded) must be http "
+                "or https (or set VOICE_PUBLIC_URL to stop relying on it)",
+            )
+        return f"{scheme}://{host}{req.path}"

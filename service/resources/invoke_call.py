@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import falcon
+import sqlalchemy.exc
 
 from contracts.phone import normalise_international
+from contracts.vocabulary import NONE_STRING, Direction
 from service.at_client import CallPlacer
 from service.errors import ProblemError, field_error
 from service.resources.form_body import read_form
 from service.store import CallEvent, EventSource, EventStore
 
 ACCEPTED_PARAMETERS = frozenset({"phone"})
+
+log = logging.getLogger(__name__)
 
 
 class InvokeCallResource:
@@ -56,16 +61,46 @@ class InvokeCallResource:
         resp.media = {"message": f"Call initiated to {phone}", "response": answer}
 
     def _record(self, phone: str, answer: dict[str, Any]) -> None:
-        for entry in answer.get("entries", []):
-            session_id = entry.get("sessionId")
-            if isinstance(session_id, str) and session_id not in ("", "None"):
-                self._store.append(
-                    CallEvent(
-                        session_id=session_id[:128],
-                        source=EventSource.API,
-                        kind="CallRequested",
-                        fields={"phoneNumber": phone, "entryStatus": str(entry.get("status"))},
-                        direction="Outbound",
-                        caller_number=phone,
-                    )
-                )
+        """Store each queued call, so the history lists it (by number too) before AT calls back.
+
+        AT has queued the call by now and it is costing money: a database failure here must
+        not become a 503 that invites the client to retry, placing the call again. It is
+        logged, and the call still answers as placed; AT's own callbacks will record it.
+        """
+        events = [
+            self._requested(session_id, phone, str(entry.get("status")))
+            for entry in answer.get("entries", [])
+            if (session_id := entry.get("sessionId")) not in (None, "", NONE_STRING)
+        ]
+        try:
+            for event in events:
+                self._store.append(event)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            log.error(
+                "invoke-call: AT queued %s but the event store failed; "
+                "the call will be recorded when AT calls back: %s",
+                ", ".join(event.session_id for event in events),
+                exc,
+            )
+
+    def _requested(self, session_id: object, phone: str, entry_status: str) -> CallEvent:
+        # With AT's own field names (callerNumber is always the phone user, destinationNumber
+        # the AT number), so the call is found by either number and shows its direction. The
+        # sessionId is a field too: two calls to one number are two events, not a redelivery.
+        fields = {
+            "sessionId": str(session_id),
+            "direction": Direction.OUTBOUND.value,
+            "callerNumber": phone,
+            "destinationNumber": self._placer.caller_id,
+            "phoneNumber": phone,
+            "entryStatus": entry_status,
+        }
+        return CallEvent(
+            session_id=fields["sessionId"],
+            source=EventSource.API,
+            kind="CallRequested",
+            fields=fields,
+            direction=fields["direction"],
+            caller_number=phone,
+            destination_number=self._placer.caller_id,
+        )

@@ -35,3 +35,7 @@ class StatusResource:
                 status_reason="database unreachable",
             ) from exc
         resp.media = {"service": "voice", "status": "ready"}
+
+    def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The same check for load balancers that probe with HEAD (no body)."""
+        self.on_get(req, resp)

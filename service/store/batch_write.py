@@ -10,15 +10,16 @@ earlier events are not read again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
+from service.store.queries import as_utc
 from service.store.records import AppendResult, CallEvent
 from service.store.schema import call_events, calls
 
@@ -49,9 +50,8 @@ _UPDATED_COLUMNS = (
 )
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything this store writes is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+SessionEvents = dict[str, list[tuple[dict[str, Any], Rank]]]
+"""Session id -> the merge views and ranks of its newly stored events, in batch order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,22 @@ class PreparedBatch:
             merge_views=[(view, event_rank(view)) for view in views],
         )
 
+    def results(self, inserted: Container[str]) -> list[AppendResult]:
+        """Each event's result, given the dedup keys this batch ``inserted``: stored only by
+        the first event of its key (later ones are redeliveries within the batch)."""
+        return [
+            AppendResult(stored=key in inserted and self.first_of_key[key] == index)
+            for index, key in enumerate(self.keys)
+        ]
+
+    def stored_by_session(self, results: Sequence[AppendResult]) -> SessionEvents:
+        """The stored events' merge views and ranks, by session, in batch order."""
+        by_session: SessionEvents = {}
+        for index, result in enumerate(results):
+            if result.stored:
+                by_session.setdefault(self.sessions[index], []).append(self.merge_views[index])
+        return by_session
+
 
 class BatchWriter:
     """Appends batches of events on one database; the statements are built once."""
@@ -121,14 +137,8 @@ class BatchWriter:
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
         """Insert the batch's events and update their calls, inside the caller's transaction."""
         inserted = set(connection.execute(self._insert_events, batch.rows).scalars())
-        results = [
-            AppendResult(stored=key in inserted and batch.first_of_key[key] == index)
-            for index, key in enumerate(batch.keys)
-        ]
-        by_session: dict[str, list[tuple[dict[str, Any], Rank]]] = {}
-        for index, result in enumerate(results):
-            if result.stored:
-                by_session.setdefault(batch.sessions[index], []).append(batch.merge_views[index])
+        results = batch.results(inserted)
+        by_session = batch.stored_by_session(results)
         if by_session:
             self._merge_into_calls(connection, by_session, batch.received_at)
         return results
@@ -136,7 +146,7 @@ class BatchWriter:
     def _merge_into_calls(
         self,
         connection: sa.Connection,
-        by_session: Mapping[str, Sequence[tuple[dict[str, Any], Rank]]],
+        by_session: SessionEvents,
         received_at: datetime,
     ) -> None:
         sessions = sorted(by_session)  # sorted: one lock order across workers and instances
@@ -179,8 +189,8 @@ def merged_call_values(
     count = row["event_count"] if row is not None else 0
     first_seen, last_event = received_at, received_at
     if row is not None and count > 0:
-        first_seen = min(_aware(row["first_seen_at"]), received_at)
-        last_event = max(_aware(row["last_event_at"]), received_at)
+        first_seen = min(as_utc(row["first_seen_at"]), received_at)
+        last_event = max(as_utc(row["last_event_at"]), received_at)
     values: dict[str, Any] = {
         "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
         "first_seen_at": first_seen,

@@ -4,7 +4,8 @@ SQLite: WAL journal with ``synchronous=FULL`` (a commit survives power loss, not
 process crash), a busy timeout instead of instant "database is locked" errors, and
 ``BEGIN IMMEDIATE`` for transactions so two writers never deadlock upgrading a read lock.
 PostgreSQL: a bounded connection pool, pre-ping (a restarted database is not an error), and
-a statement timeout so a stuck query cannot pin a worker.
+a statement timeout so a stuck query cannot pin a worker. Both hide statement parameters
+from error messages: they are call data (phone numbers), and errors are logged.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
@@ -27,26 +29,61 @@ READ_ONLY = "avk_read_only"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+class UnsupportedDatabase(ValueError):
+    """A database URL the event store cannot use; the message says why and what would do."""
+
+
+def check_database_url(url: str | URL) -> URL:
+    """Parse ``url`` and check that the store can use it, before anything connects.
+
+    It must be SQLite on a file, or PostgreSQL with its driver installed; anything else
+    raises :class:`UnsupportedDatabase`.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise UnsupportedDatabase(
+            "must be a SQLAlchemy URL such as sqlite:///voice.db or "
+            "postgresql+psycopg://user:password@host/database"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if (parsed.database or "") in ("", ":memory:"):
+            # Each pooled connection would get its own empty in-memory database.
+            raise UnsupportedDatabase(
+                "SQLite needs a file path (sqlite:///path/to/file.db), not :memory:"
+            )
+    elif backend == "postgresql":
+        try:
+            parsed.get_dialect().import_dbapi()
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise UnsupportedDatabase(
+                f"the PostgreSQL driver {parsed.get_driver_name()!r} is not installed: "
+                "pip install 'at-voice-kit[postgres]' and use postgresql+psycopg://..."
+            ) from exc
+    else:
+        raise UnsupportedDatabase(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed
+
+
 def create_database_engine(
     url: str | URL, *, pool_size: int = 5, statement_timeout_ms: int = 5000
 ) -> Engine:
     """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
-    parsed = sa.make_url(url)
+    parsed = check_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    if parsed.get_backend_name() == "postgresql":
-        return _postgres_engine(parsed, pool_size, statement_timeout_ms)
-    backend = parsed.get_backend_name()
-    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return _postgres_engine(parsed, pool_size, statement_timeout_ms)
 
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
-    if database in ("", ":memory:"):
-        # Each pooled connection would get its own empty in-memory database.
-        raise ValueError("SQLite needs a file path (sqlite:///path/to/file.db), not :memory:")
     Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -72,6 +109,7 @@ def _sqlite_engine(url: URL) -> Engine:
 def _postgres_engine(url: URL, pool_size: int, statement_timeout_ms: int) -> Engine:
     return sa.create_engine(
         url,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=CONNECT_TIMEOUT_SECONDS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,15 +58,16 @@ class CallHistory:
     events: list[StoredEvent]
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware datetime: SQLite returns naive ones, and the store writes UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _summary(row: Any) -> CallSummary:
     return CallSummary(
         session_id=row.session_id,
-        first_seen_at=_aware(row.first_seen_at),
-        last_event_at=_aware(row.last_event_at),
+        first_seen_at=as_utc(row.first_seen_at),
+        last_event_at=as_utc(row.last_event_at),
         event_count=row.event_count,
         outcome=CallOutcome(
             status=row.status,
@@ -89,14 +91,22 @@ def encode_cursor(summary: CallSummary) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_SESSION_ID = re.compile(r"[!-~]{1,128}")
+"""What a stored session id looks like (the webhooks' rule): nothing else goes in a query."""
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Inverse of :func:`encode_cursor`; :class:`InvalidCursor` for anything else."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, session_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return _aware(datetime.fromisoformat(moment)), str(session_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        # In UTC, as issued: another offset could move it out of the datetime range.
+        after = as_utc(datetime.fromisoformat(moment)).astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor(cursor) from exc
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+        raise InvalidCursor(cursor)
+    return after, session_id
 
 
 def list_calls(
@@ -146,7 +156,7 @@ def get_call(connection: sa.Connection, session_id: str) -> CallHistory | None:
                 id=event.id,
                 source=event.source,
                 kind=event.kind,
-                received_at=_aware(event.received_at),
+                received_at=as_utc(event.received_at),
                 fields=dict(event.fields),
             )
             for event in events

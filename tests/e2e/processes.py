@@ -118,6 +118,31 @@ def running(
         stop(process)
 
 
+def run_until_exit(
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 60.0
+) -> tuple[int, str]:
+    """Run ``argv`` (expected to stop by itself); return its exit status and what it wrote.
+
+    It runs in its own process group, killed whole however this ends: a server that
+    starts instead of failing leaves no worker behind.
+    """
+    process = subprocess.Popen(
+        list(argv),
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"{argv[2:]} still running after {timeout}s") from exc
+    finally:
+        kill_group(process)
+    return process.returncode, output.decode(errors="replace")
+
+
 def gunicorn_argv(port: int, *extra: str) -> list[str]:
     """The production command line, on ``port``."""
     return [

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,11 +30,11 @@ from tests.e2e.call_traffic import (
     read_store,
 )
 from tests.e2e.processes import (
-    REPO_ROOT,
     RunningProcess,
     child_pids,
     free_port,
     gunicorn_argv,
+    run_until_exit,
     running,
     service_environment,
 )
@@ -188,14 +187,9 @@ def test_statement_stuck_behind_a_lock_times_out_with_503_and_the_pool_stays_bou
 def test_an_unreachable_database_at_start_stops_the_start_naming_it(tmp_path: Path) -> None:
     """The master checks the database before any worker starts (fail fast, not a crash loop)."""
     closed = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/voice"
-    result = subprocess.run(
-        gunicorn_argv(free_port()),
-        env={**os.environ, **service_environment(closed)},
-        capture_output=True,
-        timeout=60,
-        cwd=REPO_ROOT,
+    status, output = run_until_exit(
+        gunicorn_argv(free_port()), env={**os.environ, **service_environment(closed)}
     )
-    output = result.stdout.decode() + result.stderr.decode()
-    assert result.returncode != 0
+    assert status != 0, output
     assert "Connection refused" in output
     assert "Booting worker" not in output

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, gunicorn_argv, running
+from tests.e2e.processes import (
+    RunningProcess,
+    free_port,
+    gunicorn_argv,
+    run_until_exit,
+    running,
+)
 from tests.service.fake_at import FakeAT, run_fake_at
 
 pytestmark = pytest.mark.e2e
@@ -116,16 +122,13 @@ def test_access_log_does_not_carry_query_strings(service: RunningProcess) -> Non
 
 
 def start_and_fail(tmp_path: Path, env: dict[str, str]) -> str:
-    port = free_port()
-    result = subprocess.run(
-        gunicorn_argv(port),
+    """Start the service as in production and return its output once it has given up."""
+    status, output = run_until_exit(
+        gunicorn_argv(free_port()),
         env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env},
-        capture_output=True,
-        timeout=60,
-        cwd=REPO_ROOT,
     )
-    assert result.returncode != 0
-    return result.stdout.decode() + result.stderr.decode()
+    assert status != 0, output
+    return output
 
 
 def test_missing_setting_fails_at_start_naming_the_variable(
@@ -135,6 +138,14 @@ def test_missing_setting_fails_at_start_naming_the_variable(
     del env["AT_API_KEY"]
     output = start_and_fail(tmp_path, env)
     assert "AT_API_KEY: is required but not set" in output
+
+
+@pytest.mark.parametrize(("variable", "value"), [("VOICE_WORKERS", "0"), ("VOICE_THREADS", "many")])
+def test_bad_gunicorn_setting_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT, variable: str, value: str
+) -> None:
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, **{variable: value}))
+    assert f"{variable}: must be a whole number greater than zero" in output
 
 
 def test_refuses_to_start_against_real_at_without_a_token(tmp_path: Path, fake_at: FakeAT) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import falcon.testing
 import pytest
+
+from service.app import create_app
+from service.config import Config
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -82,6 +88,8 @@ def test_unknown_call_is_a_404(client: falcon.testing.TestClient) -> None:
         ({"limit": "0"}, "limit"),
         ({"limit": "501"}, "limit"),
         ({"limit": "ten"}, "limit"),
+        ({"limit": "\u00b2"}, "limit"),  # a digit to str.isdigit, not to int()
+        ({"limit": "\u0663"}, "limit"),  # ARABIC-INDIC DIGIT THREE: not a plain number
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"sort": "asc"}, "sort"),
     ],
@@ -92,3 +100,59 @@ def test_bad_parameters_are_a_400(
     result = client.simulate_get("/voice/calls", params=params)
     assert result.status_code == 400
     assert result.json["errors"][0]["field"] == field
+
+
+def cursor_of(moment: str, session_id: object) -> str:
+    """A cursor in the service's format, forged."""
+    return base64.urlsafe_b64encode(json.dumps([moment, session_id]).encode()).decode()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_database_client(
+    request: pytest.FixtureRequest, config: Config
+) -> falcon.testing.TestClient:
+    if request.param == "sqlite":
+        return falcon.testing.TestClient(create_app(config))
+    url: str = request.getfixturevalue("postgres_url")
+    return falcon.testing.TestClient(create_app(replace(config, database_url=url)))
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/voice/calls/ATVId_a%00b", {}, "sessionId"),  # PostgreSQL refuses NUL: was a 500
+        ("/voice/calls/ATVId%20a", {}, "sessionId"),
+        ("/voice/calls", {"number": "+2547\x0011"}, "number"),
+        ("/voice/calls", {"status": "Success\x00"}, "status"),
+        ("/voice/calls", {"status": "Success;"}, "status"),
+        ("/voice/calls", {"cursor": cursor_of("2026-01-01T00:00:00", "ATVId_\x00")}, "cursor"),
+        ("/voice/calls", {"cursor": cursor_of("2026-01-01T00:00:00", 42)}, "cursor"),
+        # Year 1 at +23:59 is before year 1 in UTC: out of every database's range.
+        ("/voice/calls", {"cursor": cursor_of("0001-01-01T00:00:00+23:59", "ATVId_a")}, "cursor"),
+    ],
+)
+def test_history_values_no_webhook_could_store_are_a_400_on_every_database(
+    any_database_client: falcon.testing.TestClient,
+    path: str,
+    params: dict[str, str],
+    field: str,
+) -> None:
+    result = any_database_client.simulate_get(path, params=params)
+    assert result.status_code == 400, result.text
+    assert result.json["errors"][0]["field"] == field
+
+
+def test_history_finds_calls_by_values_as_stored(
+    any_database_client: falcon.testing.TestClient,
+) -> None:
+    post_event(
+        any_database_client,
+        sessionId="ATVId_kept",
+        eventType="SessionEnded",
+        callerNumber="+254711082369",
+        durationInSeconds="3",
+    )
+    for params in ({"number": " 254711082369 "}, {"status": "Success"}, {}):
+        calls = any_database_client.simulate_get("/voice/calls", params=params).json["calls"]
+        assert [call["sessionId"] for call in calls] == ["ATVId_kept"], params
+    assert any_database_client.simulate_get("/voice/calls/ATVId_kept").status_code == 200

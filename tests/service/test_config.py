@@ -22,25 +22,27 @@ def test_reads_every_setting_from_the_environment() -> None:
             "AT_VOICE_URL": "http://127.0.0.1:5001/",
             "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/voice",
             "VOICE_API_TOKEN": "x" * 20,
-            "VOICE_WEBHOOK_SECRET": "s3cret",
+            "VOICE_WEBHOOK_SECRET": "s3cret-0123456789",
             "AT_TIMEOUT_SECONDS": "4.5",
             "VOICE_MAX_BODY_BYTES": "1000",
             "VOICE_STRICT_FIELDS": "true",
             "DATABASE_POOL_SIZE": "3",
             "DATABASE_STATEMENT_TIMEOUT_MS": "750",
             "VOICE_FLOW_FILE": "menu",
+            "VOICE_PUBLIC_URL": "https://voice.example.com/",
         }
     )
     assert config.at_username == "acme"
     assert config.at_voice_number == "+254711082000"
     assert config.at_voice_url == "http://127.0.0.1:5001"
     assert config.database_url.startswith("postgresql+psycopg://")
-    assert config.webhook_secret == "s3cret"
+    assert config.webhook_secret == "s3cret-0123456789"
     assert config.at_timeout_seconds == 4.5
     assert config.max_body_bytes == 1000
     assert config.strict_fields is True
     assert (config.pool_size, config.statement_timeout_ms) == (3, 750)
     assert config.flow_file == "menu"
+    assert config.public_url == "https://voice.example.com"
     assert not config.talks_to_real_at
 
 
@@ -63,11 +65,27 @@ def test_missing_required_setting_names_the_variable(variable: str) -> None:
         ("AT_VOICE_NUMBER", "07110820"),
         ("AT_VOICE_URL", "voice.local"),
         ("DATABASE_URL", "voice.db"),
+        ("DATABASE_URL", "mysql://voice@127.0.0.1/voice"),
+        ("DATABASE_URL", "sqlite:///:memory:"),
+        ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_URL", "postgresql+nosuchdriver://voice@127.0.0.1/voice"),
+        ("DATABASE_POOL_SIZE", "0"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "soon"),
+        ("VOICE_PUBLIC_URL", "voice.example.com"),
+        ("VOICE_PUBLIC_URL", "https://voice.example.com/?secret=x"),
+        ("VOICE_PUBLIC_URL", "https://voice example.com"),  # every flow URL would be invalid
+        ("VOICE_PUBLIC_URL", "https://voice.example.com#top"),
+        ("AT_API_KEY", "key with spaces"),
+        ("AT_API_KEY", "key\x07bell"),
+        ("AT_USERNAME", "acme\tcorp"),
+        ("VOICE_API_TOKEN", "token with spaces 0123"),
+        ("VOICE_API_TOKEN", "t\u00f6ken-0123456789abcdef"),  # a header cannot carry it as is
         ("AT_TIMEOUT_SECONDS", "soon"),
         ("AT_TIMEOUT_SECONDS", "0"),
         ("VOICE_MAX_BODY_BYTES", "-1"),
         ("VOICE_STRICT_FIELDS", "maybe"),
         ("VOICE_API_TOKEN", "short"),
+        ("VOICE_WEBHOOK_SECRET", "short"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import falcon.testing
 import pytest
 
+from service.app import create_app
+from service.config import Config
 from tests.service.conftest import auth
 
 DOC_EXAMPLE = {
@@ -112,6 +116,9 @@ def test_plus_separator_as_real_at_encodes_it(client: falcon.testing.TestClient)
         ("sessionId", "has spaces in it"),
         ("hangupCause", "DROP TABLE calls;"),
         ("callerNumber", "x" * 65),
+        ("sessionId", "ATVId_abc123\n"),  # a pattern's "$" must not allow a final newline
+        ("callerNumber", "+254711082369\n"),
+        ("lastBridgeHangupCause", "NORMAL_CLEARING\n"),
     ],
 )
 def test_absurd_values_are_a_400_naming_the_field_and_store_nothing(
@@ -124,6 +131,38 @@ def test_absurd_values_are_a_400_naming_the_field_and_store_nothing(
     assert events_of(client, DOC_EXAMPLE["sessionId"]) == []
 
 
+LONGEST_ACCEPTED = {
+    "sessionId": "S" * 128,
+    "eventType": "E" * 64,
+    "callerNumber": " " + "1" * 63,  # an unencoded '+' and 63 digits: 64 once read as '+'
+    "destinationNumber": "+" + "2" * 63,
+    "hangupCause": "H" * 64,
+    "callSessionState": "C" * 64,
+    "status": "T" * 64,
+    "direction": "Outbound",
+    "durationInSeconds": "999999",
+    "currencyCode": "KES",
+    "amount": "999999999.999999",
+}
+
+
+@pytest.mark.postgres
+def test_the_longest_accepted_values_fit_the_columns(config: Config, postgres_url: str) -> None:
+    """PostgreSQL enforces column lengths: whatever the rules accept must be storable (a
+    value one character over a column answered 500)."""
+    client = falcon.testing.TestClient(create_app(replace(config, database_url=postgres_url)))
+    assert post(client, LONGEST_ACCEPTED).text == "OK"
+    outcome = client.simulate_get(f"/voice/calls/{'S' * 128}").json["outcome"]
+    assert outcome["callerNumber"] == "+" + "1" * 63
+    over = client.simulate_post(
+        "/voice/events",
+        body=f"sessionId=ATVId_over&callerNumber=+{'1' * 64}",  # '+' unencoded: 65 once read
+        headers=FORM,
+    )
+    assert over.status_code == 400
+    assert over.json["errors"][0]["field"] == "callerNumber"
+
+
 def test_missing_session_id_is_a_400(client: falcon.testing.TestClient) -> None:
     fields = {k: v for k, v in DOC_EXAMPLE.items() if k != "sessionId"}
     result = post(client, fields)
@@ -134,12 +173,23 @@ def test_missing_session_id_is_a_400(client: falcon.testing.TestClient) -> None:
 def test_only_session_id_is_required(client: falcon.testing.TestClient) -> None:
     assert post(client, {"sessionId": "ATVId_minimal"}).text == "OK"
     assert events_of(client, "ATVId_minimal")[0]["kind"] == "Notification"
+    assert post(client, {"sessionId": "ATVId_empty", "eventType": ""}).text == "OK"
+    assert events_of(client, "ATVId_empty")[0]["kind"] == "Notification"
 
 
 def test_undocumented_fields_are_kept(client: falcon.testing.TestClient) -> None:
     fields = {**DOC_EXAMPLE, "lastBridgeHangupCause": "NORMAL_CLEARING"}
     assert post(client, fields).text == "OK"
     assert events_of(client, "ATVId_abc123")[0]["fields"] == fields
+
+
+def test_field_name_with_a_trailing_newline_is_a_400(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post(
+        "/voice/events", body="sessionId=ATVId_abc123&newField%0A=x", headers=FORM
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "newField\n"
+    assert events_of(client, "ATVId_abc123") == []
 
 
 def test_wrong_content_type_is_a_415(client: falcon.testing.TestClient) -> None:
@@ -156,10 +206,30 @@ def test_oversized_body_is_a_413(client: falcon.testing.TestClient) -> None:
 
 
 def test_non_utf8_and_malformed_bodies_are_a_400(client: falcon.testing.TestClient) -> None:
-    for body in (b"sessionId=%FF%FE", b"sessionId=\xff\xfe", b"sessionId=%C3%28", b"=x"):
+    for body in (
+        b"sessionId=%FF%FE",
+        b"sessionId=\xff\xfe",
+        b"sessionId=%C3%28",
+        b"=x",
+        # Where any text is allowed, a byte that is not UTF-8 must not become U+FFFD.
+        b"sessionId=ATVId_abc123&callerCarrierName=Safari%E9com",
+        b"sessionId=ATVId_abc123&lastBridgeHangupCause=%ED%A0%80",  # a UTF-16 surrogate
+        b"sessionId=ATVId_abc123&note=%F0%9F%98",  # a character cut short
+    ):
         result = client.simulate_post("/voice/events", body=body, headers=FORM)
         assert result.status_code == 400, body
     assert events_of(client, "ATVId_abc123") == []
+
+
+def test_utf8_text_in_any_spelling_is_kept(client: falcon.testing.TestClient) -> None:
+    body = "sessionId=ATVId_abc123&callerCarrierName=Safari%C3%A9com&note=%F0%9F%98%80+%EF%BF%BD"
+    assert client.simulate_post("/voice/events", body=body, headers=FORM).text == "OK"
+    fields = events_of(client, "ATVId_abc123")[0]["fields"]
+    assert fields == {
+        "sessionId": "ATVId_abc123",
+        "callerCarrierName": "Safari\u00e9com",
+        "note": "\U0001f600 \ufffd",
+    }
 
 
 def test_repeated_field_is_a_400(client: falcon.testing.TestClient) -> None:

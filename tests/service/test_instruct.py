@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlencode
 
 import falcon.testing
 import pytest
+import yaml
 
 from contracts.actionxml import GetDigits, Say, parse
 from service.app import create_app
@@ -136,15 +138,51 @@ def test_bad_values_are_a_400_and_nothing_is_stored(
 HOSTILE_HOST = {"X-Forwarded-Host": 'evil"><Reject/><x a="', "Host": "a&b<c>"}
 
 
-def test_hostile_host_header_is_refused_and_changes_nothing(config: Config) -> None:
-    """Flow URLs are built from the request's host: a host that is no host name is a 400."""
-    client = falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
-    result = client.simulate_post(
-        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
+@pytest.fixture
+def menu_client(config: Config) -> falcon.testing.TestClient:
+    """The service answering from the menu flow, whose answers carry callback URLs."""
+    return falcon.testing.TestClient(create_app(replace(config, flow_file="menu")))
+
+
+def first_callback_url(result: falcon.testing.Result) -> str:
+    """The callback URL of the GetDigits that opens the menu flow's answer."""
+    parsed = parse(result.text)
+    assert parsed.ok and parsed.response is not None, parsed.problems
+    get_digits = parsed.response.actions[0]
+    assert isinstance(get_digits, GetDigits) and get_digits.callback_url is not None
+    return get_digits.callback_url
+
+
+@pytest.mark.parametrize(
+    ("headers", "field"),
+    [
+        (HOSTILE_HOST, "Host"),
+        ({"X-Forwarded-Proto": "<x>"}, "X-Forwarded-Proto"),
+        ({"X-Forwarded-Proto": "ftp"}, "X-Forwarded-Proto"),
+        ({"Forwarded": 'proto="a b"'}, "X-Forwarded-Proto"),
+    ],
+)
+def test_hostile_forwarding_headers_are_refused_and_change_nothing(
+    menu_client: falcon.testing.TestClient, headers: dict[str, str], field: str
+) -> None:
+    """Flow URLs are built on the request's host and scheme: what is neither is a 400."""
+    result = menu_client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **headers}
     )
     assert result.status_code == 400
-    assert result.json["errors"][0]["field"] == "Host"
-    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+    assert result.json["errors"][0]["field"] == field
+    assert menu_client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+@pytest.mark.parametrize("headers", [{"X-Forwarded-Proto": "HTTPS"}, {"Forwarded": "proto=HTTPS"}])
+def test_forwarded_scheme_is_used_for_flow_urls(
+    menu_client: falcon.testing.TestClient, headers: dict[str, str]
+) -> None:
+    result = menu_client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, **headers}
+    )
+    assert result.status_code == 200
+    assert first_callback_url(result).startswith("https://")
 
 
 def test_public_url_setting_ignores_the_host_header(config: Config) -> None:
@@ -154,30 +192,47 @@ def test_public_url_setting_ignores_the_host_header(config: Config) -> None:
         "/voice/instruct", body=urlencode(BASE), headers={**FORM, **HOSTILE_HOST}
     )
     assert result.status_code == 200
-    parsed = parse(result.text)
-    assert parsed.ok and parsed.response is not None, parsed.problems
-    get_digits = parsed.response.actions[0]
-    assert isinstance(get_digits, GetDigits)
-    assert get_digits.callback_url == "https://voice.example.com/voice/instruct?step=menu"
+    assert first_callback_url(result) == "https://voice.example.com/voice/instruct?step=menu"
 
 
-def test_values_placed_in_xml_are_escaped(config: Config) -> None:
-    """A webhook secret with XML metacharacters travels in every URL, escaped."""
-    app = create_app(replace(config, flow_file="menu", webhook_secret="s\"<&>'"))
+def test_values_placed_in_xml_are_escaped(config: Config, tmp_path: Path) -> None:
+    """The operator's text, the public URL and the webhook secret all reach the XML: each
+    comes back exactly from a parse, and none breaks the document."""
+    text = 'Press 1 for <sales> & "support", or 2 for the owner\'s line.'
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        yaml.safe_dump(
+            {
+                "start": "menu",
+                "steps": {
+                    "menu": {"actions": [{"get_digits": {"say": text}}], "on_digits": {"1": "end"}},
+                    "end": {"actions": [{"say": "Goodbye."}]},
+                },
+            }
+        )
+    )
+    secret = "s\"<&>'-0123456789"
+    public_url = "https://voice.example.com/a&b'c"
+    app = create_app(
+        replace(config, flow_file=str(flow), webhook_secret=secret, public_url=public_url)
+    )
     client = falcon.testing.TestClient(app)
     result = client.simulate_post(
         "/voice/instruct",
         body=urlencode(BASE),
         headers=FORM,
-        query_string=urlencode({"secret": "s\"<&>'"}),
+        query_string=urlencode({"secret": secret}),
     )
     assert result.status_code == 200
-    assert '"<&>' not in result.text
+    assert "a&b" not in result.text and "<sales>" not in result.text  # escaped on the wire
     parsed = parse(result.text)
     assert parsed.ok and parsed.response is not None, parsed.problems
-    get_digits = parsed.response.actions[0]
-    assert isinstance(get_digits, GetDigits) and get_digits.callback_url is not None
-    assert "secret=s%22%3C%26%3E%27" in get_digits.callback_url
+    (get_digits,) = parsed.response.actions
+    assert isinstance(get_digits, GetDigits)
+    assert get_digits.prompt == Say(text)
+    assert get_digits.callback_url == (
+        f"{public_url}/voice/instruct?{urlencode({'step': 'menu', 'secret': secret})}"
+    )
 
 
 def test_unencoded_plus_in_numbers_is_read_as_plus(client: falcon.testing.TestClient) -> None:
@@ -190,7 +245,18 @@ def test_unencoded_plus_in_numbers_is_read_as_plus(client: falcon.testing.TestCl
 
 
 def test_unknown_query_parameter_is_a_400(client: falcon.testing.TestClient) -> None:
-    assert post(client, BASE, query="foo=bar").status_code == 400
+    result = post(client, BASE, query="foo=bar")
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "foo"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+@pytest.mark.parametrize("step", ["menu%0A", "1menu", "me nu", "x" * 65])
+def test_step_that_is_no_step_name_is_a_400(client: falcon.testing.TestClient, step: str) -> None:
+    result = post(client, BASE, query=f"step={step}")
+    assert result.status_code == 400
+    assert result.json["errors"][0]["field"] == "step"
+    assert client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
 
 
 def test_wrong_method_is_a_405(client: falcon.testing.TestClient) -> None:

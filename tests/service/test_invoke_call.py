@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import falcon.testing
+import psycopg
 import pytest
 
 from service.app import create_app
@@ -53,6 +54,44 @@ def test_the_call_is_recorded_in_the_history(client: falcon.testing.TestClient) 
     assert history.status_code == 200
     assert [event["kind"] for event in history.json["events"]] == ["CallRequested"]
     assert history.json["outcome"]["status"] == "Requested"
+
+
+def test_each_call_to_one_number_is_recorded_and_found_by_either_number(
+    client: falcon.testing.TestClient,
+) -> None:
+    """Two calls to one number are two calls (not a redelivery of one), listed before AT
+    has called back, under the called number and the AT number."""
+    placed = [
+        client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"}).json
+        for _ in range(2)
+    ]
+    sessions = {answer["response"]["entries"][0]["sessionId"] for answer in placed}
+    assert len(sessions) == 2
+    for number in ("254711082369", AT_NUMBER):
+        calls = client.simulate_get("/voice/calls", params={"number": number}).json["calls"]
+        assert {call["sessionId"] for call in calls} == sessions
+        for call in calls:
+            assert call["outcome"]["status"] == "Requested"
+            assert call["outcome"]["direction"] == "Outbound"
+            assert call["outcome"]["callerNumber"] == "+254711082369"
+            assert call["outcome"]["destinationNumber"] == AT_NUMBER
+
+
+@pytest.mark.postgres
+def test_a_queued_call_answers_200_even_when_it_cannot_be_recorded(
+    config: Config, fake_at: FakeAT, postgres_url: str
+) -> None:
+    """AT queued the call (it costs money): a 503 would invite a retry, a second call."""
+    client = falcon.testing.TestClient(create_app(replace(config, database_url=postgres_url)))
+    server, name = postgres_url.rsplit("/", 1)
+    admin = server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # type: ignore[call-overload]
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert result.status_code == 200
+    assert result.json["message"] == "Call initiated to +254711082369"
+    assert len(fake_at.received) == 1
+    assert client.simulate_get("/voice/").status_code == 503  # the database really is gone
 
 
 def test_missing_phone_is_a_400(client: falcon.testing.TestClient, fake_at: FakeAT) -> None:
@@ -125,6 +164,16 @@ def test_at_answering_not_json_is_a_500(client: falcon.testing.TestClient, fake_
     result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
     assert result.status_code == 500
     assert "other than JSON" in result.json["detail"]
+
+
+def test_at_answering_broken_json_is_a_500_carrying_its_answer(
+    client: falcon.testing.TestClient, fake_at: FakeAT
+) -> None:
+    fake_at.answer = ScriptedAnswer(body="{not json")  # declared application/json
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert result.status_code == 500
+    assert "other than JSON" in result.json["detail"]
+    assert result.json["response"] == "{not json"
 
 
 def test_at_timing_out_is_a_500(config: Config, fake_at: FakeAT) -> None:

@@ -43,3 +43,9 @@ def test_unknown_path_is_a_json_404(client: falcon.testing.TestClient) -> None:
     result = client.simulate_get("/voice/nothing-here")
     assert result.status_code == 404
     assert result.headers["content-type"] == "application/problem+json"
+
+
+def test_head_probe_answers_without_a_body(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_head("/voice/")
+    assert result.status_code == 200
+    assert result.content == b""

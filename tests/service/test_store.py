@@ -202,21 +202,62 @@ def test_concurrent_appends_lose_nothing_and_duplicate_nothing(store: EventStore
         assert len(history.events) == 10
 
 
-EVENT_TYPES = ["SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded", "Other"]
+EVENT_TYPES = [
+    "SessionStarted",
+    "SessionRinging",
+    "SessionAnswered",
+    "SessionEnded",
+    "SessionFailed",
+    "Other",
+]
+CAUSES = ["NORMAL_CLEARING", "NO_ANSWER", "BRAND_NEW"]
+
+
+def final_callback(draw: st.DrawFn) -> CallEvent:
+    """AT's final request to the callback URL, with its own verdict."""
+    form = {
+        "sessionId": SESSION,
+        "isActive": "0",
+        "callerNumber": "+254711082369",
+        "destinationNumber": "+254711082000",
+        "status": draw(st.sampled_from(["Success", "NotAnswered", "Aborted"])),
+        "hangupCause": draw(st.sampled_from(CAUSES)),
+        "durationInSeconds": str(draw(st.integers(0, 600))),
+        "callStartTime": draw(st.sampled_from(["None", "2025-09-29+10:30:00"])),
+    }
+    return parse_callback(form).to_event(draw(st.sampled_from(["", "menu"])))
 
 
 @st.composite
 def deliveries(draw: st.DrawFn) -> tuple[list[CallEvent], list[CallEvent]]:
-    """A set of distinct events for one call, and a delivery of it: shuffled, some twice."""
+    """A set of distinct events for one call, and a delivery of it: shuffled, some twice.
+
+    Notifications of any kind, then perhaps one or two final callbacks (AT's verdict) and
+    this service's own record of placing the call: every source the outcome ranks.
+    """
     kinds = draw(st.lists(st.sampled_from(EVENT_TYPES), min_size=1, max_size=6, unique=True))
     events = [
         final_event(
             eventType=kind,
             durationInSeconds=str(draw(st.integers(0, 600))),
-            hangupCause=draw(st.sampled_from(["NORMAL_CLEARING", "NO_ANSWER", "BRAND_NEW"])),
+            hangupCause=draw(st.sampled_from(CAUSES)),
         )
         for kind in kinds
     ]
+    for _ in range(draw(st.integers(0, 2))):
+        callback = final_callback(draw)
+        if callback.dedup_key() not in {event.dedup_key() for event in events}:
+            events.append(callback)
+    if draw(st.booleans()):
+        events.append(
+            CallEvent(
+                session_id=SESSION,
+                source=EventSource.API,
+                kind="CallRequested",
+                fields={"sessionId": SESSION, "callerNumber": "+254711082369"},
+                caller_number="+254711082369",
+            )
+        )
     duplicated = events + draw(st.lists(st.sampled_from(events), max_size=4))
     return events, draw(st.permutations(duplicated))
 
@@ -244,6 +285,7 @@ def test_outcome_depends_on_the_set_of_events_not_their_order(
         outcomes.append(history.summary.outcome)
         engine.dispose()
     assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == derive_outcome(event_view(event) for event in events)
 
 
 def test_api_events_do_not_end_a_call(store: EventStore) -> None:
@@ -295,3 +337,55 @@ def test_batches_with_redeliveries_inside_them_store_each_event_once(store: Even
         history = store.get_call(f"ATVId_{session:032d}")
         assert history is not None
         assert history.summary.event_count == 5
+
+
+def test_database_errors_do_not_carry_call_data(database_url: str) -> None:
+    """Errors are logged (a 503's cause): their messages must not carry statement values."""
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection, pytest.raises(sa.exc.DBAPIError) as excinfo:
+            connection.execute(
+                sa.text("SELECT * FROM no_such_table WHERE number = :number"),
+                {"number": "+254711082369"},
+            )
+    finally:
+        engine.dispose()
+    assert "no_such_table" in str(excinfo.value)
+    assert "254711082369" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("sabotage", "error"),
+    [
+        (
+            "CREATE TRIGGER refuse BEFORE INSERT ON call_events "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the operator'); END",
+            sa.exc.IntegrityError,
+        ),
+        (
+            "CREATE TRIGGER refuse BEFORE UPDATE ON calls BEGIN SELECT no_such(); END",
+            sa.exc.OperationalError,
+        ),
+        ("ALTER TABLE calls RENAME TO calls_elsewhere", sa.exc.OperationalError),
+    ],
+)
+def test_sqlite_write_failures_are_sqlalchemy_errors_and_store_nothing(
+    tmp_path: Path, sabotage: str, error: type[Exception]
+) -> None:
+    """The SQLite writer runs its statements on the driver's cursor: a failure there must
+    still be SQLAlchemy's error (the service answers 503 for database errors, and the group
+    commit tells whole-batch failures by them), carry no call data, and roll back the batch."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    try:
+        store = EventStore(engine)
+        store.migrate()
+        store.append(final_event(f"ATVId_{1:032d}"))  # the call exists: the next one updates it
+        with engine.begin() as connection:
+            connection.exec_driver_sql(sabotage)
+        events = [final_event(f"ATVId_{1:032d}", eventType="SessionFailed"), final_event()]
+        with pytest.raises(error) as excinfo:
+            store.append_many(events)
+        assert "254711082369" not in str(excinfo.value)
+        assert count_events(store) == 1
+    finally:
+        engine.dispose()
