@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import metadata
 
@@ -92,6 +93,7 @@ class HealthResource(AdminResource):
         )
 
 
+@functools.cache  # reading the installed metadata costs a millisecond: health is polled
 def _version() -> str:
     try:
         return metadata.version("at-voice-kit")

@@ -11,7 +11,8 @@ p50/p99 latency as ratios to the baseline; and checks that every request the ser
 acknowledged is committed exactly once, by reading the database after the run.
 
 The machine is noisy (shared cores): compare the ratios of one run, not figures across runs.
-Other parts add their figures through :data:`EXTRA_SECTIONS` (see the simulator placeholder).
+Other parts add their figures through :data:`EXTRA_SECTIONS`, run while both apps are still
+up (the simulator's: :mod:`tests.bench.bench_simulator`, its options are ``--sim-*``).
 Not collected by pytest (the file name does not start with ``test_``); every step is bounded.
 """
 
@@ -88,21 +89,20 @@ class BenchContext:
 
     options: argparse.Namespace
     urls: dict[str, str] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    """The gunicorn masters' process ids, by app (their workers are its children)."""
+    database_url: str = ""
     lines: list[str] = field(default_factory=list)
     failed: bool = False
 
 
 def simulator_section(context: BenchContext) -> None:
-    """Placeholder for the simulator's figures (issue 7): added once its call engine lands.
+    """The simulator's figures (:mod:`tests.bench.bench_simulator`): complete calls per second
+    of ``atsim serve --speed fast`` driving ``context.urls["service"]`` against the same
+    calls on the baseline, and memory per live call with 10,000 calls live in real time."""
+    from tests.bench.bench_simulator import simulator_figures  # it imports this module
 
-    To add them: measure complete calls per second of ``atsim`` in ``--speed fast`` against
-    ``context.urls["service"]``, and memory per live call with 10,000 calls live at once in
-    real-time mode; append the lines to ``context.lines``.
-    """
-    context.lines.append(
-        "simulator: calls/s in --speed fast and memory per live call: not measured yet "
-        "(the simulator's call engine is being integrated)"
-    )
+    simulator_figures(context)
 
 
 EXTRA_SECTIONS: list[Callable[[BenchContext], None]] = [simulator_section]
@@ -267,38 +267,39 @@ HEADER = (
 )
 
 
-def compare_service(context: BenchContext, wrk: str, database_url: str, workdir: Path) -> None:
+def start_apps(context: BenchContext, stack: ExitStack, workdir: Path) -> None:
+    """Start the baseline and the service (stopped when ``stack`` closes); note their URLs."""
+    for app in GUNICORN_APPS:
+        started = stack.enter_context(gunicorn_app(app, context.database_url, workdir))
+        context.urls[app] = started.url
+        context.pids[app] = started.process.pid
+
+
+def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
     """Drive the baseline and the service with each workload; check the service's writes."""
     options = context.options
     results: dict[tuple[str, str], LoadResult] = {}
     checks: list[DurabilityCheck] = []
     run_number = int(time.time()) % 10_000_000
-    with ExitStack() as stack:
+    for workload in options.workloads:
         for app in GUNICORN_APPS:
-            context.urls[app] = stack.enter_context(gunicorn_app(app, database_url, workdir)).url
-        for workload in options.workloads:
+            warm_tag = f"w{workload[0]}{app[0]}{run_number % 100_000:05d}"
+            run_wrk(wrk, context.urls[app], workload, warm_tag, options, options.warmup)
+        # Rounds alternate the apps, and each app's best round counts: on a shared
+        # machine, interference only ever slows a run down.
+        for round_number in range(options.rounds):
             for app in GUNICORN_APPS:
-                warm_tag = f"w{workload[0]}{app[0]}{run_number % 100_000:05d}"
-                run_wrk(wrk, context.urls[app], workload, warm_tag, options, options.warmup)
-            # Rounds alternate the apps, and each app's best round counts: on a shared
-            # machine, interference only ever slows a run down.
-            for round_number in range(options.rounds):
-                for app in GUNICORN_APPS:
-                    tag = f"{workload[0]}{round_number}{run_number:06d}"[:8]
-                    print(
-                        f"  {app:<8} {workload:<8} round {round_number + 1}/{options.rounds}",
-                        flush=True,
-                    )
-                    result = run_wrk(
-                        wrk, context.urls[app], workload, tag, options, options.duration
-                    )
-                    best = results.get((app, workload))
-                    if best is None or result.throughput > best.throughput:
-                        results[app, workload] = result
-                    if app == "service":
-                        checks.append(
-                            check_durability(database_url, workload, tag, result.acked_keys)
-                        )
+                tag = f"{workload[0]}{round_number}{run_number:06d}"[:8]
+                print(
+                    f"  {app:<8} {workload:<8} round {round_number + 1}/{options.rounds}",
+                    flush=True,
+                )
+                result = run_wrk(wrk, context.urls[app], workload, tag, options, options.duration)
+                best = results.get((app, workload))
+                if best is None or result.throughput > best.throughput:
+                    results[app, workload] = result
+                if app == "service":
+                    checks.append(check_durability(database_url, workload, tag, result.acked_keys))
     context.lines.append(HEADER)
     for workload in options.workloads:
         base, served = results["baseline", workload], results["service", workload]
@@ -339,7 +340,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a throughput target is missed"
     )
+    from tests.bench import bench_simulator  # it imports this module
+
+    bench_simulator.add_simulator_arguments(parser)
     options = parser.parse_args(argv)
+    bench_simulator.check_simulator_arguments(parser, options)
     if not 0 < options.duration <= 600 or options.connections < 1 or options.rounds < 1:
         parser.error("--duration must be in (0, 600] s; --connections, --rounds at least 1")
     return options
@@ -358,8 +363,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="avk-bench-") as directory:
         workdir = Path(directory)
-        with database(options.database, workdir) as database_url:
-            compare_service(context, wrk, database_url, workdir)
+        with database(options.database, workdir) as database_url, ExitStack() as apps:
+            context.database_url = database_url
+            start_apps(context, apps, workdir)
+            compare_service(context, wrk, database_url)
             for section in EXTRA_SECTIONS:
                 section(context)
     print("\n".join(context.lines))
