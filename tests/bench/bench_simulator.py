@@ -235,7 +235,7 @@ def measure_fast_calls(context: BenchContext, workdir: Path) -> None:
             print(
                 f"  atsim fast {app:<8} round {round_number + 1}/{options.sim_rounds}", flush=True
             )
-            first_user = 10_000_000 * (1 + 2 * round_number + index)
+            first_user = 1_000_000 * (1 + 2 * round_number + index)
             run = fast_run(context, app, options.sim_calls, first_user, workdir)
             runs.append(run)
             if app not in best or run.calls_per_second > best[app].calls_per_second:

@@ -50,6 +50,7 @@ def test_health_says_how_the_simulator_is_set() -> None:
         "accounts": 1,
         "numbers": 1,
         "calls": 0,
+        "liveCalls": 0,
     }
 
 
