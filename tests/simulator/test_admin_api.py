@@ -173,6 +173,13 @@ def test_a_new_number_must_name_its_owner_when_there_are_several_accounts() -> N
         ("numbers/+2547110820", {}, ["number"]),
         ("numbers/254711082052", {}, ["number"]),
         ("numbers/+254711082052", {"username": "no spaces please"}, ["username"]),
+        # URLs no HTTP client can use: once accepted, they answered /call with a 500.
+        ("numbers/+254711082052", {"callbackUrl": "http://[::1/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://[0]/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"eventsUrl": "http://app:99999/events"}, ["eventsUrl"]),
+        ("numbers/+254711082052", {"eventsUrl": "http://app:port/events"}, ["eventsUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://:/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://a@b@c/voice"}, ["callbackUrl"]),
     ],
 )
 def test_number_settings_are_validated_strictly(
