@@ -7,14 +7,17 @@ upsert, with no placeholder rows or row locks. The statements are plain SQL run 
 ``exec_driver_sql`` (driver-level ``executemany``, errors still raised as SQLAlchemy's), and
 values go through SQLAlchemy's own type processors for SQLite, so every row is stored
 exactly as Core stores it and read back by the same queries. This is the hot path of every
-webhook: Core's per-statement work cost more than SQLite's own.
+webhook: Core's per-statement work cost more than SQLite's own, so the statements run on the
+transaction's own ``sqlite3`` cursor (:class:`DriverStatements`), their errors still raised as
+SQLAlchemy's (``OperationalError`` for a locked or failing database, as everywhere else).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -56,8 +59,9 @@ class SQLiteBatchWriter:
 
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
         """Insert the batch's events and upsert their calls, inside the caller's transaction."""
+        statements = DriverStatements(connection)
         keys = list(batch.first_of_key)
-        found = connection.exec_driver_sql(
+        found = statements.query(
             "SELECT dedup_key FROM call_events WHERE dedup_key IN "  # noqa: S608
             f"({_placeholders(len(keys))})",
             tuple(keys),
@@ -65,13 +69,13 @@ class SQLiteBatchWriter:
         existing = {row[0] for row in found}
         new_rows = [row for row in batch.rows if row["dedup_key"] not in existing]
         if new_rows:
-            connection.exec_driver_sql(
+            statements.execute_many(
                 self._insert_events, [self._event_values(row) for row in new_rows]
             )
         results = batch.results({row["dedup_key"] for row in new_rows})
         by_session = batch.stored_by_session(results)
         if by_session:
-            self._merge_into_calls(connection, by_session, batch.received_at)
+            self._merge_into_calls(connection, statements, by_session, batch.received_at)
         return results
 
     def _event_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -87,11 +91,12 @@ class SQLiteBatchWriter:
     def _merge_into_calls(
         self,
         connection: sa.Connection,
+        statements: DriverStatements,
         by_session: SessionEvents,
         received_at: datetime,
     ) -> None:
         sessions = sorted(by_session)
-        stored = connection.exec_driver_sql(
+        stored = statements.query(
             f"{self._select_calls}({_placeholders(len(sessions))})", tuple(sessions)
         )
         current = {row["session_id"]: row for row in map(self._call_row, stored)}
@@ -108,13 +113,47 @@ class SQLiteBatchWriter:
                     )
                 )
             )
-        connection.exec_driver_sql(self._upsert_calls, upserts)
+        statements.execute_many(self._upsert_calls, upserts)
 
     def _call_row(self, raw: Sequence[Any]) -> dict[str, Any]:
         return {
             column.name: value if read is None else read(value)
             for column, read, value in zip(self._call_columns, self._call_readers, raw, strict=True)
         }
+
+
+class DriverStatements:
+    """Plain SQL on the ``sqlite3`` connection under an SQLAlchemy transaction.
+
+    Same connection, same transaction (SQLAlchemy began it and will commit it); only the
+    per-statement bookkeeping of ``exec_driver_sql`` (result objects, events) is skipped.
+    A driver error is raised as the SQLAlchemy error ``exec_driver_sql`` would raise, with
+    the parameters hidden (they are callers' phone numbers).
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._dialect = connection.dialect
+        driver_connection = cast(sqlite3.Connection, connection.connection.driver_connection)
+        self._cursor = driver_connection.cursor()
+
+    def query(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """The rows ``sql`` selects."""
+        try:
+            return self._cursor.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise self._wrapped(sql, parameters, exc) from exc
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` once per row."""
+        try:
+            self._cursor.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise self._wrapped(sql, rows, exc) from exc
+
+    def _wrapped(self, sql: str, parameters: Any, exc: sqlite3.Error) -> BaseException:
+        return sa.exc.DBAPIError.instance(
+            sql, parameters, exc, sqlite3.Error, hide_parameters=True, dialect=self._dialect
+        )
 
 
 def _bind(column: sa.Column[Any], dialect: sa.Dialect) -> Processor:

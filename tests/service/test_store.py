@@ -352,3 +352,40 @@ def test_database_errors_do_not_carry_call_data(database_url: str) -> None:
         engine.dispose()
     assert "no_such_table" in str(excinfo.value)
     assert "254711082369" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("sabotage", "error"),
+    [
+        (
+            "CREATE TRIGGER refuse BEFORE INSERT ON call_events "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the operator'); END",
+            sa.exc.IntegrityError,
+        ),
+        (
+            "CREATE TRIGGER refuse BEFORE UPDATE ON calls BEGIN SELECT no_such(); END",
+            sa.exc.OperationalError,
+        ),
+        ("ALTER TABLE calls RENAME TO calls_elsewhere", sa.exc.OperationalError),
+    ],
+)
+def test_sqlite_write_failures_are_sqlalchemy_errors_and_store_nothing(
+    tmp_path: Path, sabotage: str, error: type[Exception]
+) -> None:
+    """The SQLite writer runs its statements on the driver's cursor: a failure there must
+    still be SQLAlchemy's error (the service answers 503 for database errors, and the group
+    commit tells whole-batch failures by them), carry no call data, and roll back the batch."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'events.db'}")
+    try:
+        store = EventStore(engine)
+        store.migrate()
+        store.append(final_event(f"ATVId_{1:032d}"))  # the call exists: the next one updates it
+        with engine.begin() as connection:
+            connection.exec_driver_sql(sabotage)
+        events = [final_event(f"ATVId_{1:032d}", eventType="SessionFailed"), final_event()]
+        with pytest.raises(error) as excinfo:
+            store.append_many(events)
+        assert "254711082369" not in str(excinfo.value)
+        assert count_events(store) == 1
+    finally:
+        engine.dispose()
