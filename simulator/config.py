@@ -266,6 +266,8 @@ def load_config_file(path: Path) -> SimulatorConfig:
         raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     if data is not None and not isinstance(data, Mapping):
         raise ConfigError(
             f"{path}: must be a YAML mapping of settings ({', '.join(CONFIG_FIELDS)})"

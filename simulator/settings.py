@@ -24,9 +24,32 @@ from simulator.backend.exceptions import FieldError, InvalidSettings
 from simulator.engine.callee import MAX_DIGIT_ENTRIES, MAX_KEYS_PER_ENTRY, MAX_SECONDS
 
 PHONE_NUMBER_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-URL_PATTERN = r"^https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+([/?#][\x21-\x7e]*)?$"
+_HEX = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    (
+        f"({_HEX}:){{7}}{_HEX}",
+        f"({_HEX}:){{1,7}}:",
+        f"({_HEX}:){{1,6}}:{_HEX}",
+        f"({_HEX}:){{1,5}}(:{_HEX}){{1,2}}",
+        f"({_HEX}:){{1,4}}(:{_HEX}){{1,3}}",
+        f"({_HEX}:){{1,3}}(:{_HEX}){{1,4}}",
+        f"({_HEX}:){{1,2}}(:{_HEX}){{1,5}}",
+        f"{_HEX}:(:{_HEX}){{1,6}}",
+        f":((:{_HEX}){{1,7}}|:)",
+    )
+)
+# The authority of a URL an HTTP client can really use: optional user info, a host (a name,
+# or an IPv6 address in brackets) and a port from 0 to 65535. Looser patterns let through
+# `http://[::1/x` or `http://a:99999/`, which every URL parser (urlsplit, httpx) refuses, so
+# a URL the admin API had accepted broke the first call placed from the number.
+_AUTHORITY = (
+    r"([A-Za-z0-9._~%!$&'()*+,;=:-]*@)?"
+    rf"(\[({_IPV6})\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)"
+    r"(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+)
+URL_PATTERN = rf"^https?://{_AUTHORITY}([/?#][\x21-\x7e]*)?$"
 MEDIA_URL_PATTERN = (
-    r"^https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+/[\x21\x22\x24-\x3e\x40-\x7e]*"
+    rf"^https?://{_AUTHORITY}/[\x21\x22\x24-\x3e\x40-\x7e]*"
     r"\.([mM][pP]3|[wW][aA][vV])([?#][\x21-\x7e]*)?$"
 )
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"

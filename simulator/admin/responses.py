@@ -29,6 +29,7 @@ from simulator.settings import (
     read_callee,
     read_number_changes,
 )
+from simulator.untrusted_json import load_untrusted_json
 
 JSON = "application/json"
 CONTRACT_FILE = CONTRACTS_DIR / "at_voice.yaml"
@@ -67,7 +68,7 @@ class AdminResource:
         if len(body) > limit:
             raise BodyTooLarge(f"the body is over {limit} bytes")
         try:
-            return json.loads(body.decode("utf-8"))
+            return load_untrusted_json(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedJson(f"the body must be a JSON object: {exc}") from None
 

@@ -246,7 +246,11 @@ def _number(field: str, raw: str) -> str:
 
 
 def _url(field: str, raw: str) -> str:
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(raw)
+        port_is_valid = parts.port is None or parts.port >= 0  # .port raises when it is not
+    except ValueError:  # an unbalanced "[", a port that is not a number or out of range
+        port_is_valid = False
+    if not port_is_valid or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidCallRequest(field, "must be an absolute http:// or https:// URL")
     return raw

@@ -10,6 +10,7 @@ small objects, so thousands can be live at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ from simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResul
 from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
 from simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
 from simulator.engine.timing import draw
+
+log = logging.getLogger(__name__)
 
 _EVENT_STATE = {
     EventType.SESSION_RINGING: CallSessionState.RINGING,
@@ -234,7 +237,7 @@ class CallRun:
         self.note(f"ended: {reason}")
         self._announce(CallState.ENDED)
         request = WebhookRequest(self.url, final_fields(self.facts, settlement, options.separator))
-        result = await self.context.ports.delivery.deliver(request)
+        result = await self.deliver(request)
         self._journal(request, result, now, note=reason)
         if self._outbox is not None and event is not None:
             self._outbox.post(event_fields(
@@ -325,7 +328,7 @@ class CallRun:
             url or self.url, callback_fields(self.facts, options.separator, extra)
         )
         sent_at = clock.now()
-        result = await self.context.ports.delivery.deliver(request)
+        result = await self.deliver(request)
         latency = draw(options.timing.webhook_latency, self.rng)  # always drawn: same stream
         problem = result.failure()
         response: Response | None = None
@@ -362,6 +365,24 @@ class CallRun:
             return None, f"ActionXML invalid: {problems}"
         return parsed.response, None
 
+    async def deliver(self, request: WebhookRequest) -> WebhookResult:
+        """Hand ``request`` to the delivery port; a port that raises counts as an app that
+        cannot be reached.
+
+        Ports report network faults in the result, but a URL the app handed over (a
+        ``Redirect``, a ``callbackUrl``) can still make an HTTP client raise something else
+        (httpx's ``InvalidURL`` for a bad port, ``idna`` errors for a malformed host name).
+        Left to propagate, that killed the call's task and the call stayed live for ever, with
+        no final request; AT would simply fail to reach such a URL, and so does the call here.
+        """
+        try:
+            return await self.context.ports.delivery.deliver(request)
+        except Exception as exc:  # any fault of the port is a failed delivery
+            # The URL stays out of the log: apps put secrets in their webhook URLs' queries.
+            log.warning("call %s: a webhook could not be sent (%s)", self.facts.session_id,
+                        type(exc).__name__)  # fmt: skip
+            return WebhookResult(None, error=f"{type(exc).__name__}: {exc}")
+
     def _post_event(self, event: EventType, extra: Fields = ()) -> None:
         if self._outbox is None:
             return
@@ -373,7 +394,7 @@ class CallRun:
 
     async def _send_event(self, request: WebhookRequest) -> None:
         sent_at = self.context.clock.now()
-        result = await self.context.ports.delivery.deliver(request)
+        result = await self.deliver(request)
         self._journal(request, result, sent_at, note=result.failure())
 
     def _journal(

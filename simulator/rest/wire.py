@@ -17,6 +17,8 @@ import falcon
 import falcon.asgi
 from falcon.media.multipart import MultipartParseError
 
+from simulator.untrusted_json import load_untrusted_json
+
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART_FORM = "multipart/form-data"
 JSON = "application/json"
@@ -170,7 +172,7 @@ async def _read_multipart(req: falcon.asgi.Request) -> RequestForm:
 
 def _json_form(text: str, list_fields: frozenset[str]) -> RequestForm:
     try:
-        document = json.loads(text)
+        document = load_untrusted_json(text)
     except ValueError as exc:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):

@@ -174,6 +174,13 @@ def test_a_new_number_must_name_its_owner_when_there_are_several_accounts() -> N
         ("numbers/+2547110820", {}, ["number"]),
         ("numbers/254711082052", {}, ["number"]),
         ("numbers/+254711082052", {"username": "no spaces please"}, ["username"]),
+        # URLs no HTTP client can use: once accepted, they answered /call with a 500.
+        ("numbers/+254711082052", {"callbackUrl": "http://[::1/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://[0]/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"eventsUrl": "http://app:99999/events"}, ["eventsUrl"]),
+        ("numbers/+254711082052", {"eventsUrl": "http://app:port/events"}, ["eventsUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://:/voice"}, ["callbackUrl"]),
+        ("numbers/+254711082052", {"callbackUrl": "http://a@b@c/voice"}, ["callbackUrl"]),
     ],
 )
 def test_number_settings_are_validated_strictly(
@@ -244,11 +251,31 @@ def test_callee_settings_are_validated_strictly(payload: object, fields: list[st
     assert sim.backend.callees.all() == ()
 
 
-def test_bodies_that_are_not_json_are_refused() -> None:
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1]:8000/voice", "https://u:p@app.example:65535/v?a=1#f", "http://[fe80::1:2]/v"],
+)
+def test_urls_with_ipv6_hosts_user_info_and_ports_are_accepted(url: str) -> None:
+    sim = InProcessSimulator()
+    result = sim.admin("PUT", f"numbers/{DEFAULT_AT_NUMBER}", json={"callbackUrl": url})
+    assert result.status_code == 200, result.text
+    assert body(result)["callbackUrl"] == url
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{answer", "Expecting property name"),
+        ("[" * 100_000, "nested too deeply"),  # used to be a RecursionError: a 500
+        ('{"answer": "busy", "\\ud800": 1}', "lone surrogate"),  # used to be a 500 too
+    ],
+)
+def test_bodies_that_are_not_json_are_refused(text: str, detail: str) -> None:
     sim = InProcessSimulator()
     path = f"callees/{KE_NUMBERS[0]}"
-    malformed = sim.admin("PUT", path, body="{answer", headers={"Content-Type": "application/json"})
-    assert_problem(malformed, 400)
+    malformed = sim.admin("PUT", path, body=text, headers={"Content-Type": "application/json"})
+    assert detail in assert_problem(malformed, 400)["detail"]
+    assert body(sim.admin("GET", "callees"))["callees"] == []
     form = sim.admin(
         "PUT",
         path,

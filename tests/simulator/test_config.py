@@ -155,6 +155,13 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config_file(tmp_path / "nope.yaml")
 
 
+def test_a_config_file_nested_too_deeply_is_a_config_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("[" * 50_000)  # was a RecursionError traceback instead of exit status 2
+    with pytest.raises(ConfigError, match=r"deep\.yaml: not valid YAML: nested too deeply"):
+        load_config_file(deep)
+
+
 def test_zero_config_has_the_documented_account_and_number() -> None:
     config = SimulatorConfig().resolved()
     assert config.accounts == (Account(DEFAULT_USERNAME, DEFAULT_API_KEY),)

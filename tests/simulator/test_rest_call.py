@@ -187,6 +187,37 @@ def test_json_bodies_with_non_string_fields_are_malformed(body: object, detail: 
     assert detail in result.text
 
 
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        # json.loads raises RecursionError, not ValueError, on deep nesting: it was a 500.
+        ("[" * 100_000, "nested too deeply"),
+        ('{"to": ' * 50_000, "nested too deeply"),
+        # Lone surrogates are not text: answering or journaling them was a 500.
+        ('{"username": "sandbox", "from": "+254711082000", "to": "\\ud800"}', "surrogate"),
+        ('{"username": "sandbox", "from": "\\udfff", "to": "+254711082001"}', "surrogate"),
+        ('{"username": "sandbox", "from": "+254711082000", "to": ["\\ud83d"]}', "surrogate"),
+        (
+            '{"username": "sandbox", "from": "+254711082000", "to": "+254711082001", '
+            '"clientRequestId": "order-\\ud800"}',
+            "surrogate",
+        ),
+    ],
+)
+def test_json_bodies_that_are_not_text_or_too_deep_are_malformed(text: str, detail: str) -> None:
+    sim = InProcessSimulator()
+    result = sim.client.simulate_post(
+        "/call",
+        headers={"apiKey": "atsim-sandbox-key", "Content-Type": "application/json"},
+        body=text,
+    )
+    assert result.status_code == 400, result.text
+    assert result.text.startswith("The request content was malformed:\n")
+    assert detail in result.text
+    assert sim.backend.calls.all() == ()
+    assert sim.backend.journal.api_requests()[-1].status == 400
+
+
 def test_client_request_id_is_kept_on_the_call() -> None:
     sim = InProcessSimulator()
     sim.call(KE_NUMBERS[0], clientRequestId="order-42")

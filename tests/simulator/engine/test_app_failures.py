@@ -12,7 +12,7 @@ import pytest
 
 from simulator.engine import EngineOptions
 from simulator.engine.memory import AppAnswer, AppUnreachable
-from tests.simulator.engine.harness import APP, USER, EngineHarness, xml
+from tests.simulator.engine.harness import APP, USER, EngineHarness, answering, xml
 
 
 def failing_first(answer: object) -> object:
@@ -113,3 +113,44 @@ def test_events_url_failures_do_not_affect_the_call() -> None:
     assert record.ending.status.value == "Success"
     events = h.journal.for_session(record.session_id)
     assert any(e.note == "the app answered HTTP 500" for e in events if e.request.url != APP)
+
+
+def raising(error: Exception) -> object:
+    """An app whose delivery port raises instead of reporting a result, as an HTTP client
+    does for a URL it cannot even build a request for (httpx's InvalidURL, idna errors)."""
+
+    def app(form: Mapping[str, str]) -> object:
+        raise error
+
+    return app
+
+
+def test_a_delivery_port_that_raises_fails_the_webhook_not_the_call() -> None:
+    h = EngineHarness()
+    h.script(USER, answer="answered")
+    h.app(answering(xml("<Redirect>http://bad.test/next</Redirect>")))
+    h.app(raising(RuntimeError("Invalid port: ':1'")), "http://bad.test/next")  # type: ignore[arg-type]
+    record = h.call()  # used to raise: the call's task died and the call never ended
+    _first, redirected, final = h.callbacks(record.session_id)
+    assert redirected.request.url == "http://bad.test/next"
+    assert redirected.result.error == "RuntimeError: Invalid port: ':1'"
+    assert redirected.note == "the app could not be reached (RuntimeError: Invalid port: ':1')"
+    assert record.end_reason == f"app failure: {redirected.note}"
+    # The final request goes to the redirect URL too; it fails the same way and is journaled.
+    assert final.request.form()["isActive"] == "0"
+    assert final.result.error is not None
+    assert record.ending.status.value == "Aborted"
+    assert h.events(record.session_id)[-1]["eventType"] == "SessionEnded"
+
+
+def test_an_events_port_that_raises_does_not_affect_the_call() -> None:
+    h = EngineHarness()
+    h.script(USER, answer="answered")
+    h.app(answering(xml("<Say>Hi</Say>")))
+    h.app(raising(UnicodeError("label empty or too long")), "http://app.test/events")  # type: ignore[arg-type]
+    record = h.call()
+    assert record.ending.status.value == "Success"
+    events = h.journal.for_session(record.session_id)
+    assert [e.result.error for e in events if e.request.url != APP] == [
+        "UnicodeError: label empty or too long"
+    ] * 4

@@ -8,6 +8,7 @@ import pytest
 
 from contracts.wire import parse_call_start_time
 from simulator.engine.callee import CalleeAnswer
+from simulator.engine.engine import InvalidCallRequest
 from tests.simulator.engine.harness import AT_NUMBER, USER, EngineHarness, answering, xml
 
 BASE_KEYS = [
@@ -216,3 +217,23 @@ def test_a_call_runs_on_scaled_real_time() -> None:
     assert [f["isActive"] for f in forms] == ["1", "1", "0"]
     assert forms[1]["dtmfDigits"] == "3"
     assert int(forms[-1]["durationInSeconds"]) >= 1
+
+
+@pytest.mark.parametrize(
+    ("field", "url"),
+    [
+        ("callbackUrl", "http://[::1/voice"),  # urlsplit raised a bare ValueError
+        ("callbackUrl", "http://app:99999/voice"),
+        ("callbackUrl", "http://app:port/voice"),
+        ("callbackUrl", "http://:8000/voice"),
+        ("eventsUrl", "http://[zz]/events"),
+        ("callbackUrl", "ftp://app/voice"),
+    ],
+)
+def test_a_url_no_http_client_can_use_is_an_invalid_call_request(field: str, url: str) -> None:
+    engine = EngineHarness().engine()
+    callback, events = (url, None) if field == "callbackUrl" else ("http://app.test/v", url)
+    with pytest.raises(InvalidCallRequest) as refused:
+        engine.place_call(USER, AT_NUMBER, callback, events_url=events)
+    assert refused.value.field == field
+    assert engine.live_calls() == []
