@@ -48,6 +48,8 @@ ACCOUNT_BALANCE = "100000000.00"
 CALLS_PER_REQUEST = 250
 """Phone numbers per ``/call`` request (AT's ``to`` is comma-separated)."""
 WARMUP_CALLS = 50
+FIRST_SEED = int(time.time()) % 1_000_000
+"""Seeds (so session ids) differ between runs, and between benchmarks on one database."""
 POLL_SECONDS = 0.05
 PARTS = ("fast", "live")
 
@@ -194,13 +196,19 @@ def app_cpu(master_pid: int) -> float:
 
 
 def fast_run(
-    context: BenchContext, app: str, calls: int, first_user: int, workdir: Path
+    context: BenchContext, app: str, calls: int, run_number: int, workdir: Path
 ) -> FastRun:
-    """Drive ``app`` through ``calls`` whole calls with a fresh ``atsim --speed fast``."""
+    """Drive ``app`` through ``calls`` whole calls with a fresh ``atsim --speed fast``.
+
+    Each run has its own seed, hence its own session ids: the service must not take a later
+    run's webhooks for redeliveries of an earlier one's (it would store them once).
+    """
     options = context.options
     config = write_fast_config(workdir / f"atsim-{app}.yaml", context.urls[app])
+    first_user = 1_000_000 * (1 + run_number)
+    seed = str(FIRST_SEED + run_number)
     with (
-        atsim_serve("--config", str(config), "--speed", "fast", "--seed", "7") as atsim,
+        atsim_serve("--config", str(config), "--speed", "fast", "--seed", seed) as atsim,
         SimulatorClient(atsim.url, client=httpx.Client(timeout=60)) as sim,
     ):
         warm = place_calls(sim, phone_users(WARMUP_CALLS, first_user))
@@ -235,8 +243,8 @@ def measure_fast_calls(context: BenchContext, workdir: Path) -> None:
             print(
                 f"  atsim fast {app:<8} round {round_number + 1}/{options.sim_rounds}", flush=True
             )
-            first_user = 1_000_000 * (1 + 2 * round_number + index)
-            run = fast_run(context, app, options.sim_calls, first_user, workdir)
+            run_number = 2 * round_number + index
+            run = fast_run(context, app, options.sim_calls, run_number, workdir)
             runs.append(run)
             if app not in best or run.calls_per_second > best[app].calls_per_second:
                 best[app] = run
