@@ -1,0 +1,120 @@
+"""Benchmark: what the event store costs per event, by batch size, without HTTP.
+
+    python -m tests.bench.bench_store [--database sqlite|postgres] [--events 2048]
+
+Appends realistic notifications (three per call: ringing, answered, ended) with
+:meth:`EventStore.append_many` in batches of 1, 4, 8, 16 and 64, as the group commit forms
+them under load (``service/store/group_commit.py``), and prints the process's CPU time (user
+and system, so the kernel's share of each commit is counted) and the wall time per event. The
+difference between batch sizes is the per-commit cost; what remains at 64 is the per-event
+cost. The same run measures parsing and validating the form (``parse_event``) for
+comparison. Only this process's CPU is counted: a PostgreSQL server's own work is not. The
+machine is noisy: compare the rows of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from service.store import CallEvent, EventStore
+from service.store.database import create_database_engine
+from service.webhook_forms import parse_event
+
+BATCH_SIZES = (1, 4, 8, 16, 64)
+EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
+
+
+def notification(call: int, step: int, tag: str) -> dict[str, str]:
+    """The form of one of a call's three notifications, as AT posts it."""
+    form = {
+        "sessionId": f"ATVId_{tag}{call:026d}",
+        "direction": "Outbound",
+        "callerNumber": f"+254711{call % 1_000_000:06d}",
+        "destinationNumber": "+254711082000",
+        "callerCountryCode": "254",
+        "callStartTime": "2026-01-18 20:04:05",
+        "isActive": "0" if step == 2 else "1",
+        "eventType": EVENT_TYPES[step],
+        "callSessionState": ("Ringing", "Answered", "Completed")[step],
+    }
+    if step == 2:
+        form.update(
+            status="Success",
+            hangupCause="NORMAL_CLEARING",
+            durationInSeconds=str(10 + call % 50),
+            currencyCode="KES",
+            amount=f"{(call % 50) * 0.05:.2f}",
+        )
+    return form
+
+
+def cpu_and_wall(run: Callable[[], None], count: int) -> tuple[float, float]:
+    """Microseconds of CPU (user + system) and of wall time per item of ``run``."""
+    before, started = os.times(), time.perf_counter()
+    run()
+    after, wall = os.times(), time.perf_counter() - started
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return cpu / count * 1e6, wall / count * 1e6
+
+
+@contextmanager
+def database_url(kind: str) -> Iterator[str]:
+    """A fresh database of ``kind``: a SQLite file, or a throwaway PostgreSQL server's."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="avk-bench-store-") as directory:
+            yield f"sqlite:///{Path(directory) / 'events.db'}"
+        return
+    from tests.postgres_server import create_database, throwaway_postgres
+
+    with throwaway_postgres() as server:
+        yield create_database(server.url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--events", type=int, default=2048, help="events per batch size")
+    options = parser.parse_args()
+    if not 64 <= options.events <= 1_000_000:
+        parser.error("--events must be between 64 and 1,000,000")
+    count = options.events
+    print(f"at-voice-kit store benchmark: {options.database}, {count} events per batch size")
+
+    forms = [notification(call, step, "p") for call in range(count // 3 + 1) for step in range(3)]
+    cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms[:count]], count)
+    print(f"parse_event (form to event)  cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
+
+    with database_url(options.database) as url:
+        engine = create_database_engine(url)
+        try:
+            store = EventStore(engine)
+            store.migrate()
+            for batch_size in BATCH_SIZES:
+                events: list[CallEvent] = [
+                    parse_event(notification(call, step, f"b{batch_size:02d}"))
+                    for call in range(count // 3 + 1)
+                    for step in range(3)
+                ][:count]
+
+                def append(events: list[CallEvent] = events, size: int = batch_size) -> None:
+                    for start in range(0, len(events), size):
+                        store.append_many(events[start : start + size])
+
+                cpu, wall = cpu_and_wall(append, count)
+                print(
+                    f"append, batches of {batch_size:3d}    cpu {cpu:6.0f} µs/event   "
+                    f"wall {wall:6.0f} µs/event"
+                )
+        finally:
+            engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
