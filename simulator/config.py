@@ -19,7 +19,7 @@ import yaml
 
 from simulator.backend.accounts import Account
 from simulator.backend.callees import CalleeScript
-from simulator.backend.destinations import DEFAULT_TARIFFS, Tariff
+from simulator.backend.destinations import DEFAULT_TARIFF_CURRENCY, DEFAULT_TARIFFS, Tariff
 from simulator.backend.exceptions import FieldError, InvalidSettings, SimulatorError
 from simulator.backend.numbers import AtNumber
 from simulator.call_settings import (
@@ -125,6 +125,9 @@ class SimulatorConfig:
     callees: tuple[tuple[str, CalleeScript], ...] = ()
     default_callee: CalleeScript | None = None
     tariffs: tuple[Tariff, ...] = DEFAULT_TARIFFS
+    tariff_currency: str | None = DEFAULT_TARIFF_CURRENCY
+    """The price list's currency, converted for accounts in another; ``None``: a list from a
+    config file, in each account's own currency."""
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
@@ -318,6 +321,7 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         callees=callees,
         default_callee=default_callee,
         tariffs=config.tariffs if tariffs is None else tariffs,
+        tariff_currency=config.tariff_currency if tariffs is None else None,
         admin_token=None if isinstance(admin_token, Omitted) else admin_token,
         webhook_timeout=config.webhook_timeout if webhook_timeout is None else webhook_timeout,
         event_faults=event_faults,

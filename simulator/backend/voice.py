@@ -146,7 +146,7 @@ class VoiceBackend:
         self.calls = CallRegistry(self._lock, session_ids or SeededSessionIds(self.config.seed))
         self.queues = QueueRegistry(self._lock)
         self.journal = Journal(self._lock)
-        self.destinations = DestinationPlan(self.config.tariffs)
+        self.destinations = DestinationPlan(self.config.tariffs, self.config.tariff_currency)
         self.launcher: CallLauncher = launcher or RecordingLauncher()
         self.event_faults = self.config.event_faults
         self.reset()
@@ -204,7 +204,7 @@ class VoiceBackend:
             phone_number = normalise_international(recipient)
         except InvalidPhoneNumber:
             return CallEntry(recipient.strip(), EntryStatus.INVALID_PHONE_NUMBER), None
-        tariff = self.destinations.tariff_for(phone_number)
+        tariff = self.destinations.tariff_for(phone_number, account.currency)
         if tariff is None:
             return CallEntry(phone_number, EntryStatus.DESTINATION_NOT_SUPPORTED), None
         if not self.accounts.reserve(account.username, tariff.per_minute):

@@ -257,7 +257,7 @@ class SimulatedNetwork:
     def _rates_for(self, currency: str) -> RateTable:
         table = self._rates.get(currency)
         if table is None:
-            table = account_rate_table(self._backend.destinations.tariffs, currency)
+            table = account_rate_table(self._backend.destinations.tariffs_in(currency), currency)
             self._rates[currency] = table
         return table
 

@@ -1,10 +1,11 @@
 """What the simulated platform charges: the account's price list, as the engine's rate table.
 
 One price list per simulator: the backend's per-country tariffs (``tariffs:`` in the config
-file), per minute, in the account's own currency. ``/call`` reserves one minute of it; the
-engine prices the finished call with the same numbers, and the final request's
-``currencyCode``/``amount`` are what the balance is charged, so the three always agree.
-AT bills each account in its own currency; the simulator converts nothing.
+file), per minute, priced in the account's currency by
+:meth:`simulator.backend.destinations.DestinationPlan.tariffs_in`. ``/call`` reserves one
+minute of it; the engine prices the finished call with the same numbers, and the final
+request's ``currencyCode``/``amount`` are what the balance is charged, so the three always
+agree. AT bills each account in its own currency.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,13 @@ from simulator.backend.exceptions import Conflict, UnknownCall
 from simulator.backend.journal import Journal, WebhookExchange
 from simulator.backend.queues import QueueRegistry
 from simulator.backend.voice import Credentials, VoiceBackend
-from simulator.config import DEFAULT_API_KEY, DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
+from simulator.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_AT_NUMBER,
+    DEFAULT_USERNAME,
+    SimulatorConfig,
+    load_config_file,
+)
 from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, DEFAULT_API_KEY)
@@ -128,3 +135,25 @@ def test_destinations_are_ats_markets_only() -> None:
     assert plan.tariff_for("+254711082001") == Tariff("KE", Decimal("2.50"))
     assert plan.tariff_for("+14155550100") is None
     assert DestinationPlan((Tariff("US", Decimal(1)),)).tariff_for("+254711082001") is None
+
+
+def test_the_default_price_list_is_priced_in_the_accounts_currency_a_configured_one_is_not() -> (
+    None
+):
+    kenyan = "+254711082001"
+    default = DestinationPlan()
+    assert default.tariff_for(kenyan, "KES") == Tariff("KE", Decimal("2.50"))
+    assert default.tariff_for(kenyan, "UGX") == Tariff("KE", Decimal("71.25"))
+    assert default.tariff_for(kenyan, "USD") == Tariff("KE", Decimal("0.0193"))
+    assert default.tariff_for(kenyan, "XYZ") == Tariff("KE", Decimal("2.50"))  # not converted
+    assert dict((t.country, t.per_minute) for t in default.tariffs_in("NGN"))["NG"] == 92
+    configured = DestinationPlan((Tariff("KE", Decimal("4")),), currency=None)
+    assert configured.tariff_for(kenyan, "UGX") == Tariff("KE", Decimal("4"))
+    assert configured.tariffs_in("NGN") == (Tariff("KE", Decimal("4")),)
+
+
+def test_a_config_file_with_tariffs_prices_in_each_accounts_own_currency(tmp_path: Path) -> None:
+    assert SimulatorConfig().tariff_currency == "KES"
+    path = tmp_path / "atsim.yaml"
+    path.write_text("tariffs: {KE: 1.5}\n")
+    assert load_config_file(path).tariff_currency is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import pytest
+
 from contracts.vocabulary import EventType
 from simulator.backend.calls import CallPhase
 from simulator.config import DEFAULT_USERNAME
@@ -62,6 +64,43 @@ def test_a_queued_call_rings_runs_the_app_and_settles_its_cost() -> None:
         assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
         assert wav.content[:4] == b"RIFF" and wav.content[8:12] == b"WAVE"
         assert (await p.http.get("/recordings/ATVId_nope-1.wav")).status_code == 404
+
+    run_platform(scenario)
+
+
+@pytest.mark.parametrize(
+    ("currency", "number", "kes_per_minute", "units_per_kes"),
+    [
+        ("UGX", "+256772123456", "6.00", "28.5"),
+        ("NGN", "+2348031234567", "8.00", "11.5"),
+        ("TZS", "+255754123456", "6.00", "19.5"),
+        ("KES", "+256772123456", "6.00", "1"),
+    ],
+)
+def test_an_account_pays_the_default_prices_in_its_own_currency(
+    currency: str, number: str, kes_per_minute: str, units_per_kes: str
+) -> None:
+    """AT bills each account in its currency: the default price list (in shillings) is priced
+    in the account's, for the reservation, the final request and the charge alike."""
+    per_minute = Decimal(kes_per_minute) * Decimal(units_per_kes)
+
+    async def scenario(p: Platform) -> None:
+        await p.wire()
+        await p.admin(
+            "PUT", f"accounts/{DEFAULT_USERNAME}", {"currency": currency, "balance": "100000"}
+        )
+        await p.script(number, answer="answered", hangupAfter=42)
+        p.app(answering(xml('<GetDigits timeout="60"><Say>Hold on</Say></GetDigits>')))
+        (session_id,) = await p.call(number)
+        call = await p.ended(session_id)
+        final = webhooks(call, "callback")[-1]
+        assert (final["currencyCode"], call["currency"]) == (currency, currency)
+        amount = Decimal(final["amount"])
+        seconds = int(final["durationInSeconds"])
+        assert seconds > 0
+        assert amount == (per_minute * seconds / 60).quantize(Decimal("0.001"))
+        account = await p.admin("GET", f"accounts/{DEFAULT_USERNAME}")
+        assert Decimal(account["balance"]) == Decimal(100000) - amount
 
     run_platform(scenario)
 
