@@ -26,6 +26,8 @@ import threading
 from collections import Counter
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.simulator.misbehaving_apps import request_target_and_length
+
 AGENT = "+254711082999"
 PROLOGUE = '<?xml version="1.0" encoding="UTF-8"?><Response>'
 GET_DIGITS = (
@@ -150,13 +152,7 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
         return None
     except asyncio.LimitOverrunError:
         raise ValueError("request head too large") from None
-    lines = head.decode("latin-1").split("\r\n")
-    target = lines[0].split(" ")[1]
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
+    target, length = request_target_and_length(head)
     body = await reader.readexactly(length) if length else b""
     return urlsplit(target).path, dict(parse_qsl(body.decode("utf-8", "replace")))
 

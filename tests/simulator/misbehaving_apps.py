@@ -266,6 +266,17 @@ class MisbehavingApps:
             connection.close()
 
 
+def request_target_and_length(head: bytes) -> tuple[str, int]:
+    """The request target and ``Content-Length`` (0 if absent) of an HTTP/1.1 request head."""
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    return lines[0].split(" ")[1], length
+
+
 def _read_request(connection: socket.socket) -> ReceivedRequest | None:
     data = b""
     while b"\r\n\r\n" not in data:
@@ -274,13 +285,7 @@ def _read_request(connection: socket.socket) -> ReceivedRequest | None:
             return None
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    target = lines[0].split(" ")[1]
-    length = 0
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
+    target, length = request_target_and_length(head)
     deadline = time.monotonic() + READ_TIMEOUT_SECONDS
     while len(body) < length and time.monotonic() < deadline:
         chunk = connection.recv(65536)
