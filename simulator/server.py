@@ -20,6 +20,7 @@ from simulator.backend.voice import VoiceBackend
 from simulator.network import SimulatedNetwork
 
 START_TIMEOUT_SECONDS = 10.0
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -137,6 +138,9 @@ class ThreadedSimulator:
         config = uvicorn_config(
             create_app(backend=self.backend), log_level="warning", access_log=False
         )
+        # A request still running at stop (a long wait for a call, say) must not hold the
+        # thread past stop()'s join.
+        config.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN_SECONDS
         self._server = uvicorn.Server(config)
         server = self._server
         self._thread = threading.Thread(

@@ -112,11 +112,16 @@ def run(args: argparse.Namespace) -> int:
             )
             service.start()
             print(f"  service:   {service.url} (gunicorn, SQLite in {workdir})", flush=True)
-            with SimulatorClient(simulator.url) as client:
-                status = _run_calls(args, seed, client, service)
-                if args.keep_running:
-                    _keep_running(simulator.url, service)
-            return status
+            try:
+                with SimulatorClient(simulator.url) as client:
+                    status = _run_calls(args, seed, client, service)
+                    if args.keep_running:
+                        _keep_running(simulator.url, service)
+                return status
+            finally:
+                # The service first, while the simulator it calls is still up: then neither
+                # waits at its shutdown for a request the other can no longer answer.
+                service.stop()
     except ServiceFailed as exc:
         print(f"atsim demo: {exc}", file=sys.stderr)
         if service is not None:
