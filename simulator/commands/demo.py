@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     config = SimulatorConfig(seed=seed, speed=args.speed).resolved()
     backend = VoiceBackend(config)
     SimulatedNetwork.attach(backend)
-    _stop_on_sigterm()
+    _stop_on_signals()
     service: ServiceProcess | None = None
     try:
         with ThreadedSimulator(backend) as simulator:
@@ -213,11 +213,17 @@ def _keep_running(simulator_url: str, service: ServiceProcess) -> None:
     threading.Event().wait()
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops the demo like Ctrl-C (so the service and the temp dir are cleaned up)."""
+def _stop_on_signals() -> None:
+    """SIGINT (Ctrl-C) and SIGTERM stop the demo, cleaning up the service and the temp dir.
+
+    SIGINT is set explicitly: a process started in the background by a shell inherits it
+    *ignored*, and Python then never raises KeyboardInterrupt, so ``--keep-running`` would
+    not stop on the signal it tells the user to send.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
