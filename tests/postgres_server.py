@@ -44,10 +44,13 @@ def _free_port() -> int:
         return port
 
 
+def _as_server_user(argv: list[str]) -> list[str]:
+    # PostgreSQL's tools refuse to run as root (pg_ctl exits 1 saying so).
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
 def _run_as_server_user(argv: list[str]) -> None:
-    if os.geteuid() == 0:
-        argv = ["runuser", "-u", "postgres", "--", *argv]
-    subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    subprocess.run(_as_server_user(argv), check=True, capture_output=True, timeout=120)
 
 
 class ThrowawayPostgres:
@@ -91,7 +94,9 @@ class ThrowawayPostgres:
     def destroy(self) -> None:
         """Stop the server if it runs, and remove its directory."""
         status = subprocess.run(
-            [_pg_bin("pg_ctl"), "-D", str(self.data), "status"], capture_output=True, timeout=30
+            _as_server_user([_pg_bin("pg_ctl"), "-D", str(self.data), "status"]),
+            capture_output=True,
+            timeout=30,
         )
         if status.returncode == 0:
             self.stop()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
 import sqlalchemy as sa
+
+from tests.postgres_server import throwaway_postgres
 
 
 def test_postgres_server_answers_sql(postgres_url: str) -> None:
@@ -15,3 +20,11 @@ def test_postgres_server_answers_sql(postgres_url: str) -> None:
         engine.dispose()
     assert version.startswith("PostgreSQL")
     assert address.startswith("127.0.0.1")
+
+
+def test_a_throwaway_server_is_gone_once_destroyed() -> None:
+    """destroy() stops the server, not only its directory (pg_ctl must run as postgres)."""
+    with throwaway_postgres() as server:
+        socket.create_connection(("127.0.0.1", server.port), timeout=5).close()  # it listens
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
