@@ -18,13 +18,13 @@ import argparse
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from service.store import CallEvent, EventStore
 from service.store.database import create_database_engine
 from service.webhook_forms import parse_event
+from tests.bench.bench_service import database
 
 BATCH_SIZES = (1, 4, 8, 16, 64)
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
@@ -63,19 +63,6 @@ def cpu_and_wall(run: Callable[[], None], count: int) -> tuple[float, float]:
     return cpu / count * 1e6, wall / count * 1e6
 
 
-@contextmanager
-def database_url(kind: str) -> Iterator[str]:
-    """A fresh database of ``kind``: a SQLite file, or a throwaway PostgreSQL server's."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="avk-bench-store-") as directory:
-            yield f"sqlite:///{Path(directory) / 'events.db'}"
-        return
-    from tests.postgres_server import create_database, throwaway_postgres
-
-    with throwaway_postgres() as server:
-        yield create_database(server.url)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
@@ -90,7 +77,10 @@ def main() -> int:
     cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms[:count]], count)
     print(f"parse_event (form to event)  cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
 
-    with database_url(options.database) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="avk-bench-store-") as directory,
+        database(options.database, Path(directory)) as url,
+    ):
         engine = create_database_engine(url)
         try:
             store = EventStore(engine)
