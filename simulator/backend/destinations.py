@@ -63,6 +63,7 @@ UNITS_PER_KES: dict[str, Decimal] = {
 """Illustrative exchange rates (units of each currency per Kenyan shilling) for pricing the
 default price list; a currency not listed is billed the shilling figures unconverted."""
 RATE_QUANTUM = Decimal("0.0001")
+"""Precision of a per-minute rate (AT writes amounts to 3 decimals; rates keep one more)."""
 
 
 class DestinationPlan:

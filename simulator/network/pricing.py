@@ -15,12 +15,11 @@ from decimal import Decimal
 
 import phonenumbers
 
-from simulator.backend.destinations import Tariff
+from simulator.backend.destinations import RATE_QUANTUM, Tariff
 from simulator.engine.rates import CountryRate, RateTable
 
 INBOUND_SHARE = Decimal("0.5")
 """Inbound minutes cost half an outbound minute (illustrative, like the rates themselves)."""
-RATE_QUANTUM = Decimal("0.0001")
 
 
 def account_rate_table(tariffs: Sequence[Tariff], currency: str) -> RateTable:
