@@ -10,14 +10,16 @@ import os
 from typing import Any
 
 
-def _whole_number(name: str, default: int) -> int:
-    """The positive whole number in ``name``, or ``default``; a bad value stops the start."""
+def _whole_number(name: str, default: int, *, least: int = 1) -> int:
+    """The whole number (at least ``least``) in ``name``, or ``default``; a bad value stops
+    the start."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
         # gunicorn reports this as "Failed to read config file" with the message.
-        raise ValueError(f"{name}: must be a whole number greater than zero, got {raw!r}")
+        rule = "greater than zero" if least == 1 else f"of at least {least}"
+        raise ValueError(f"{name}: must be a whole number {rule}, got {raw!r}")
     return int(raw)
 
 
@@ -39,9 +41,14 @@ keepalive = 5
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-# Recycle workers now and then so a slow leak cannot grow forever.
-max_requests = 10000
-max_requests_jitter = 1000
+# Worker recycling is off by default (0), as in gunicorn. A recycled worker closes its
+# kept-alive connections, and the clients reconnect to the workers still running before the
+# new one is up: with clients that keep connections open (a load balancer, a proxy, wrk) one
+# worker then serves nearly everything, on one core, until the connections close. Measured
+# with tests/bench/bench_service.py, recycling every 10,000 requests cost the no-work
+# baseline about a fifth of its throughput. Set VOICE_MAX_REQUESTS to bound a leak anyway.
+max_requests = _whole_number("VOICE_MAX_REQUESTS", 0, least=0)
+max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("VOICE_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("VOICE_LOG_LEVEL", "info")

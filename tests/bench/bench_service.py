@@ -8,7 +8,10 @@ routes and bodies, no work) under the same settings; drives each with the same b
 (wrk, with ``form_posts.lua``: realistic distinct AT notifications with some redeliveries for
 ``/voice/events``, first callback requests for ``/voice/instruct``); prints throughput and
 p50/p99 latency as ratios to the baseline; and checks that every request the service
-acknowledged is committed exactly once, by reading the database after the run.
+acknowledged is committed exactly once, by reading the database after the run. With
+``--diagnose`` it also runs, under the same load, the service without its store and the
+service timing its SQLite writer lock (:mod:`tests.bench.diagnostic_apps`), to show where
+the service's time goes.
 
 The machine is noisy (shared cores): compare the ratios of one run, not figures across runs.
 Other parts add their figures through :data:`EXTRA_SECTIONS`, run while both apps are still
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +44,13 @@ GUNICORN_APPS = {
     "baseline": "tests.bench.baseline_app:create_app()",
     "service": "service.app:create_app()",
 }
+DIAGNOSTIC_APPS = {
+    "no-store": "tests.bench.diagnostic_apps:service_without_store()",
+    "timed": "tests.bench.diagnostic_apps:service_with_write_timing()",
+}
+"""Run as well with ``--diagnose`` (:mod:`tests.bench.diagnostic_apps`)."""
+APP_TAGS = {"baseline": "b", "service": "s", "no-store": "n", "timed": "t"}
+"""Part of each run's session ids: the apps sharing the database never share a call."""
 TARGETS = {"events": 0.8, "instruct": 0.9}
 """Throughput of the service as a fraction of the baseline's, per workload."""
 WRK_TIMEOUT_GRACE_SECONDS = 60
@@ -91,6 +102,8 @@ class BenchContext:
     urls: dict[str, str] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     """The gunicorn masters' process ids, by app (their workers are its children)."""
+    logs: dict[str, Callable[[], str]] = field(default_factory=dict)
+    """Each app's gunicorn log so far, by app."""
     database_url: str = ""
     lines: list[str] = field(default_factory=list)
     failed: bool = False
@@ -234,7 +247,7 @@ def gunicorn_app(app: str, database_url: str, workdir: Path) -> Iterator[Running
         "python:service.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
-        GUNICORN_APPS[app],
+        {**GUNICORN_APPS, **DIAGNOSTIC_APPS}[app],
     ]
     with running(
         argv,
@@ -261,6 +274,47 @@ def ratio_line(workload: str, base: LoadResult, served: LoadResult) -> tuple[str
     return line, met
 
 
+DIAGNOSTIC_LABELS = {
+    "no-store": "the service without its store",
+    "timed": "the service timing its writer lock",
+}
+
+
+def diagnostic_line(app: str, workload: str, base: LoadResult, served: LoadResult) -> str:
+    """A diagnostic app's throughput against the baseline's (no target)."""
+    return (
+        f"  diagnostic, {workload}: {DIAGNOSTIC_LABELS[app]}: {served.throughput:.0f}/s, "
+        f"{served.throughput / base.throughput:.2f}x of the baseline, "
+        f"p50 {served.p50_ms:.1f} ms, p99 {served.p99_ms:.1f} ms"
+    )
+
+
+def write_timing_line(log: str) -> str:
+    """The timed app's writer-lock figures: each worker's latest ``write-timing`` line."""
+    from tests.bench.diagnostic_apps import TIMING_PREFIX
+
+    # Workers write to one log at once: a line may be cut into by another's, so only whole
+    # lines of the expected shape count.
+    shape = re.compile(
+        rf"^{TIMING_PREFIX} pid=(?P<pid>\d+) batches=(?P<batches>\d+) "
+        r"events_per_batch=(?P<events_per_batch>[\d.]+) lock_wait_ms=(?P<lock_wait_ms>[\d.]+) "
+        r"lock_held_ms=(?P<lock_held_ms>[\d.]+)$"
+    )
+    latest: dict[str, str] = {}
+    for line in log.splitlines():
+        match = shape.match(line)
+        if match:
+            fields = match.groupdict()
+            latest[fields["pid"]] = (
+                f"{fields['batches']} batches of {fields['events_per_batch']} events, "
+                f"lock held {fields['lock_held_ms']} ms and waited for "
+                f"{fields['lock_wait_ms']} ms per batch"
+            )
+    if not latest:
+        return "  diagnostic: no write-timing figures (no batch written)"
+    return "  diagnostic, writer lock by worker (since start): " + "; ".join(latest.values())
+
+
 HEADER = (
     f"{'endpoint':<22} {'base/s':>9} {'svc/s':>9} {'ratio':>7} "
     f"{'p50 b':>7} {'p50 s':>7} {'ratio':>7} {'p99 b':>7} {'p99 s':>7} {'ratio':>7}   target"
@@ -269,10 +323,12 @@ HEADER = (
 
 def start_apps(context: BenchContext, stack: ExitStack, workdir: Path) -> None:
     """Start the baseline and the service (stopped when ``stack`` closes); note their URLs."""
-    for app in GUNICORN_APPS:
+    apps = [*GUNICORN_APPS, *(DIAGNOSTIC_APPS if context.options.diagnose else ())]
+    for app in apps:
         started = stack.enter_context(gunicorn_app(app, context.database_url, workdir))
         context.urls[app] = started.url
         context.pids[app] = started.process.pid
+        context.logs[app] = started.log
 
 
 def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
@@ -282,16 +338,16 @@ def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
     checks: list[DurabilityCheck] = []
     run_number = int(time.time()) % 10_000_000
     for workload in options.workloads:
-        for app in GUNICORN_APPS:
-            warm_tag = f"w{workload[0]}{app[0]}{run_number % 100_000:05d}"
+        for app in context.urls:
+            warm_tag = f"w{workload[0]}{APP_TAGS[app]}{run_number % 100_000:05d}"
             run_wrk(wrk, context.urls[app], workload, warm_tag, options, options.warmup)
         # Rounds alternate the apps, and each app's best round counts: on a shared
         # machine, interference only ever slows a run down.
         for round_number in range(options.rounds):
-            for app in GUNICORN_APPS:
-                tag = f"{workload[0]}{round_number}{run_number:06d}"[:8]
+            for app in context.urls:
+                tag = f"{workload[0]}{APP_TAGS[app]}{round_number}{run_number:06d}"[:9]
                 print(
-                    f"  {app:<8} {workload:<8} round {round_number + 1}/{options.rounds}",
+                    f"  {app:<9} {workload:<8} round {round_number + 1}/{options.rounds}",
                     flush=True,
                 )
                 result = run_wrk(wrk, context.urls[app], workload, tag, options, options.duration)
@@ -306,6 +362,11 @@ def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
         line, met = ratio_line(workload, base, served)
         context.lines.append(line)
         context.failed |= options.strict and not met
+        for app in DIAGNOSTIC_APPS:
+            if (app, workload) in results:
+                context.lines.append(diagnostic_line(app, workload, base, results[app, workload]))
+    if "timed" in context.logs:
+        context.lines.append(write_timing_line(context.logs["timed"]()))
     for workload in options.workloads:
         mine = [check for check in checks if check.workload == workload]
         served = results["service", workload]
@@ -339,6 +400,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a throughput target is missed"
+    )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="also run the service without its store, and with its writer lock timed "
+        "(tests/bench/diagnostic_apps.py)",
     )
     from tests.bench import bench_simulator  # it imports this module
 

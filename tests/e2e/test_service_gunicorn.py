@@ -148,6 +148,58 @@ def test_bad_gunicorn_setting_fails_at_start_naming_the_variable(
     assert f"{variable}: must be a whole number greater than zero" in output
 
 
+def test_bad_max_requests_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT
+) -> None:
+    env = service_env(tmp_path, fake_at, VOICE_MAX_REQUESTS="-1")
+    output = start_and_fail(tmp_path, env)
+    assert "VOICE_MAX_REQUESTS: must be a whole number of at least 0" in output
+
+
+def worker_pids(log: str) -> list[str]:
+    """The pids of the workers gunicorn booted, in order, from its log."""
+    marker = "Booting worker with pid: "
+    return [line.split(marker)[1].strip() for line in log.splitlines() if marker in line]
+
+
+def post_events(url: str, count: int, session: requests.Session) -> None:
+    for number in range(count):
+        answer = session.post(
+            f"{url}/voice/events",
+            data={"sessionId": f"ATVId_recycle{number:04d}", "eventType": "SessionRinging"},
+            timeout=10,
+        )
+        assert answer.status_code == 200 and answer.text == "OK", answer.text
+
+
+@pytest.mark.parametrize(("setting", "recycled"), [(None, False), ("20", True)])
+def test_workers_are_recycled_only_when_max_requests_is_set(
+    tmp_path: Path, fake_at: FakeAT, setting: str | None, recycled: bool
+) -> None:
+    extra = {"VOICE_WORKERS": "1"} | ({"VOICE_MAX_REQUESTS": setting} if setting else {})
+    port = free_port()
+    with (
+        running(
+            gunicorn_argv(port),
+            env=service_env(tmp_path, fake_at, **extra),
+            url=f"http://127.0.0.1:{port}",
+            ready_path="/voice/",
+            log_path=tmp_path / "gunicorn.log",
+        ) as service,
+        requests.Session() as session,
+    ):
+        post_events(service.url, 60, session)
+        # A recycled worker is replaced after it answers: wait for the replacement's boot.
+        deadline = time.monotonic() + (15 if recycled else 1)
+        while len(worker_pids(service.log())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        booted = worker_pids(service.log())
+        history = requests.get(f"{service.url}/voice/calls?limit=100", timeout=10).json()
+    # 60 requests with a limit of 20 (jitter 2): two or three replacements.
+    assert (len(booted) > 1) is recycled, booted
+    assert len({item["sessionId"] for item in history["calls"]}) == 60
+
+
 def test_refuses_to_start_against_real_at_without_a_token(tmp_path: Path, fake_at: FakeAT) -> None:
     env = service_env(tmp_path, fake_at)
     del env["AT_VOICE_URL"]
