@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -291,18 +290,11 @@ def diagnostic_line(app: str, workload: str, base: LoadResult, served: LoadResul
 
 def write_timing_line(log: str) -> str:
     """The timed app's writer-lock figures: each worker's latest ``write-timing`` line."""
-    from tests.bench.diagnostic_apps import TIMING_PREFIX
+    from tests.bench.diagnostic_apps import TIMING_LINE
 
-    # Workers write to one log at once: a line may be cut into by another's, so only whole
-    # lines of the expected shape count.
-    shape = re.compile(
-        rf"^{TIMING_PREFIX} pid=(?P<pid>\d+) batches=(?P<batches>\d+) "
-        r"events_per_batch=(?P<events_per_batch>[\d.]+) lock_wait_ms=(?P<lock_wait_ms>[\d.]+) "
-        r"lock_held_ms=(?P<lock_held_ms>[\d.]+)$"
-    )
     latest: dict[str, str] = {}
     for line in log.splitlines():
-        match = shape.match(line)
+        match = TIMING_LINE.match(line)
         if match:
             fields = match.groupdict()
             latest[fields["pid"]] = (

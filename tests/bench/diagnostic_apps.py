@@ -14,6 +14,7 @@ baseline; neither is ever run in production.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -28,6 +29,13 @@ from service.store.database import WriterLock
 
 TIMING_PREFIX = "write-timing"
 TIMING_INTERVAL_SECONDS = 2.0
+TIMING_LINE = re.compile(
+    rf"^{TIMING_PREFIX} pid=(?P<pid>\d+) batches=(?P<batches>\d+) "
+    r"events_per_batch=(?P<events_per_batch>[\d.]+) lock_wait_ms=(?P<lock_wait_ms>[\d.]+) "
+    r"lock_held_ms=(?P<lock_held_ms>[\d.]+)$"
+)
+"""A whole line written by :meth:`WriteTiming.line` (workers share one log, so a line may be
+cut into by another's: only whole lines match)."""
 
 
 def service_without_store() -> falcon.App[falcon.Request, falcon.Response]:
