@@ -5,7 +5,9 @@ redelivery is skipped by the unique ``dedup_key``), one insert of the missing ``
 one read of the touched ``calls`` rows (locked on PostgreSQL, in session order, so concurrent
 writers on several instances cannot deadlock), and one multi-row update of those rows. The
 outcome is merged incrementally (:class:`service.store.outcome.OutcomeDerivation`): the call's
-earlier events are not read again.
+earlier events are not read again. What needs no database (each event's dedup key, row, rank
+and, on SQLite, driver values) is prepared by the request's own thread as the event arrives
+(:class:`PreparedEvent`), so the writer lock is held for the statements and the commit alone.
 """
 
 from __future__ import annotations
@@ -51,61 +53,84 @@ _UPDATED_COLUMNS = (
 
 
 SessionEvents = dict[str, list[tuple[dict[str, Any], Rank]]]
-"""Session id -> the merge views and ranks of its newly stored events, in batch order."""
+"""Session id -> the merge views and ranks of its newly stored events, in batch order.
+
+Each view also carries the event's ``received_at``, from which the call's first and last
+event times are kept.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    """One event with everything computed that needs no database: done by the request's own
+    thread, before it queues for the writer lock, so the lock is held only for the writes."""
+
+    session_id: str
+    key: str
+    """The dedup key (:meth:`CallEvent.dedup_key`)."""
+    row: dict[str, Any]
+    """The ``call_events`` row."""
+    merge_view: tuple[dict[str, Any], Rank]
+    """What the outcome derivation needs of the event, and its rank."""
+    driver_values: tuple[Any, ...] = ()
+    """The row's values as the database driver takes them, when the writer binds them itself."""
+
+    @classmethod
+    def of(
+        cls,
+        event: CallEvent,
+        received_at: datetime,
+        bind: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None,
+    ) -> PreparedEvent:
+        """Prepare ``event``, received at ``received_at``; ``bind`` gives the driver values."""
+        key = event.dedup_key()
+        view = event_view(event)
+        view["received_at"] = received_at
+        row = _event_row(event, key, received_at)
+        return cls(
+            session_id=event.session_id,
+            key=key,
+            row=row,
+            merge_view=(view, event_rank(view)),
+            driver_values=bind(row) if bind is not None else (),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A batch with everything computed that needs no database: done before taking the lock."""
+    """The prepared events that share one transaction, in the order they were submitted."""
 
-    received_at: datetime
-    sessions: list[str]
-    """Session ids of the batch's events (in batch order)."""
-    keys: list[str]
-    """Dedup key of each event, in batch order."""
+    events: Sequence[PreparedEvent]
     first_of_key: dict[str, int]
     """Index of the first event with each key: later ones are redeliveries within the batch."""
-    rows: list[dict[str, Any]]
-    """``call_events`` rows of the distinct events, sorted by dedup key."""
-    merge_views: list[tuple[dict[str, Any], Rank]]
-    """What the outcome derivation needs of each event, and its rank, in batch order."""
 
     @classmethod
-    def of(cls, events: Sequence[CallEvent], received_at: datetime) -> PreparedBatch:
-        """Prepare ``events``, received at ``received_at``."""
-        keys = [event.dedup_key() for event in events]
+    def of(cls, events: Sequence[PreparedEvent]) -> PreparedBatch:
+        """Batch ``events``."""
         first_of_key: dict[str, int] = {}
-        for index, key in enumerate(keys):
-            first_of_key.setdefault(key, index)
-        # Sorted by key: concurrent transactions then take the unique index's locks in one order.
-        rows = [
-            _event_row(events[index], key, received_at)
-            for key, index in sorted(first_of_key.items())
-        ]
-        views = [event_view(event) for event in events]
-        return cls(
-            received_at=received_at,
-            sessions=[event.session_id for event in events],
-            keys=keys,
-            first_of_key=first_of_key,
-            rows=rows,
-            merge_views=[(view, event_rank(view)) for view in views],
-        )
+        for index, event in enumerate(events):
+            first_of_key.setdefault(event.key, index)
+        return cls(events=events, first_of_key=first_of_key)
+
+    def distinct(self) -> list[PreparedEvent]:
+        """The first event of each key, sorted by key: concurrent transactions then take the
+        unique index's locks in one order."""
+        return [self.events[index] for _, index in sorted(self.first_of_key.items())]
 
     def results(self, inserted: Container[str]) -> list[AppendResult]:
         """Each event's result, given the dedup keys this batch ``inserted``: stored only by
         the first event of its key (later ones are redeliveries within the batch)."""
         return [
-            AppendResult(stored=key in inserted and self.first_of_key[key] == index)
-            for index, key in enumerate(self.keys)
+            AppendResult(stored=event.key in inserted and self.first_of_key[event.key] == index)
+            for index, event in enumerate(self.events)
         ]
 
     def stored_by_session(self, results: Sequence[AppendResult]) -> SessionEvents:
         """The stored events' merge views and ranks, by session, in batch order."""
         by_session: SessionEvents = {}
-        for index, result in enumerate(results):
+        for event, result in zip(self.events, results, strict=True):
             if result.stored:
-                by_session.setdefault(self.sessions[index], []).append(self.merge_views[index])
+                by_session.setdefault(event.session_id, []).append(event.merge_view)
         return by_session
 
 
@@ -134,29 +159,30 @@ class BatchWriter:
             .values({name: sa.bindparam(f"b_{name}") for name in _UPDATED_COLUMNS})
         )
 
+    def prepare(self, event: CallEvent, received_at: datetime) -> PreparedEvent:
+        """``event`` made ready for :meth:`write`, without the database."""
+        return PreparedEvent.of(event, received_at)
+
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
         """Insert the batch's events and update their calls, inside the caller's transaction."""
-        inserted = set(connection.execute(self._insert_events, batch.rows).scalars())
+        rows = [event.row for event in batch.distinct()]
+        inserted = set(connection.execute(self._insert_events, rows).scalars())
         results = batch.results(inserted)
         by_session = batch.stored_by_session(results)
         if by_session:
-            self._merge_into_calls(connection, by_session, batch.received_at)
+            self._merge_into_calls(connection, by_session)
         return results
 
-    def _merge_into_calls(
-        self,
-        connection: sa.Connection,
-        by_session: SessionEvents,
-        received_at: datetime,
-    ) -> None:
+    def _merge_into_calls(self, connection: sa.Connection, by_session: SessionEvents) -> None:
         sessions = sorted(by_session)  # sorted: one lock order across workers and instances
         connection.execute(
             self._insert_calls,
             [
                 {
                     "session_id": session_id,
-                    "first_seen_at": received_at,
-                    "last_event_at": received_at,
+                    # A placeholder until the update below: event_count 0 marks it as new.
+                    "first_seen_at": by_session[session_id][0][0]["received_at"],
+                    "last_event_at": by_session[session_id][0][0]["received_at"],
                     "event_count": 0,
                     "status": "Requested",
                     "ended": False,
@@ -167,7 +193,7 @@ class BatchWriter:
         current = connection.execute(self._select_calls, {"sessions": sessions}).mappings().all()
         updates = []
         for row in current:
-            values = merged_call_values(connection, row, by_session[row["session_id"]], received_at)
+            values = merged_call_values(connection, row, by_session[row["session_id"]])
             updates.append({f"b_{name}": value for name, value in values.items()})
         connection.execute(self._update_call, updates)
 
@@ -176,7 +202,6 @@ def merged_call_values(
     connection: sa.Connection,
     row: Mapping[Any, Any] | None,
     new_events: Sequence[tuple[dict[str, Any], Rank]],
-    received_at: datetime,
 ) -> dict[str, Any]:
     """A ``calls`` row's new values: its derivation with ``new_events`` merged in.
 
@@ -187,10 +212,11 @@ def merged_call_values(
         derivation.merge(view, rank)
     outcome = derivation.outcome()
     count = row["event_count"] if row is not None else 0
-    first_seen, last_event = received_at, received_at
+    received = [view["received_at"] for view, _ in new_events]
+    first_seen, last_event = min(received), max(received)
     if row is not None and count > 0:
-        first_seen = min(as_utc(row["first_seen_at"]), received_at)
-        last_event = max(as_utc(row["last_event_at"]), received_at)
+        first_seen = min(as_utc(row["first_seen_at"]), first_seen)
+        last_event = max(as_utc(row["last_event_at"]), last_event)
     values: dict[str, Any] = {
         "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
         "first_seen_at": first_seen,

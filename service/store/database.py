@@ -24,6 +24,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_AUTO_CHECKPOINT_PAGES = 8_000
+"""SQLite's own checkpoint, inside a commit, only past this many log pages (32 MiB): a safety
+net behind the checkpoints each process runs outside the writer lock (checkpoint.py)."""
+SQLITE_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+"""A log file left larger than this by a burst is cut back to it once checkpointed."""
 READ_ONLY = "avk_read_only"
 """Execution option marking a connection that only reads (no write lock on SQLite)."""
 CONNECT_TIMEOUT_SECONDS = 5
@@ -93,6 +98,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTO_CHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_SIZE_LIMIT_BYTES}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

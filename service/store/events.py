@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from service.store.batch_write import BatchWriter, PreparedBatch
+from service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
+from service.store.checkpoint import WalCheckpointer
 from service.store.database import WriterLock, read_connection
 from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
@@ -46,8 +47,12 @@ class EventStore:
         self._writer_lock = WriterLock(engine)
         self._write_connection: sa.Connection | None = None
         self._write_connection_pid = 0
-        self._group: GroupCommit[CallEvent, AppendResult] = GroupCommit(
-            self._append_holding_lock, max_batch=max_batch, gate=self._writer_lock.held
+        self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
+        self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
+            self._append_holding_lock,
+            max_batch=max_batch,
+            gate=self._writer_lock.held,
+            after_batch=self._checkpoint_if_due,
         )
 
     def migrate(self) -> int:
@@ -82,19 +87,31 @@ class EventStore:
         Concurrent calls are committed together (group commit), each answered once the
         transaction holding it has committed.
         """
-        return self._group.submit(event)
+        # Prepared by this request's thread, so the writer lock is held only for the writes.
+        return self._group.submit(self._writer.prepare(event, self._now()))
 
     def append_many(self, events: Sequence[CallEvent]) -> list[AppendResult]:
         """Store several events in one transaction: one commit (one fsync) for all of them."""
         if not events:
             return []
+        received_at = self._now()
+        prepared = [self._writer.prepare(event, received_at) for event in events]
         with self._writer_lock.held():
-            return self._append_holding_lock(events)
+            results = self._append_holding_lock(prepared)
+        self._checkpoint_if_due()
+        return results
 
-    def _append_holding_lock(self, events: Sequence[CallEvent]) -> list[AppendResult]:
-        batch = PreparedBatch.of(events, self._now())
+    def _append_holding_lock(self, events: Sequence[PreparedEvent]) -> list[AppendResult]:
         with self._write_transaction() as connection:
-            return self._writer.write(connection, batch)
+            results = self._writer.write(connection, PreparedBatch.of(events))
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+        return results
+
+    def _checkpoint_if_due(self) -> None:
+        """SQLite: checkpoint the write-ahead log now and then, without the writer lock."""
+        if self._checkpointer is not None:
+            self._checkpointer.run_if_due()
 
     @contextmanager
     def _write_transaction(self) -> Iterator[sa.Connection]:

@@ -64,6 +64,8 @@ class GroupCommit(Generic[ItemT, ResultT]):
 
     ``write_batch(items)`` must write all items in one transaction and return one result
     per item, in order, once committed; if it raises, nothing of the batch was committed.
+    ``after_batch()``, which must not raise, is run by the leader after each batch, outside
+    the gate, once the batch's waiters have their results.
     """
 
     def __init__(
@@ -72,10 +74,12 @@ class GroupCommit(Generic[ItemT, ResultT]):
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
         gate: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+        after_batch: Callable[[], None] = lambda: None,
     ) -> None:
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._gate = gate
+        self._after_batch = after_batch
         self._lock = threading.Lock()
         self._queue: deque[_Waiter[ItemT, ResultT]] = deque()
 
@@ -106,6 +110,9 @@ class GroupCommit(Generic[ItemT, ResultT]):
             raise
         finally:
             self._hand_over(batch or [waiter])
+        # Housekeeping (a WAL checkpoint) by the leader, once the gate is passed on and the
+        # batch answered: it delays no one else.
+        self._after_batch()
         return waiter.outcome()
 
     def _write(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:

@@ -21,8 +21,13 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from service.store.batch_write import PreparedBatch, SessionEvents, merged_call_values
-from service.store.records import AppendResult
+from service.store.batch_write import (
+    PreparedBatch,
+    PreparedEvent,
+    SessionEvents,
+    merged_call_values,
+)
+from service.store.records import AppendResult, CallEvent
 from service.store.schema import call_events, calls
 
 Processor = Callable[[Any], Any] | None
@@ -57,6 +62,10 @@ class SQLiteBatchWriter:
         )
         self._select_calls = f"SELECT {', '.join(names)} FROM calls WHERE session_id IN "  # noqa: S608
 
+    def prepare(self, event: CallEvent, received_at: datetime) -> PreparedEvent:
+        """``event`` made ready for :meth:`write`, its row already in the driver's values."""
+        return PreparedEvent.of(event, received_at, self._event_values)
+
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
         """Insert the batch's events and upsert their calls, inside the caller's transaction."""
         statements = DriverStatements(connection)
@@ -67,15 +76,15 @@ class SQLiteBatchWriter:
             tuple(keys),
         )
         existing = {row[0] for row in found}
-        new_rows = [row for row in batch.rows if row["dedup_key"] not in existing]
-        if new_rows:
+        new_events = [event for event in batch.distinct() if event.key not in existing]
+        if new_events:
             statements.execute_many(
-                self._insert_events, [self._event_values(row) for row in new_rows]
+                self._insert_events, [event.driver_values for event in new_events]
             )
-        results = batch.results({row["dedup_key"] for row in new_rows})
+        results = batch.results({event.key for event in new_events})
         by_session = batch.stored_by_session(results)
         if by_session:
-            self._merge_into_calls(connection, statements, by_session, batch.received_at)
+            self._merge_into_calls(connection, statements, by_session)
         return results
 
     def _event_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -93,7 +102,6 @@ class SQLiteBatchWriter:
         connection: sa.Connection,
         statements: DriverStatements,
         by_session: SessionEvents,
-        received_at: datetime,
     ) -> None:
         sessions = sorted(by_session)
         stored = statements.query(
@@ -102,9 +110,7 @@ class SQLiteBatchWriter:
         current = {row["session_id"]: row for row in map(self._call_row, stored)}
         upserts = []
         for session_id in sessions:
-            values = merged_call_values(
-                connection, current.get(session_id), by_session[session_id], received_at
-            )
+            values = merged_call_values(connection, current.get(session_id), by_session[session_id])
             upserts.append(
                 tuple(
                     values[column.name] if convert is None else convert(values[column.name])

@@ -31,11 +31,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.bench.process_usage import gunicorn_cpu_seconds, machine_ticks
 from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, running
 
 LUA_SCRIPT = Path(__file__).with_name("form_posts.lua")
@@ -67,6 +68,10 @@ class LoadResult:
     non_ok: int
     errors: int
     acked_keys: list[str]
+    cpu_us_per_request: float = 0.0
+    """CPU of the app's gunicorn (master and workers) per request answered, in µs."""
+    machine_idle: float = 0.0
+    """Share of the machine's CPU time left idle during the run (0 to 1)."""
 
     @property
     def throughput(self) -> float:
@@ -323,6 +328,37 @@ def start_apps(context: BenchContext, stack: ExitStack, workdir: Path) -> None:
         context.logs[app] = started.log
 
 
+def measured_run(context: BenchContext, app: str, wrk: str, workload: str, tag: str) -> LoadResult:
+    """One measured wrk run against ``app``, with the CPU it and the machine spent."""
+    cpu_before, (idle_before, total_before) = (
+        gunicorn_cpu_seconds(context.pids[app]),
+        machine_ticks(),
+    )
+    result = run_wrk(
+        wrk, context.urls[app], workload, tag, context.options, context.options.duration
+    )
+    cpu = gunicorn_cpu_seconds(context.pids[app]) - cpu_before
+    idle_after, total_after = machine_ticks()
+    return replace(
+        result,
+        cpu_us_per_request=cpu / max(result.requests, 1) * 1e6,
+        machine_idle=(idle_after - idle_before) / max(total_after - total_before, 1),
+    )
+
+
+def cpu_line(workload: str, results: dict[tuple[str, str], LoadResult]) -> str:
+    """Each app's CPU per request and the machine's idle share, in its best run."""
+    parts = [
+        f"{app} {result.cpu_us_per_request:.0f} µs ({result.machine_idle:.0%} idle)"
+        for (app, measured), result in results.items()
+        if measured == workload
+    ]
+    return (
+        f"  cpu per request, {workload} (gunicorn master and workers; machine idle): "
+        + ", ".join(parts)
+    )
+
+
 def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
     """Drive the baseline and the service with each workload; check the service's writes."""
     options = context.options
@@ -342,7 +378,7 @@ def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
                     f"  {app:<9} {workload:<8} round {round_number + 1}/{options.rounds}",
                     flush=True,
                 )
-                result = run_wrk(wrk, context.urls[app], workload, tag, options, options.duration)
+                result = measured_run(context, app, wrk, workload, tag)
                 best = results.get((app, workload))
                 if best is None or result.throughput > best.throughput:
                     results[app, workload] = result
@@ -357,6 +393,7 @@ def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
         for app in DIAGNOSTIC_APPS:
             if (app, workload) in results:
                 context.lines.append(diagnostic_line(app, workload, base, results[app, workload]))
+        context.lines.append(cpu_line(workload, results))
     if "timed" in context.logs:
         context.lines.append(write_timing_line(context.logs["timed"]()))
     for workload in options.workloads:

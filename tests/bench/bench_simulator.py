@@ -39,8 +39,8 @@ import sqlalchemy as sa
 
 from simulator.remote import SimulatorClient
 from tests.bench.bench_service import BenchContext, database, start_apps
-from tests.bench.process_usage import cpu_seconds, tree_cpu_seconds
-from tests.e2e.processes import REPO_ROOT, child_pids
+from tests.bench.process_usage import cpu_seconds, gunicorn_cpu_seconds
+from tests.e2e.processes import REPO_ROOT
 from tests.simulator.atsim_process import AtsimProcess, atsim_serve
 
 AT_NUMBER = "+254711082000"
@@ -190,11 +190,6 @@ def stored_rows(database_url: str, sessions: Sequence[str]) -> int:
     return total
 
 
-def app_cpu(master_pid: int) -> float:
-    """CPU seconds of a gunicorn master and its workers (recycled ones included)."""
-    return tree_cpu_seconds(master_pid, child_pids(master_pid))
-
-
 def fast_run(
     context: BenchContext, app: str, calls: int, run_number: int, workdir: Path
 ) -> FastRun:
@@ -214,13 +209,16 @@ def fast_run(
         warm = place_calls(sim, phone_users(WARMUP_CALLS, first_user))
         wait_until_all_ended(sim, len(warm), options.sim_timeout)
         users = phone_users(calls, first_user + WARMUP_CALLS)
-        sim_before, app_before = cpu_seconds(atsim.process.pid), app_cpu(context.pids[app])
+        sim_before, app_before = (
+            cpu_seconds(atsim.process.pid),
+            gunicorn_cpu_seconds(context.pids[app]),
+        )
         started = time.perf_counter()
         sessions = place_calls(sim, users)
         wait_until_all_ended(sim, len(warm) + calls, options.sim_timeout)
         seconds = time.perf_counter() - started
         sim_spent = cpu_seconds(atsim.process.pid) - sim_before
-        app_spent = app_cpu(context.pids[app]) - app_before
+        app_spent = gunicorn_cpu_seconds(context.pids[app]) - app_before
         succeeded, webhooks, answered = journal_counts(sim, sessions)
         check_quiet_stderr(atsim)
     stored = stored_rows(context.database_url, sessions) if app == "service" else None

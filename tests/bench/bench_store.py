@@ -7,9 +7,11 @@ Appends realistic notifications (three per call: ringing, answered, ended) with
 them under load (``service/store/group_commit.py``), and prints the process's CPU time (user
 and system, so the kernel's share of each commit is counted) and the wall time per event. The
 difference between batch sizes is the per-commit cost; what remains at 64 is the per-event
-cost. The same run measures parsing and validating the form (``parse_event``) for
-comparison. Only this process's CPU is counted: a PostgreSQL server's own work is not. The
-machine is noisy: compare the rows of one run.
+cost. "lock held" is the time per event inside the writer lock (on SQLite the one-writer
+lock, which the processes of a service take in turn; on PostgreSQL the write transaction):
+the part of the work no other process can overlap. The same run measures parsing and
+validating the form (``parse_event``) for comparison. Only this process's CPU is counted: a
+PostgreSQL server's own work is not. The machine is noisy: compare the rows of one run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from service.store import CallEvent, EventStore
 from service.store.database import create_database_engine
 from service.webhook_forms import parse_event
 from tests.bench.bench_service import database
+from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock
 
 BATCH_SIZES = (1, 4, 8, 16, 64)
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
@@ -54,7 +57,7 @@ def notification(call: int, step: int, tag: str) -> dict[str, str]:
     return form
 
 
-def cpu_and_wall(run: Callable[[], None], count: int) -> tuple[float, float]:
+def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
     """Microseconds of CPU (user + system) and of wall time per item of ``run``."""
     before, started = os.times(), time.perf_counter()
     run()
@@ -77,6 +80,8 @@ def main() -> int:
     cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms[:count]], count)
     print(f"parse_event (form to event)  cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
 
+    timing = WriteTiming()
+    time_the_writer_lock(timing)
     with (
         tempfile.TemporaryDirectory(prefix="avk-bench-store-") as directory,
         database(options.database, Path(directory)) as url,
@@ -96,10 +101,12 @@ def main() -> int:
                     for start in range(0, len(events), size):
                         store.append_many(events[start : start + size])
 
+                held_before = timing.holding
                 cpu, wall = cpu_and_wall(append, count)
+                held = (timing.holding - held_before) / count * 1e6
                 print(
                     f"append, batches of {batch_size:3d}    cpu {cpu:6.0f} µs/event   "
-                    f"wall {wall:6.0f} µs/event"
+                    f"wall {wall:6.0f} µs/event   lock held {held:6.0f} µs/event"
                 )
         finally:
             engine.dispose()

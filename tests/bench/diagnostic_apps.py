@@ -25,6 +25,7 @@ import falcon
 
 from service.app import create_app
 from service.store import AppendResult, CallEvent, EventStore
+from service.store.batch_write import PreparedEvent
 from service.store.database import WriterLock
 
 TIMING_PREFIX = "write-timing"
@@ -68,9 +69,9 @@ class WriteTiming:
         )
 
 
-def service_with_write_timing() -> falcon.App[falcon.Request, falcon.Response]:
-    """The service, timing its SQLite writer lock; see the module's docstring."""
-    timing = WriteTiming()
+def time_the_writer_lock(timing: WriteTiming) -> None:
+    """From now on, this process's waits for the SQLite writer lock, the time it is held and
+    the batches written under it add up in ``timing``."""
     held = WriterLock.held
     append_holding_lock = EventStore._append_holding_lock
 
@@ -85,13 +86,19 @@ def service_with_write_timing() -> falcon.App[falcon.Request, falcon.Response]:
                 timing.waiting += got - asked
                 timing.holding += time.perf_counter() - got
 
-    def counted(self: EventStore, events: Sequence[CallEvent]) -> list[AppendResult]:
+    def counted(self: EventStore, events: Sequence[PreparedEvent]) -> list[AppendResult]:
         timing.batches += 1
         timing.events += len(events)
         return append_holding_lock(self, events)
 
     WriterLock.held = timed_held  # type: ignore[method-assign]
     EventStore._append_holding_lock = counted  # type: ignore[method-assign]
+
+
+def service_with_write_timing() -> falcon.App[falcon.Request, falcon.Response]:
+    """The service, timing its SQLite writer lock; see the module's docstring."""
+    timing = WriteTiming()
+    time_the_writer_lock(timing)
 
     def report() -> None:
         while True:

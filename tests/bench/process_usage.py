@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from tests.e2e.processes import child_pids
+
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
 
@@ -35,3 +37,15 @@ def tree_cpu_seconds(parent: int, children: Iterable[int]) -> float:
             continue
         total += child_user + child_system
     return total / _TICKS_PER_SECOND
+
+
+def gunicorn_cpu_seconds(master_pid: int) -> float:
+    """CPU seconds of a gunicorn master and its workers (recycled ones included)."""
+    return tree_cpu_seconds(master_pid, child_pids(master_pid))
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(idle, total) clock ticks of every CPU of the machine since boot, from ``/proc/stat``."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is counted within user).
+    return fields[3] + fields[4], sum(fields[:8])

@@ -155,3 +155,38 @@ def test_items_queued_while_the_leader_waits_at_the_gate_join_its_batch() -> Non
             f"stored {item}" for item in range(5)
         ]
     assert len(batches) == 1 and sorted(batches[0]) == list(range(5))
+
+
+def test_after_batch_runs_once_per_batch_outside_the_gate_once_the_batch_is_answered() -> None:
+    """The leader's housekeeping (a WAL checkpoint) holds up neither the gate nor its batch."""
+    gate_held = threading.Lock()
+
+    @contextlib.contextmanager
+    def gate() -> Iterator[None]:
+        with gate_held:
+            yield
+
+    answered: list[int] = []
+    seen: list[tuple[bool, list[int]]] = []
+
+    def after_batch() -> None:
+        seen.append((gate_held.locked(), list(answered)))
+
+    writer = RecordingWriter()
+    group: GroupCommit[int, str] = GroupCommit(writer, gate=gate, after_batch=after_batch)
+
+    def submit(item: int) -> str:
+        result = group.submit(item)
+        answered.append(item)
+        return result
+
+    writer.release.set()
+    with ThreadPoolExecutor(1) as pool:
+        assert [pool.submit(submit, item).result(timeout=30) for item in range(3)] == [
+            "stored 0",
+            "stored 1",
+            "stored 2",
+        ]
+    # One call per batch (three batches of one), never under the gate; by then the batch's
+    # waiters had their results (the leader's own answer is returned right after).
+    assert seen == [(False, []), (False, [0]), (False, [0, 1])]

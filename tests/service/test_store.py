@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -387,5 +388,49 @@ def test_sqlite_write_failures_are_sqlalchemy_errors_and_store_nothing(
             store.append_many(events)
         assert "254711082369" not in str(excinfo.value)
         assert count_events(store) == 1
+    finally:
+        engine.dispose()
+
+
+def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
+    database_url: str,
+) -> None:
+    """Events are timed as they arrive, before queueing for the writer: one batch may hold
+    events that arrived in any order (on SQLite these three share one, gated by the lock)."""
+    arrivals = iter(
+        [
+            datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC),
+            datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC),
+            datetime(2026, 1, 18, 20, 4, 3, tzinfo=UTC),
+        ]
+    )
+    lock = threading.Lock()
+
+    def clock() -> datetime:
+        with lock:
+            return next(arrivals)
+
+    engine = create_database_engine(database_url)
+    try:
+        store = EventStore(engine, now=clock)
+        store.migrate()
+        events = [
+            final_event(),
+            final_event(eventType="SessionRinging", hangupCause="None"),
+            final_event(eventType="SessionAnswered", hangupCause="None"),
+        ]
+        with ThreadPoolExecutor(3) as pool, store._writer_lock.held():
+            futures = [pool.submit(store.append, event) for event in events]
+            while len(store._group._queue) < 3 and database_url.startswith("sqlite"):
+                threading.Event().wait(0.005)
+        assert all(future.result(timeout=30).stored for future in futures)
+        history = store.get_call(SESSION)
+        assert history is not None
+        assert sorted(event.received_at for event in history.events) == [
+            datetime(2026, 1, 18, 20, 4, second, tzinfo=UTC) for second in (1, 3, 5)
+        ]
+        assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC)
+        assert history.summary.last_event_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)
+        assert history.summary.event_count == 3
     finally:
         engine.dispose()
