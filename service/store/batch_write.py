@@ -74,6 +74,8 @@ class PreparedEvent:
     """What the outcome derivation needs of the event, and its rank."""
     driver_values: tuple[Any, ...] = ()
     """The row's values as the database driver takes them, when the writer binds them itself."""
+    # The dicts are shared with the retries of a failed batch (one event at a time): writers
+    # read them and never change them.
 
     @classmethod
     def of(
@@ -215,7 +217,9 @@ def merged_call_values(
     received = [view["received_at"] for view, _ in new_events]
     first_seen, last_event = min(received), max(received)
     if row is not None and count > 0:
-        first_seen = min(as_utc(row["first_seen_at"]), first_seen)
+        # Kept as first stored, even if an event timed earlier commits later: the call list's
+        # cursor pages by first_seen_at, and a call must not move back into a page already read.
+        first_seen = as_utc(row["first_seen_at"])
         last_event = max(as_utc(row["last_event_at"]), last_event)
     values: dict[str, Any] = {
         "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],

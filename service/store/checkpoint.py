@@ -1,65 +1,99 @@
 """Checkpoints of SQLite's write-ahead log, run outside the writer lock.
 
 In WAL mode a commit appends pages to the ``-wal`` file; a checkpoint copies them back into
-the database file and flushes it. SQLite runs one by itself inside the commit that takes the
-log past 1,000 pages (``wal_autocheckpoint``): that commit, and every writer queued behind
-it for the one-writer lock, waits for the copy and the flush. Under load that was a fifth of
-the time the writer lock was held (measured with ``tests/bench/bench_store.py``).
+the database file and flushes it. By default SQLite runs one itself, inside the commit that
+takes the log past 1,000 pages (``wal_autocheckpoint``): that commit, and every writer queued
+behind it for the one-writer lock, waits for the copy and the flush. For batches of 11 events
+of interleaved calls that was about a quarter of the time the lock was held (a one-off
+measurement; ``python -m tests.bench.bench_store`` shows the lock time that remains).
 
 A checkpoint needs no writer lock: SQLite runs it beside readers and a writer (``PASSIVE``
 mode copies what no reader still needs and never waits). So each process checkpoints on its
-own after every :data:`CHECKPOINT_EVERY_COMMITS` of its commits, once the batch's requests
+own after every :data:`CHECKPOINT_EVERY_EVENTS` events it stored, once the batch's requests
 have been answered and the lock released, and the log rarely reaches the automatic
-threshold. SQLite's own checkpoint stays as the safety net: if these fail, it still runs.
+threshold, raised to 8,000 pages (``database.py``). Counting events rather than commits
+keeps the checkpoints as rare under light load (many commits of one event) as under heavy
+load (few large ones). SQLite's own checkpoint stays as the safety net: if these fail, it
+still runs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from typing import Any
 
 import sqlalchemy as sa
 
 log = logging.getLogger("service.store")
 
-CHECKPOINT_EVERY_COMMITS = 16
-"""Commits of one process between its checkpoints: about 1,500 log pages at full load."""
+CHECKPOINT_EVERY_EVENTS = 128
+"""Events stored by one process between its checkpoints: about 1,000 log pages (4 MiB) under
+load, when each event changes about 8 pages (its row and index entries, its call's row)."""
 
 
 class WalCheckpointer:
-    """Counts one process's commits and checkpoints the log every so many, never raising."""
+    """Counts the events one process stores and checkpoints the log every so many, never raising.
 
-    def __init__(self, engine: sa.Engine, every: int = CHECKPOINT_EVERY_COMMITS) -> None:
+    The checkpoint runs on a connection of its own, kept by the process (a pool checkout
+    could wait behind readers), and opened again after a fork: a SQLite connection must not
+    cross into a child process.
+    """
+
+    def __init__(self, engine: sa.Engine, every: int = CHECKPOINT_EVERY_EVENTS) -> None:
         self._engine = engine
         self._every = every
-        self._commits = 0
+        self._events = 0
+        self._due_at = every
         self._running = threading.Lock()
+        self._connection: Any = None
+        self._connection_pid = 0
 
-    def committed(self) -> None:
-        """Note one commit; the caller holds the writer lock, so no two threads count at once."""
-        self._commits += 1
+    def committed(self, events: int) -> None:
+        """Note a commit of ``events`` events. Called holding the writer lock, so additions
+        never overlap."""
+        self._events += events
 
     def run_if_due(self) -> None:
-        """Checkpoint if enough commits have passed and no other thread of this process is.
+        """Checkpoint if enough events were stored and no other thread of this process is.
 
         Call it without the writer lock and after the batch's requests were answered. A
         failure is logged, not raised: the events are committed whatever becomes of it.
         """
-        if self._commits < self._every or not self._running.acquire(blocking=False):
+        if self._events < self._due_at or not self._running.acquire(blocking=False):
             return
         try:
-            self._commits = 0
-            # A pooled connection in autocommit (see database.py): the pragma runs outside
-            # any transaction, as a checkpoint must.
-            connection = self._engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                cursor.fetchall()
-                cursor.close()
-            finally:
-                connection.close()
+            # Only this thread moves the mark; the count only grows, so none is lost.
+            self._due_at = self._events + self._every
+            busy, log_pages, copied = self._checkpoint()
+            if busy:
+                log.debug("WAL checkpoint: another was running (%s of %s pages)", copied, log_pages)
         except Exception as exc:
+            self._close()
             log.warning("WAL checkpoint failed (SQLite's automatic one still runs): %s", exc)
         finally:
             self._running.release()
+
+    def _checkpoint(self) -> tuple[int, int, int]:
+        if self._connection is None or self._connection_pid != os.getpid():
+            # Never reuse a connection inherited over fork() (it belongs to the parent).
+            self._connection = self._engine.raw_connection()
+            self._connection_pid = os.getpid()
+        # The connection is in autocommit (database.py): no transaction of its own pins a
+        # snapshot of the log, which would keep the checkpoint from copying past it.
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            busy, log_pages, copied = cursor.fetchone()
+        finally:
+            cursor.close()
+        return int(busy), int(log_pages), int(copied)
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._connection_pid == os.getpid():
+            try:
+                connection.invalidate()
+            except Exception:  # already broken: nothing more to release
+                log.debug("closing the checkpoint connection failed", exc_info=True)

@@ -105,7 +105,7 @@ class EventStore:
         with self._write_transaction() as connection:
             results = self._writer.write(connection, PreparedBatch.of(events))
         if self._checkpointer is not None:
-            self._checkpointer.committed()
+            self._checkpointer.committed(len(events))
         return results
 
     def _checkpoint_if_due(self) -> None:

@@ -15,12 +15,15 @@ write at a time), so what arrived while another process was committing rides alo
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import sqlalchemy.exc
+
+log = logging.getLogger("service.store")
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
@@ -64,8 +67,8 @@ class GroupCommit(Generic[ItemT, ResultT]):
 
     ``write_batch(items)`` must write all items in one transaction and return one result
     per item, in order, once committed; if it raises, nothing of the batch was committed.
-    ``after_batch()``, which must not raise, is run by the leader after each batch, outside
-    the gate, once the batch's waiters have their results.
+    ``after_batch()`` is run by the leader after each batch, outside the gate, once the
+    batch's waiters have their results; if it raises, the error is logged, not passed on.
     """
 
     def __init__(
@@ -111,8 +114,13 @@ class GroupCommit(Generic[ItemT, ResultT]):
         finally:
             self._hand_over(batch or [waiter])
         # Housekeeping (a WAL checkpoint) by the leader, once the gate is passed on and the
-        # batch answered: it delays no one else.
-        self._after_batch()
+        # batch answered: it holds up no other request, only the leader's own answer.
+        try:
+            self._after_batch()
+        except Exception:
+            # The leader's item is committed: its request must not fail (a retry of a live
+            # callback, which is never deduplicated, would store it twice).
+            log.exception("housekeeping after a group commit failed")
         return waiter.outcome()
 
     def _write(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:

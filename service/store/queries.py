@@ -147,7 +147,8 @@ def get_call(connection: sa.Connection, session_id: str) -> CallHistory | None:
     events = connection.execute(
         sa.select(call_events)
         .where(call_events.c.session_id == session_id)
-        .order_by(call_events.c.id)
+        # Each event is timed as it arrives; ids follow the order of the batch's inserts.
+        .order_by(call_events.c.received_at, call_events.c.id)
     ).all()
     return CallHistory(
         summary=_summary(row),

@@ -22,10 +22,7 @@ Not collected by pytest (the file name does not start with ``test_``); every ste
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,9 +34,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tests.bench.process_usage import gunicorn_cpu_seconds, machine_ticks
+from tests.bench.wrk_load import LoadResult, ensure_wrk, run_wrk
 from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, running
 
-LUA_SCRIPT = Path(__file__).with_name("form_posts.lua")
 GUNICORN_APPS = {
     "baseline": "tests.bench.baseline_app:create_app()",
     "service": "service.app:create_app()",
@@ -53,30 +50,6 @@ APP_TAGS = {"baseline": "b", "service": "s", "no-store": "n", "timed": "t"}
 """Part of each run's session ids: the apps sharing the database never share a call."""
 TARGETS = {"events": 0.8, "instruct": 0.9}
 """Throughput of the service as a fraction of the baseline's, per workload."""
-WRK_TIMEOUT_GRACE_SECONDS = 60
-
-
-@dataclass(frozen=True, slots=True)
-class LoadResult:
-    """What wrk measured for one app and workload."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    acked: int
-    non_ok: int
-    errors: int
-    acked_keys: list[str]
-    cpu_us_per_request: float = 0.0
-    """CPU of the app's gunicorn (master and workers) per request answered, in µs."""
-    machine_idle: float = 0.0
-    """Share of the machine's CPU time left idle during the run (0 to 1)."""
-
-    @property
-    def throughput(self) -> float:
-        """Requests answered per second."""
-        return self.requests / self.seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,67 +97,6 @@ def simulator_section(context: BenchContext) -> None:
 
 EXTRA_SECTIONS: list[Callable[[BenchContext], None]] = [simulator_section]
 """Further sections of the report, run after the service comparison, in order."""
-
-
-def ensure_wrk() -> str:
-    """wrk's path, installing Debian's package when it is missing and we may."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    as_root: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    print("wrk not found: installing Debian's package (apt-get install wrk)", flush=True)
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]):
-        subprocess.run([*as_root, *argv], env=environment, check=False, timeout=600)
-    found = shutil.which("wrk")
-    if not found:
-        sys.exit("wrk is needed: install it (Debian: apt-get install wrk) and run again")
-    return found
-
-
-def run_wrk(
-    wrk: str, url: str, workload: str, tag: str, options: argparse.Namespace, seconds: float
-) -> LoadResult:
-    """One bounded wrk run; one thread per connection so responses map to requests."""
-    with tempfile.NamedTemporaryFile("r", suffix=".acked", delete=False) as acked_file:
-        acked_path = Path(acked_file.name)
-    argv = [
-        wrk,
-        f"--threads={options.connections}",
-        f"--connections={options.connections}",
-        f"--duration={seconds:g}s",
-        "--timeout=10s",
-        f"--script={LUA_SCRIPT}",
-        url,
-        "--",
-        workload,
-        tag,
-        str(acked_path),
-        str(options.redeliver_every),
-    ]
-    try:
-        completed = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=seconds + WRK_TIMEOUT_GRACE_SECONDS,
-        )
-        summary = json.loads(completed.stdout.strip().splitlines()[-1])
-        keys = acked_path.read_text().split()
-    finally:
-        acked_path.unlink(missing_ok=True)
-    errors = sum(summary[name] for name in summary if name.startswith("errors_"))
-    return LoadResult(
-        requests=summary["requests"],
-        seconds=summary["duration_us"] / 1e6,
-        p50_ms=summary["p50_us"] / 1000,
-        p99_ms=summary["p99_us"] / 1000,
-        acked=summary["acked"],
-        non_ok=summary["non_ok"],
-        errors=errors,
-        acked_keys=keys,
-    )
 
 
 def check_durability(
@@ -318,9 +230,12 @@ HEADER = (
 )
 
 
-def start_apps(context: BenchContext, stack: ExitStack, workdir: Path) -> None:
-    """Start the baseline and the service (stopped when ``stack`` closes); note their URLs."""
-    apps = [*GUNICORN_APPS, *(DIAGNOSTIC_APPS if context.options.diagnose else ())]
+def start_apps(
+    context: BenchContext, stack: ExitStack, workdir: Path, *, diagnose: bool = False
+) -> None:
+    """Start the baseline and the service, and with ``diagnose`` the diagnostic apps (all
+    stopped when ``stack`` closes); note their URLs."""
+    apps = [*GUNICORN_APPS, *(DIAGNOSTIC_APPS if diagnose else ())]
     for app in apps:
         started = stack.enter_context(gunicorn_app(app, context.database_url, workdir))
         context.urls[app] = started.url
@@ -353,10 +268,8 @@ def cpu_line(workload: str, results: dict[tuple[str, str], LoadResult]) -> str:
         for (app, measured), result in results.items()
         if measured == workload
     ]
-    return (
-        f"  cpu per request, {workload} (gunicorn master and workers; machine idle): "
-        + ", ".join(parts)
-    )
+    title = f"cpu per request, {workload} (gunicorn master and workers; machine idle incl. I/O)"
+    return f"  {title}: " + ", ".join(parts)
 
 
 def compare_service(context: BenchContext, wrk: str, database_url: str) -> None:
@@ -461,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(directory)
         with database(options.database, workdir) as database_url, ExitStack() as apps:
             context.database_url = database_url
-            start_apps(context, apps, workdir)
+            start_apps(context, apps, workdir, diagnose=options.diagnose)
             compare_service(context, wrk, database_url)
             for section in EXTRA_SECTIONS:
                 section(context)

@@ -71,7 +71,11 @@ class WriteTiming:
 
 def time_the_writer_lock(timing: WriteTiming) -> None:
     """From now on, this process's waits for the SQLite writer lock, the time it is held and
-    the batches written under it add up in ``timing``."""
+    the batches written under it add up in ``timing``.
+
+    It replaces methods of :class:`WriterLock` and :class:`EventStore` for good: call it once
+    per process (a second call would count everything twice).
+    """
     held = WriterLock.held
     append_holding_lock = EventStore._append_holding_lock
 

@@ -4,9 +4,11 @@ forever. ``write_batch`` here is a plain function recording its batches (no data
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 import sqlalchemy.exc
@@ -157,36 +159,60 @@ def test_items_queued_while_the_leader_waits_at_the_gate_join_its_batch() -> Non
     assert len(batches) == 1 and sorted(batches[0]) == list(range(5))
 
 
+def wait_until_queued(group: GroupCommit[int, str], count: int) -> None:
+    """Wait (30 s at most) until ``count`` items are queued in ``group``."""
+    deadline = time.monotonic() + 30
+    while len(group._queue) < count:
+        assert time.monotonic() < deadline, f"{len(group._queue)} of {count} items queued"
+        threading.Event().wait(0.005)
+
+
 def test_after_batch_runs_once_per_batch_outside_the_gate_once_the_batch_is_answered() -> None:
     """The leader's housekeeping (a WAL checkpoint) holds up neither the gate nor its batch."""
-    gate_held = threading.Lock()
+    other_process = threading.Lock()
+    other_process.acquire()
 
     @contextlib.contextmanager
     def gate() -> Iterator[None]:
-        with gate_held:
+        with other_process:
             yield
 
-    answered: list[int] = []
-    seen: list[tuple[bool, list[int]]] = []
+    calls: list[tuple[bool, list[str]]] = []
+    futures: list[Future[str]] = []
 
     def after_batch() -> None:
-        seen.append((gate_held.locked(), list(answered)))
+        # The followers were answered before this runs: their results can be collected here.
+        followers = [future.result(timeout=30) for future in futures[1:]]
+        calls.append((other_process.locked(), followers))
 
-    writer = RecordingWriter()
-    group: GroupCommit[int, str] = GroupCommit(writer, gate=gate, after_batch=after_batch)
+    def write(items: Sequence[int]) -> list[str]:
+        return [f"stored {item}" for item in items]
 
-    def submit(item: int) -> str:
-        result = group.submit(item)
-        answered.append(item)
-        return result
-
-    writer.release.set()
-    with ThreadPoolExecutor(1) as pool:
-        assert [pool.submit(submit, item).result(timeout=30) for item in range(3)] == [
+    group: GroupCommit[int, str] = GroupCommit(write, gate=gate, after_batch=after_batch)
+    with ThreadPoolExecutor(3) as pool:
+        futures.append(pool.submit(group.submit, 0))  # the leader, waiting at the gate
+        wait_until_queued(group, 1)
+        futures.extend(pool.submit(group.submit, item) for item in (1, 2))
+        wait_until_queued(group, 3)
+        other_process.release()
+        assert [future.result(timeout=30) for future in futures] == [
             "stored 0",
             "stored 1",
             "stored 2",
         ]
-    # One call per batch (three batches of one), never under the gate; by then the batch's
-    # waiters had their results (the leader's own answer is returned right after).
-    assert seen == [(False, []), (False, [0]), (False, [0, 1])]
+    assert calls == [(False, ["stored 1", "stored 2"])]  # once, for the one batch of three
+
+
+def test_a_failing_after_batch_is_logged_and_fails_no_item(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def after_batch() -> None:
+        raise OSError("housekeeping broke")
+
+    group: GroupCommit[int, str] = GroupCommit(
+        lambda items: [f"stored {item}" for item in items], after_batch=after_batch
+    )
+    with caplog.at_level(logging.ERROR, logger="service.store"):
+        assert group.submit(7) == "stored 7"
+    assert "housekeeping after a group commit failed" in caplog.text
+    assert "housekeeping broke" in caplog.text

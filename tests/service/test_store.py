@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -393,10 +394,12 @@ def test_sqlite_write_failures_are_sqlalchemy_errors_and_store_nothing(
 
 
 def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
-    database_url: str,
+    tmp_path: Path,
 ) -> None:
     """Events are timed as they arrive, before queueing for the writer: one batch may hold
-    events that arrived in any order (on SQLite these three share one, gated by the lock)."""
+    events that arrived in any order. (SQLite: the writer lock, held here, gathers all three
+    into one batch.)"""
+    database_url = f"sqlite:///{tmp_path / 'events.db'}"
     arrivals = iter(
         [
             datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC),
@@ -421,16 +424,38 @@ def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
         ]
         with ThreadPoolExecutor(3) as pool, store._writer_lock.held():
             futures = [pool.submit(store.append, event) for event in events]
-            while len(store._group._queue) < 3 and database_url.startswith("sqlite"):
+            deadline = time.monotonic() + 30
+            while len(store._group._queue) < 3:
+                assert time.monotonic() < deadline, "the appends did not queue"
                 threading.Event().wait(0.005)
         assert all(future.result(timeout=30).stored for future in futures)
         history = store.get_call(SESSION)
         assert history is not None
-        assert sorted(event.received_at for event in history.events) == [
-            datetime(2026, 1, 18, 20, 4, second, tzinfo=UTC) for second in (1, 3, 5)
+        # Listed in arrival order, whatever order the batch inserted them in.
+        assert [(event.received_at.second, event.kind) for event in history.events] == [
+            (1, "SessionRinging"),
+            (3, "SessionAnswered"),
+            (5, "SessionEnded"),
         ]
         assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC)
         assert history.summary.last_event_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)
         assert history.summary.event_count == 3
     finally:
         engine.dispose()
+
+
+def test_a_calls_first_seen_time_never_moves_back_once_listed(store: EventStore) -> None:
+    """An event timed earlier but committed later (it waited for the writer) leaves the call
+    where the call list's cursor already put it."""
+    times = iter([datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)])
+    store._now = lambda: next(times)
+    assert store.append(final_event()).stored
+    late = store._writer.prepare(
+        final_event(eventType="SessionRinging", hangupCause="None"),
+        datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC),
+    )
+    assert store._group.submit(late).stored
+    history = store.get_call(SESSION)
+    assert history is not None
+    assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)
+    assert [event.kind for event in history.events] == ["SessionRinging", "SessionEnded"]
