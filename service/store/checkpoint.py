@@ -10,11 +10,13 @@ measurement; ``python -m tests.bench.bench_store`` shows the lock time that rema
 A checkpoint needs no writer lock: SQLite runs it beside readers and a writer (``PASSIVE``
 mode copies what no reader still needs and never waits). So each process checkpoints on its
 own after every :data:`CHECKPOINT_EVERY_EVENTS` events it stored, once the batch's requests
-have been answered and the lock released, and the log rarely reaches the automatic
-threshold, raised to 8,000 pages (``database.py``). Counting events rather than commits
-keeps the checkpoints as rare under light load (many commits of one event) as under heavy
-load (few large ones). SQLite's own checkpoint stays as the safety net: if these fail, it
-still runs.
+have been answered and the lock released. The log starts over from its beginning only when
+a writer finds it entirely copied, which under sustained load it rarely is (another commit
+lands during each checkpoint), so it still grows to SQLite's own threshold, raised to 8,000
+pages (32 MiB, ``database.py``); that checkpoint, inside a commit, then finds all but the
+last few hundred pages copied already, and the log starts over. It is also the safety net
+if these checkpoints fail. Counting events rather than commits keeps the checkpoints as
+rare under light load (many commits of one event) as under heavy load (few large ones).
 """
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ from sqlalchemy.engine import URL, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_AUTO_CHECKPOINT_PAGES = 8_000
-"""SQLite's own checkpoint, inside a commit, only past this many log pages (32 MiB): a safety
-net behind the checkpoints each process runs outside the writer lock (checkpoint.py)."""
+"""SQLite's own checkpoint, inside a commit, only past this many log pages (32 MiB): by then
+the checkpoints each process runs outside the writer lock (checkpoint.py) have copied nearly
+all of them, and if those fail, this one still keeps the log bounded."""
 SQLITE_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 """A log file left larger than this by a burst is cut back to it once checkpointed."""
 READ_ONLY = "avk_read_only"
