@@ -131,32 +131,20 @@ def test_followers_are_released_when_the_leader_is_interrupted() -> None:
     assert isinstance(results[0], KeyboardInterrupt)
 
 
-def test_items_queued_while_the_leader_waits_at_the_gate_join_its_batch() -> None:
-    """The gate (SQLite's writer lock, held by another process's commit) is passed first."""
-    other_process = threading.Lock()
-    other_process.acquire()
+class HeldGate:
+    """A gate (SQLite's writer lock) held by another process's commit until ``open()``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
 
     @contextlib.contextmanager
-    def gate() -> Iterator[None]:
-        with other_process:
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
             yield
 
-    batches: list[list[int]] = []
-
-    def write(items: Sequence[int]) -> list[str]:
-        batches.append(list(items))
-        return [f"stored {item}" for item in items]
-
-    group: GroupCommit[int, str] = GroupCommit(write, gate=gate)
-    with ThreadPoolExecutor(5) as pool:
-        futures = [pool.submit(group.submit, item) for item in range(5)]
-        while len(group._queue) < 5:
-            threading.Event().wait(0.005)
-        other_process.release()
-        assert [future.result(timeout=30) for future in futures] == [
-            f"stored {item}" for item in range(5)
-        ]
-    assert len(batches) == 1 and sorted(batches[0]) == list(range(5))
+    def open(self) -> None:
+        self.lock.release()
 
 
 def wait_until_queued(group: GroupCommit[int, str], count: int) -> None:
@@ -167,23 +155,36 @@ def wait_until_queued(group: GroupCommit[int, str], count: int) -> None:
         threading.Event().wait(0.005)
 
 
+def test_items_queued_while_the_leader_waits_at_the_gate_join_its_batch() -> None:
+    """The gate (SQLite's writer lock, held by another process's commit) is passed first."""
+    gate = HeldGate()
+    batches: list[list[int]] = []
+
+    def write(items: Sequence[int]) -> list[str]:
+        batches.append(list(items))
+        return [f"stored {item}" for item in items]
+
+    group: GroupCommit[int, str] = GroupCommit(write, gate=gate)
+    with ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(group.submit, item) for item in range(5)]
+        wait_until_queued(group, 5)
+        gate.open()
+        assert [future.result(timeout=30) for future in futures] == [
+            f"stored {item}" for item in range(5)
+        ]
+    assert len(batches) == 1 and sorted(batches[0]) == list(range(5))
+
+
 def test_after_batch_runs_once_per_batch_outside_the_gate_once_the_batch_is_answered() -> None:
     """The leader's housekeeping (a WAL checkpoint) holds up neither the gate nor its batch."""
-    other_process = threading.Lock()
-    other_process.acquire()
-
-    @contextlib.contextmanager
-    def gate() -> Iterator[None]:
-        with other_process:
-            yield
-
+    gate = HeldGate()
     calls: list[tuple[bool, list[str]]] = []
     futures: list[Future[str]] = []
 
     def after_batch() -> None:
         # The followers were answered before this runs: their results can be collected here.
         followers = [future.result(timeout=30) for future in futures[1:]]
-        calls.append((other_process.locked(), followers))
+        calls.append((gate.lock.locked(), followers))
 
     def write(items: Sequence[int]) -> list[str]:
         return [f"stored {item}" for item in items]
@@ -194,7 +195,7 @@ def test_after_batch_runs_once_per_batch_outside_the_gate_once_the_batch_is_answ
         wait_until_queued(group, 1)
         futures.extend(pool.submit(group.submit, item) for item in (1, 2))
         wait_until_queued(group, 3)
-        other_process.release()
+        gate.open()
         assert [future.result(timeout=30) for future in futures] == [
             "stored 0",
             "stored 1",
