@@ -22,11 +22,11 @@ rare under light load (many commits of one event) as under heavy load (few large
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from typing import Any
 
 import sqlalchemy as sa
+
+from service.store.database import PerProcess
 
 log = logging.getLogger("service.store")
 
@@ -44,13 +44,12 @@ class WalCheckpointer:
     """
 
     def __init__(self, engine: sa.Engine, every: int = CHECKPOINT_EVERY_EVENTS) -> None:
-        self._engine = engine
         self._every = every
         self._events = 0
         self._due_at = every
         self._running = threading.Lock()
-        self._connection: Any = None
-        self._connection_pid = 0
+        # engine.raw_connection is looked up at each opening, not bound once here.
+        self._connection = PerProcess(lambda: engine.raw_connection())
 
     def committed(self, events: int) -> None:
         """Note a commit of ``events`` events. Called holding the writer lock, so additions
@@ -78,23 +77,21 @@ class WalCheckpointer:
             self._running.release()
 
     def _checkpoint(self) -> tuple[int, int, int]:
-        if self._connection is None or self._connection_pid != os.getpid():
-            # Never reuse a connection inherited over fork() (it belongs to the parent).
-            self._connection = self._engine.raw_connection()
-            self._connection_pid = os.getpid()
         # The connection is in autocommit (database.py): no transaction of its own pins a
         # snapshot of the log, which would keep the checkpoint from copying past it.
-        cursor = self._connection.cursor()
+        cursor = self._connection.get().cursor()
         try:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            busy, log_pages, copied = cursor.fetchone()
+            row = cursor.fetchone()
+            assert row is not None, "wal_checkpoint answers one row"
+            busy, log_pages, copied = row
         finally:
             cursor.close()
         return int(busy), int(log_pages), int(copied)
 
     def _close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and self._connection_pid == os.getpid():
+        connection = self._connection.discard()
+        if connection is not None:
             try:
                 connection.invalidate()
             except Exception:  # already broken: nothing more to release

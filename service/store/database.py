@@ -13,15 +13,17 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
+
+ResourceT = TypeVar("ResourceT")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_AUTO_CHECKPOINT_PAGES = 8_000
@@ -135,6 +137,33 @@ def read_connection(engine: Engine) -> sa.Connection:
     return engine.connect().execution_options(**{READ_ONLY: True})
 
 
+class PerProcess(Generic[ResourceT]):
+    """A resource each process opens for itself: on first use, and again after a fork.
+
+    gunicorn forks its workers; a SQLite connection or a lock file's descriptor inherited
+    over ``fork()`` belongs to the parent (a descriptor even shares the parent's lock), so a
+    child never uses one.
+    """
+
+    def __init__(self, open_resource: Callable[[], ResourceT]) -> None:
+        self._open = open_resource
+        self._resource: ResourceT | None = None
+        self._pid = 0
+
+    def get(self) -> ResourceT:
+        """This process's resource, opened now if it has none."""
+        if self._resource is None or self._pid != os.getpid():
+            self._resource = self._open()
+            self._pid = os.getpid()
+        return self._resource
+
+    def discard(self) -> ResourceT | None:
+        """Forget the resource (the next :meth:`get` opens another); return it for the
+        caller to close if this process opened it, ``None`` otherwise."""
+        resource, self._resource = self._resource, None
+        return resource if self._pid == os.getpid() else None
+
+
 class WriterLock:
     """Serialises the writers of one SQLite database across processes, without polling.
 
@@ -152,8 +181,7 @@ class WriterLock:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._path = str(Path(database).expanduser().resolve()) + self.SUFFIX if database else None
         self._threads = threading.Lock()
-        self._fd: int | None = None
-        self._pid = 0
+        self._file = PerProcess(self._open_file)
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -162,17 +190,13 @@ class WriterLock:
             yield
             return
         with self._threads:
-            fd = self._file()
+            fd = self._file.get()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _file(self) -> int:
-        # One open file per process: a descriptor inherited over fork() shares its lock.
-        if self._fd is None or self._pid != os.getpid():
-            assert self._path is not None
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-        return self._fd
+    def _open_file(self) -> int:
+        assert self._path is not None
+        return os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

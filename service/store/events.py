@@ -9,7 +9,6 @@ across workers and instances.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 from service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
 from service.store.checkpoint import WalCheckpointer
-from service.store.database import WriterLock, read_connection
+from service.store.database import PerProcess, WriterLock, read_connection
 from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
 from service.store.records import AppendResult, CallEvent, EventSource
@@ -45,8 +44,7 @@ class EventStore:
             SQLiteBatchWriter(engine.dialect) if self._sqlite else BatchWriter(engine.dialect.name)
         )
         self._writer_lock = WriterLock(engine)
-        self._write_connection: sa.Connection | None = None
-        self._write_connection_pid = 0
+        self._write_connection = PerProcess(lambda: self.engine.connect())
         self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
         self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
             self._append_holding_lock,
@@ -125,15 +123,11 @@ class EventStore:
             with self.engine.begin() as connection:
                 yield connection
             return
-        if self._write_connection is None or self._write_connection_pid != os.getpid():
-            # Never reuse a connection inherited over fork(): it belongs to the parent.
-            self._write_connection = self.engine.connect()
-            self._write_connection_pid = os.getpid()
-        connection = self._write_connection
+        connection = self._write_connection.get()
         try:
             with connection.begin():
                 yield connection
         except BaseException:
-            self._write_connection = None
+            self._write_connection.discard()
             connection.close()
             raise
