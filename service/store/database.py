@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ SQLITE_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 READ_ONLY = "avk_read_only"
 """Execution option marking a connection that only reads (no write lock on SQLite)."""
 CONNECT_TIMEOUT_SECONDS = 5
+_PARENTS_POOLS: list[sa.pool.Pool] = []
+"""In a forked child, the pools it inherited: kept, never used, never closed."""
 
 
 class UnsupportedDatabase(ValueError):
@@ -80,8 +83,34 @@ def create_database_engine(
     """Create the engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``)."""
     parsed = check_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return _postgres_engine(parsed, pool_size, statement_timeout_ms)
+        engine = _sqlite_engine(parsed)
+    else:
+        engine = _postgres_engine(parsed, pool_size, statement_timeout_ms)
+    _new_pool_after_fork(engine)
+    return engine
+
+
+def _new_pool_after_fork(engine: Engine) -> None:
+    """A child process forked with ``engine`` (gunicorn's workers under ``--preload``, where
+    the master builds the app and migrates) starts with an empty pool of its own.
+
+    The pooled connections it inherits are the parent's: a PostgreSQL socket used by two
+    processes mixes their conversations, and SQLite forbids using a connection across
+    ``fork()``. The child sets them aside without closing them, as SQLAlchemy prescribes
+    (``Engine.dispose(close=False)``), and keeps the old pool referenced so that garbage
+    collection never closes them either: closing a SQLite connection's file in the child
+    would drop the child's own locks on that file (POSIX locks belong to a process, not a
+    descriptor). The engine is held weakly: one dropped by its owner is not kept for forks.
+    """
+    reference = weakref.ref(engine)
+
+    def forget_parents_connections() -> None:
+        inherited = reference()
+        if inherited is not None:
+            _PARENTS_POOLS.append(inherited.pool)
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget_parents_connections)
 
 
 def _sqlite_engine(url: URL) -> Engine:

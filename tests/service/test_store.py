@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from service.store import (
     derive_outcome,
 )
 from service.store.batch_write import event_view
+from service.store.database import read_connection
 from service.store.schema import LATEST_VERSION, schema_version
 from service.webhook_forms import parse_callback, parse_event
 
@@ -459,3 +462,49 @@ def test_a_calls_first_seen_time_never_moves_back_once_listed(store: EventStore)
     assert history is not None
     assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)
     assert [event.kind for event in history.events] == ["SessionRinging", "SessionEnded"]
+
+
+def _session_of(connection: sa.Connection) -> tuple[int, int | None]:
+    """Which DBAPI connection this is (its object, as copied into a forked child) and, on
+    PostgreSQL, which server session it talks to."""
+    backend = None
+    if connection.dialect.name == "postgresql":
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    return id(connection.connection.dbapi_connection), backend
+
+
+def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(
+    store: EventStore,
+) -> None:
+    """gunicorn --preload: the master builds the app and migrates, then forks the workers."""
+    with read_connection(store.engine) as connection:
+        parent = _session_of(connection)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, and leave without running anything of pytest's
+        status = 1
+        try:
+            os.close(reader)
+            with read_connection(store.engine) as connection:
+                child = _session_of(connection)
+            stored = store.append(final_event()).stored
+            os.write(writer, json.dumps({"child": child, "stored": stored}).encode())
+            status = 0
+        except BaseException as exc:
+            os.write(writer, json.dumps({"error": repr(exc)}).encode())
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        report = json.loads(pipe.read() or b"{}")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, report
+    child_object, child_backend = report["child"]
+    assert child_object != parent[0], "the child used the parent's pooled connection"
+    if parent[1] is not None:
+        assert child_backend != parent[1]
+    assert report["stored"] is True
+    # The parent's connection still works, with its session intact, and sees the child's write.
+    with read_connection(store.engine) as connection:
+        assert _session_of(connection) == parent
+    assert count_events(store) == 1
