@@ -7,7 +7,7 @@ while the next ones queue up behind it; when the commit returns, each is answere
 own result. Nothing is acknowledged before the commit that stored it has returned.
 
 The scheme is LevelDB's writer queue: no background thread (nothing to restart after
-gunicorn forks a worker), and a lone request pays only an uncontended lock. The leader takes
+gunicorn forks a worker), and a lone request pays only two uncontended locks. The leader takes
 its batch only once it has passed the ``gate`` (on SQLite, the lock that lets one process
 write at a time), so what arrived while another process was committing rides along.
 """
@@ -44,13 +44,20 @@ that item fails.
 
 
 class _Waiter(Generic[ItemT, ResultT]):
-    """One item waiting to be written, and what became of it."""
+    """One item waiting to be written, and what became of it.
 
-    __slots__ = ("condition", "error", "finished", "item", "result")
+    Its thread sleeps on ``wake``, a lock of its own taken at creation, until the leader of
+    its batch releases it (the item is finished) or the leader before it does (it is now
+    the oldest waiting, so it leads). Each waiter is woken once, and wakes alone: it needs
+    no shared lock to get going, so the threads of a finished batch do not queue on one.
+    """
 
-    def __init__(self, item: ItemT, condition: threading.Condition) -> None:
+    __slots__ = ("error", "finished", "item", "result", "wake")
+
+    def __init__(self, item: ItemT) -> None:
         self.item = item
-        self.condition = condition
+        self.wake = threading.Lock()
+        self.wake.acquire()
         self.finished = False
         self.result: ResultT | None = None
         self.error: BaseException | None = None
@@ -88,11 +95,12 @@ class GroupCommit(Generic[ItemT, ResultT]):
 
     def submit(self, item: ItemT) -> ResultT:
         """Write ``item`` (with whatever else is waiting) and return its result once committed."""
-        waiter: _Waiter[ItemT, ResultT] = _Waiter(item, threading.Condition(self._lock))
+        waiter: _Waiter[ItemT, ResultT] = _Waiter(item)
         with self._lock:
             self._queue.append(waiter)
-            while not waiter.finished and self._queue[0] is not waiter:
-                waiter.condition.wait()
+            leads = self._queue[0] is waiter
+        if not leads:
+            waiter.wake.acquire()  # until its batch is written, or it is the oldest waiting
             if waiter.finished:
                 return waiter.outcome()
         # This thread leads. It passes the gate (e.g. SQLite's one-writer lock, which another
@@ -148,13 +156,19 @@ class GroupCommit(Generic[ItemT, ResultT]):
             member.finished = True
 
     def _hand_over(self, batch: list[_Waiter[ItemT, ResultT]]) -> None:
-        """Answer the batch's waiters and wake the next leader, if anyone is waiting."""
+        """Answer the batch's waiters and wake the next leader, if anyone is waiting.
+
+        ``batch[0]`` is the leader itself, which is awake: the others are woken.
+        """
         with self._lock:
-            for member in batch:
+            for _ in batch:
                 self._queue.popleft()
-                if not member.finished:  # only if _write itself broke
-                    member.error = RuntimeError("the batch was abandoned")
-                    member.finished = True
-                member.condition.notify()
-            if self._queue:
-                self._queue[0].condition.notify()
+            successor = self._queue[0] if self._queue else None
+        for member in batch:
+            if not member.finished:  # only if _write itself broke
+                member.error = RuntimeError("the batch was abandoned")
+                member.finished = True
+        for member in batch[1:]:
+            member.wake.release()
+        if successor is not None:
+            successor.wake.release()

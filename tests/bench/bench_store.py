@@ -9,7 +9,11 @@ and system, so the kernel's share of each commit is counted) and the wall time p
 difference between batch sizes is the per-commit cost; what remains at 64 is the per-event
 cost. "lock held" is the time per event inside the writer lock (on SQLite the one-writer
 lock, which the processes of a service take in turn; on PostgreSQL the write transaction):
-the part of the work no other process can overlap. The same run measures parsing and
+the part of the work no other process can overlap. A last row appends the same way a
+worker's request threads do: from 16 threads at once, one :meth:`EventStore.append` each,
+joined by the group commit; it adds what waiting for a commit costs (each thread sleeps
+until its batch is committed and is woken, and the threads take turns at Python's GIL),
+counted with the process's context switches per event. The same run measures parsing and
 validating the form (``parse_event``) for comparison. Only this process's CPU is counted: a
 PostgreSQL server's own work is not. The machine is noisy: compare the rows of one run.
 """
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +36,8 @@ from tests.bench.bench_service import database
 from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock
 
 BATCH_SIZES = (1, 4, 8, 16, 64)
+REQUEST_THREADS = 16
+"""As many as a worker of the service has (``VOICE_THREADS``' default)."""
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
 
 
@@ -64,6 +72,46 @@ def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
     after, wall = os.times(), time.perf_counter() - started
     cpu = (after.user - before.user) + (after.system - before.system)
     return cpu / count * 1e6, wall / count * 1e6
+
+
+def context_switches() -> int:
+    """This process's context switches so far, voluntary (it slept) and not (it was
+    preempted)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
+def from_request_threads(store: EventStore, timing: WriteTiming, count: int) -> str:
+    """Append ``count`` events from :data:`REQUEST_THREADS` threads through the group
+    commit, as a worker's requests do; the figures per event, as one line."""
+    events = [
+        parse_event(notification(call, step, "t"))
+        for call in range(count // 3 + 1)
+        for step in range(3)
+    ][:count]
+
+    def append_share(first: int) -> None:
+        for event in events[first::REQUEST_THREADS]:
+            store.append(event)
+
+    def append_from_threads() -> None:
+        threads = [
+            threading.Thread(target=append_share, args=(first,)) for first in range(REQUEST_THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    batches_before, switches_before = timing.batches, context_switches()
+    cpu, wall = cpu_and_wall(append_from_threads, count)
+    switches = (context_switches() - switches_before) / count
+    per_batch = count / max(timing.batches - batches_before, 1)
+    return (
+        f"append from {REQUEST_THREADS} threads    cpu {cpu:6.0f} µs/event   "
+        f"wall {wall:6.0f} µs/event   {per_batch:.1f} events per commit, "
+        f"{switches:.1f} context switches per event"
+    )
 
 
 def main() -> int:
@@ -108,6 +156,7 @@ def main() -> int:
                     f"append, batches of {batch_size:3d}    cpu {cpu:6.0f} µs/event   "
                     f"wall {wall:6.0f} µs/event   lock held {held:6.0f} µs/event"
                 )
+            print(from_request_threads(store, timing, count))
         finally:
             engine.dispose()
     return 0

@@ -1,0 +1,120 @@
+"""Benchmark: the apps' own CPU per request, called in-process, without gunicorn or HTTP.
+
+    python -m tests.bench.bench_apps_inprocess [--requests 5000]
+
+The baseline (``tests/bench/baseline_app.py``) and the service with a store that keeps
+nothing (``tests/bench/diagnostic_apps.py``) are called as WSGI apps, one request after
+another in this process, with the forms ``bench_service`` sends (events: a call's
+notifications; instruct: first callback requests). The difference is what Falcon's work on
+the service's routes, its middleware and the validation of every field cost, apart from
+HTTP and the store; ``bench_service`` measures the same apps under gunicorn. Best of 5
+rounds; the machine is noisy: compare the rows of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.bench.bench_store import notification
+
+ROUNDS = 5
+SERVICE_SETTINGS = {
+    "AT_USERNAME": "sandbox",
+    "AT_API_KEY": "bench",
+    "AT_VOICE_NUMBER": "+254711082000",
+    "AT_VOICE_URL": "http://127.0.0.1:9",
+    "VOICE_LOG_LEVEL": "warning",
+}
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def request_environ(path: str, body: bytes) -> dict[str, Any]:
+    """A WSGI environ of a form POST to ``path``, as gunicorn would hand it to the app."""
+    return {
+        "REQUEST_METHOD": "POST",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "5000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:5000",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+def workload_bodies(workload: str, count: int) -> tuple[str, list[bytes]]:
+    """The path and ``count`` distinct form bodies of ``workload``."""
+    if workload == "events":
+        forms = [
+            notification(call, step, "w") for call in range(count // 3 + 1) for step in range(3)
+        ]
+        return "/voice/events", [urlencode(form).encode() for form in forms[:count]]
+    bodies = []
+    for call in range(count):
+        form = notification(call, 0, "w")
+        del form["eventType"], form["callSessionState"]
+        bodies.append(urlencode(form).encode())
+    return "/voice/instruct", bodies
+
+
+def cpu_per_request(app: WsgiApp, path: str, bodies: list[bytes]) -> float:
+    """Microseconds of this process's CPU per request, best of :data:`ROUNDS` rounds."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: object, *_: object) -> None:
+        statuses.append(status)
+
+    best = float("inf")
+    for _ in range(ROUNDS):
+        statuses.clear()
+        started = time.process_time()
+        for body in bodies:
+            b"".join(app(request_environ(path, body), start_response))
+        best = min(best, (time.process_time() - started) / len(bodies) * 1e6)
+        if any(not status.startswith("200") for status in statuses):
+            raise SystemExit(f"{path}: an app answered {sorted(set(statuses))}")
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=5000, help="requests per round")
+    options = parser.parse_args()
+    if not 100 <= options.requests <= 1_000_000:
+        parser.error("--requests must be between 100 and 1,000,000")
+    print(f"at-voice-kit in-process app benchmark: {options.requests} requests, best of {ROUNDS}")
+    with tempfile.TemporaryDirectory(prefix="avk-bench-apps-") as directory:
+        os.environ.update(SERVICE_SETTINGS, DATABASE_URL=f"sqlite:///{directory}/unused.db")
+        from tests.bench.baseline_app import create_app as baseline_app
+        from tests.bench.diagnostic_apps import service_without_store
+
+        apps: dict[str, WsgiApp] = {"baseline": baseline_app()}
+        # Last: it replaces EventStore.append for the rest of this process.
+        apps["service without its store"] = service_without_store()
+        for workload in ("events", "instruct"):
+            path, bodies = workload_bodies(workload, options.requests)
+            figures = {name: cpu_per_request(app, path, bodies) for name, app in apps.items()}
+            base = figures["baseline"]
+            for name, cpu in figures.items():
+                print(f"{workload:8}  {name:27}  cpu {cpu:6.1f} µs/request  ({cpu / base:.1f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

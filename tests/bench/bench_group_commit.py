@@ -1,0 +1,89 @@
+"""Benchmark: what the group commit's own machinery costs per item, without a database.
+
+    python -m tests.bench.bench_group_commit [--threads 16] [--items 16000] [--write-ms 1]
+
+Threads submit items to :class:`service.store.group_commit.GroupCommit` as a worker's
+request threads do, while the "write" only sleeps (``--write-ms``, as long as a commit
+takes under load): it uses no CPU, so the CPU the process spends is the queueing, sleeping
+and waking of the threads. Printed per item: CPU (user and system), wall time, context
+switches, and the batch sizes formed. For reference the same threads then take turns at a
+plain lock, each "writing" alone for the same time: no batching, one write per item. The
+machine is noisy: compare the rows of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from service.store.group_commit import GroupCommit
+
+
+def measure(submit: Callable[[int], object], threads: int, items: int) -> tuple[float, ...]:
+    """Per item: user CPU, system CPU and wall time in µs, and context switches."""
+
+    def share(first: int) -> None:
+        for item in range(first, items, threads):
+            submit(item)
+
+    workers = [threading.Thread(target=share, args=(first,)) for first in range(threads)]
+    before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    after, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - started
+    switches = (after.ru_nvcsw - before.ru_nvcsw) + (after.ru_nivcsw - before.ru_nivcsw)
+    return (
+        (after.ru_utime - before.ru_utime) / items * 1e6,
+        (after.ru_stime - before.ru_stime) / items * 1e6,
+        wall / items * 1e6,
+        switches / items,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=16, help="submitting threads")
+    parser.add_argument("--items", type=int, default=16_000, help="items submitted in all")
+    parser.add_argument("--write-ms", type=float, default=1.0, help="how long a write sleeps")
+    options = parser.parse_args()
+    if not 1 <= options.threads <= 256 or not 100 <= options.items <= 1_000_000:
+        parser.error("--threads must be in [1, 256] and --items in [100, 1,000,000]")
+    if not 0 <= options.write_ms <= 100:
+        parser.error("--write-ms must be in [0, 100]")
+    pause = options.write_ms / 1e3
+    batches: list[int] = []
+
+    def write_batch(items: Sequence[int]) -> list[int]:
+        batches.append(len(items))
+        time.sleep(pause)
+        return list(items)
+
+    group: GroupCommit[int, int] = GroupCommit(write_batch)
+    plain = threading.Lock()
+
+    def write_alone(item: int) -> int:
+        with plain:
+            time.sleep(pause)
+        return item
+
+    print(
+        f"at-voice-kit group commit benchmark: {options.threads} threads, {options.items} "
+        f"items, a write sleeps {options.write_ms} ms"
+    )
+    for label, submit in (("group commit", group.submit), ("plain lock", write_alone)):
+        user, system, wall, switches = measure(submit, options.threads, options.items)
+        print(
+            f"{label:12}  cpu {user + system:6.1f} µs/item (user {user:5.1f}, system "
+            f"{system:5.1f})   wall {wall:7.1f} µs/item   {switches:.2f} context switches/item"
+        )
+    print(f"group commit batches: {len(batches)}, {options.items / len(batches):.1f} items each")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
