@@ -5,23 +5,27 @@
 Appends realistic notifications (three per call: ringing, answered, ended) with
 :meth:`EventStore.append_many` in batches of 1, 4, 8, 16 and 64, as the group commit forms
 them under load (``service/store/group_commit.py``), and prints the process's CPU time (user
-and system, so the kernel's share of each commit is counted) and the wall time per event. The
-difference between batch sizes is the per-commit cost; what remains at 64 is the per-event
-cost. "lock held" is the time per event inside the writer lock (on SQLite the one-writer
-lock, which the processes of a service take in turn; on PostgreSQL the write transaction):
-the part of the work no other process can overlap. A last row appends the same way a
-worker's request threads do: from 16 threads at once, one :meth:`EventStore.append` each,
-joined by the group commit; it adds what waiting for a commit costs (each thread sleeps
-until its batch is committed and is woken, and the threads take turns at Python's GIL),
-counted with the process's context switches per event. The same run measures parsing and
-validating the form (``parse_event``) for comparison. Only this process's CPU is counted: a
-PostgreSQL server's own work is not. The machine is noisy: compare the rows of one run.
+and system, so the kernel's share of each commit is counted) and the wall time per event.
+The calls are interleaved, as AT's notifications of concurrent calls are: each batch holds
+events of as many different calls as it has events. A contrast row then appends batches of
+whole calls (each call's three events together, so a batch of 63 touches 21 calls): each
+call a batch touches costs a read, a write and index entries of its own. The difference
+between batch sizes is the per-commit cost; what remains at 64 is the per-event cost. "lock
+held" is the time per event inside the writer lock (on SQLite the one-writer lock, which the
+processes of a service take in turn; on PostgreSQL the write transaction): the part of the
+work no other process can overlap. A last row appends the same way a worker's request
+threads do: from 16 threads at once, one :meth:`EventStore.append` each, joined by the
+group commit into batches of interleaved calls; it adds what waiting for a commit costs
+(each thread sleeps until its batch is committed and is woken), counted with the process's
+context switches per event. The same run measures parsing and validating the form
+(``parse_event``) for comparison. Only this process's CPU is counted: a PostgreSQL server's
+own work is not. The machine is noisy: compare the rows of one run.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import itertools
 import resource
 import tempfile
 import threading
@@ -36,7 +40,11 @@ from tests.bench.bench_service import database
 from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock
 
 BATCH_SIZES = (1, 4, 8, 16, 64)
+WHOLE_CALLS_BATCH = 63
+"""The contrast row's batch size: 21 whole calls of three events."""
 REQUEST_THREADS = 16
+_RUNS = itertools.count()
+"""Numbers each :func:`from_request_threads` run, so that every run appends new events."""
 """As many as a worker of the service has (``VOICE_THREADS``' default)."""
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
 
@@ -65,12 +73,26 @@ def notification(call: int, step: int, tag: str) -> dict[str, str]:
     return form
 
 
+def notifications(count: int, tag: str, *, interleaved: bool = True) -> list[CallEvent]:
+    """``count`` notifications of ``count / 3`` calls: every call's ringing, then every
+    call's answer, then every call's end (``interleaved``); or each call's three in a row."""
+    calls = range(count // 3 + 1)
+    order = (
+        [(call, step) for step in range(3) for call in calls]
+        if interleaved
+        else [(call, step) for call in calls for step in range(3)]
+    )
+    return [parse_event(notification(call, step, tag)) for call, step in order[:count]]
+
+
 def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
     """Microseconds of CPU (user + system) and of wall time per item of ``run``."""
-    before, started = os.times(), time.perf_counter()
+    # getrusage counts in microseconds; os.times only in clock ticks (10 ms).
+    before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     run()
-    after, wall = os.times(), time.perf_counter() - started
-    cpu = (after.user - before.user) + (after.system - before.system)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter() - started
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return cpu / count * 1e6, wall / count * 1e6
 
 
@@ -81,26 +103,22 @@ def context_switches() -> int:
     return usage.ru_nvcsw + usage.ru_nivcsw
 
 
-def from_request_threads(store: EventStore, timing: WriteTiming, count: int) -> str:
-    """Append ``count`` events from :data:`REQUEST_THREADS` threads through the group
-    commit, as a worker's requests do; the figures per event, as one line."""
-    events = [
-        parse_event(notification(call, step, "t"))
-        for call in range(count // 3 + 1)
-        for step in range(3)
-    ][:count]
+def from_request_threads(
+    store: EventStore, timing: WriteTiming, count: int, threads: int = REQUEST_THREADS
+) -> str:
+    """Append ``count`` new events from ``threads`` threads through the group commit, as a
+    worker's requests do; the figures per event, as one line."""
+    events = notifications(count, f"t{next(_RUNS)}-")
 
     def append_share(first: int) -> None:
-        for event in events[first::REQUEST_THREADS]:
+        for event in events[first::threads]:
             store.append(event)
 
     def append_from_threads() -> None:
-        threads = [
-            threading.Thread(target=append_share, args=(first,)) for first in range(REQUEST_THREADS)
-        ]
-        for thread in threads:
+        started = [threading.Thread(target=append_share, args=(first,)) for first in range(threads)]
+        for thread in started:
             thread.start()
-        for thread in threads:
+        for thread in started:
             thread.join()
 
     batches_before, switches_before = timing.batches, context_switches()
@@ -108,7 +126,7 @@ def from_request_threads(store: EventStore, timing: WriteTiming, count: int) -> 
     switches = (context_switches() - switches_before) / count
     per_batch = count / max(timing.batches - batches_before, 1)
     return (
-        f"append from {REQUEST_THREADS} threads    cpu {cpu:6.0f} µs/event   "
+        f"append from {threads:2d} threads{'':13} cpu {cpu:6.0f} µs/event   "
         f"wall {wall:6.0f} µs/event   {per_batch:.1f} events per commit, "
         f"{switches:.1f} context switches per event"
     )
@@ -126,7 +144,7 @@ def main() -> int:
 
     forms = [notification(call, step, "p") for call in range(count // 3 + 1) for step in range(3)]
     cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms[:count]], count)
-    print(f"parse_event (form to event)  cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
+    print(f"parse_event (form to event){'':8} cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
 
     timing = WriteTiming()
     time_the_writer_lock(timing)
@@ -138,12 +156,13 @@ def main() -> int:
         try:
             store = EventStore(engine)
             store.migrate()
-            for batch_size in BATCH_SIZES:
-                events: list[CallEvent] = [
-                    parse_event(notification(call, step, f"b{batch_size:02d}"))
-                    for call in range(count // 3 + 1)
-                    for step in range(3)
-                ][:count]
+            runs = [(size, True) for size in BATCH_SIZES] + [(WHOLE_CALLS_BATCH, False)]
+            for batch_size, interleaved in runs:
+                events = notifications(
+                    count,
+                    f"b{batch_size:02d}{'i' if interleaved else 'w'}",
+                    interleaved=interleaved,
+                )
 
                 def append(events: list[CallEvent] = events, size: int = batch_size) -> None:
                     for start in range(0, len(events), size):
@@ -152,8 +171,9 @@ def main() -> int:
                 held_before = timing.holding
                 cpu, wall = cpu_and_wall(append, count)
                 held = (timing.holding - held_before) / count * 1e6
+                label = f"batches of {batch_size:3d}" + ("" if interleaved else ", whole calls")
                 print(
-                    f"append, batches of {batch_size:3d}    cpu {cpu:6.0f} µs/event   "
+                    f"append, {label:27} cpu {cpu:6.0f} µs/event   "
                     f"wall {wall:6.0f} µs/event   lock held {held:6.0f} µs/event"
                 )
             print(from_request_threads(store, timing, count))
