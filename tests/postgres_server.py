@@ -140,3 +140,13 @@ def create_database(server_url: str) -> str:
 def postgres_url(postgres_server_url: str) -> str:
     """URL of a new, empty PostgreSQL database for one test."""
     return create_database(postgres_server_url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test runs once per database the store supports: a new SQLite file, then a new
+    PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'voice.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url

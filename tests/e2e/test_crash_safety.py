@@ -47,14 +47,6 @@ CALLS = 150
 CLIENTS = 6
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'voice.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 def start_service(port: int, database_url: str, log_path: Path) -> RunningProcess:
     """gunicorn with the production settings (two workers), in its own process group."""
     with open(log_path, "ab") as log:

@@ -30,14 +30,6 @@ pytestmark = pytest.mark.e2e
 CALLS = 40
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'voice.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 def test_preloaded_workers_store_every_webhook_exactly_once(
     database_url: str, tmp_path: Path
 ) -> None:

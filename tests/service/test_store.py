@@ -31,14 +31,6 @@ from service.webhook_forms import parse_callback, parse_event
 SESSION = "ATVId_" + "a" * 32
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'events.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 def store(database_url: str) -> Iterator[EventStore]:
     engine = create_database_engine(database_url)
