@@ -28,7 +28,6 @@ import argparse
 import itertools
 import resource
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 from service.store import CallEvent, EventStore
 from service.store.database import create_database_engine
 from service.webhook_forms import parse_event
+from tests.bench.bench_group_commit import context_switches, submit_from_threads
 from tests.bench.bench_service import database
 from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock
 
@@ -43,9 +43,9 @@ BATCH_SIZES = (1, 4, 8, 16, 64)
 WHOLE_CALLS_BATCH = 63
 """The contrast row's batch size: 21 whole calls of three events."""
 REQUEST_THREADS = 16
+"""As many as a worker of the service has (``VOICE_THREADS``' default)."""
 _RUNS = itertools.count()
 """Numbers each :func:`from_request_threads` run, so that every run appends new events."""
-"""As many as a worker of the service has (``VOICE_THREADS``' default)."""
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
 
 
@@ -73,7 +73,7 @@ def notification(call: int, step: int, tag: str) -> dict[str, str]:
     return form
 
 
-def notifications(count: int, tag: str, *, interleaved: bool = True) -> list[CallEvent]:
+def notification_forms(count: int, tag: str, *, interleaved: bool = True) -> list[dict[str, str]]:
     """``count`` notifications of ``count / 3`` calls: every call's ringing, then every
     call's answer, then every call's end (``interleaved``); or each call's three in a row."""
     calls = range(count // 3 + 1)
@@ -82,7 +82,12 @@ def notifications(count: int, tag: str, *, interleaved: bool = True) -> list[Cal
         if interleaved
         else [(call, step) for call in calls for step in range(3)]
     )
-    return [parse_event(notification(call, step, tag)) for call, step in order[:count]]
+    return [notification(call, step, tag) for call, step in order[:count]]
+
+
+def notifications(count: int, tag: str, *, interleaved: bool = True) -> list[CallEvent]:
+    """:func:`notification_forms`, parsed into events."""
+    return [parse_event(form) for form in notification_forms(count, tag, interleaved=interleaved)]
 
 
 def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
@@ -96,34 +101,17 @@ def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
     return cpu / count * 1e6, wall / count * 1e6
 
 
-def context_switches() -> int:
-    """This process's context switches so far, voluntary (it slept) and not (it was
-    preempted)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_nvcsw + usage.ru_nivcsw
-
-
 def from_request_threads(
     store: EventStore, timing: WriteTiming, count: int, threads: int = REQUEST_THREADS
 ) -> str:
     """Append ``count`` new events from ``threads`` threads through the group commit, as a
     worker's requests do; the figures per event, as one line."""
     events = notifications(count, f"t{next(_RUNS)}-")
-
-    def append_share(first: int) -> None:
-        for event in events[first::threads]:
-            store.append(event)
-
-    def append_from_threads() -> None:
-        started = [threading.Thread(target=append_share, args=(first,)) for first in range(threads)]
-        for thread in started:
-            thread.start()
-        for thread in started:
-            thread.join()
-
-    batches_before, switches_before = timing.batches, context_switches()
-    cpu, wall = cpu_and_wall(append_from_threads, count)
-    switches = (context_switches() - switches_before) / count
+    batches_before = timing.batches
+    switches_before = context_switches(resource.getrusage(resource.RUSAGE_SELF))
+    cpu, wall = cpu_and_wall(lambda: submit_from_threads(store.append, events, threads), count)
+    switches_after = context_switches(resource.getrusage(resource.RUSAGE_SELF))
+    switches = (switches_after - switches_before) / count
     per_batch = count / max(timing.batches - batches_before, 1)
     return (
         f"append from {threads:2d} threads{'':13} cpu {cpu:6.0f} µs/event   "
@@ -142,8 +130,8 @@ def main() -> int:
     count = options.events
     print(f"at-voice-kit store benchmark: {options.database}, {count} events per batch size")
 
-    forms = [notification(call, step, "p") for call in range(count // 3 + 1) for step in range(3)]
-    cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms[:count]], count)
+    forms = notification_forms(count, "p")
+    cpu, wall = cpu_and_wall(lambda: [parse_event(form) for form in forms], count)
     print(f"parse_event (form to event){'':8} cpu {cpu:6.0f} µs/event   wall {wall:6.0f} µs/event")
 
     timing = WriteTiming()

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import sqlalchemy.exc
@@ -147,7 +148,7 @@ class HeldGate:
         self.lock.release()
 
 
-def wait_until_queued(group: GroupCommit[int, str], count: int) -> None:
+def wait_until_queued(group: GroupCommit[Any, Any], count: int) -> None:
     """Wait (30 s at most) until ``count`` items are queued in ``group``."""
     deadline = time.monotonic() + 30
     while len(group._queue) < count:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from service.store.batch_write import event_view
 from service.store.database import read_connection
 from service.store.schema import LATEST_VERSION, schema_version
 from service.webhook_forms import parse_callback, parse_event
+from tests.service.test_group_commit import wait_until_queued
 
 SESSION = "ATVId_" + "a" * 32
 
@@ -419,10 +419,7 @@ def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
         ]
         with ThreadPoolExecutor(3) as pool, store._writer_lock.held():
             futures = [pool.submit(store.append, event) for event in events]
-            deadline = time.monotonic() + 30
-            while len(store._group._queue) < 3:
-                assert time.monotonic() < deadline, "the appends did not queue"
-                threading.Event().wait(0.005)
+            wait_until_queued(store._group, 3)
         assert all(future.result(timeout=30).stored for future in futures)
         history = store.get_call(SESSION)
         assert history is not None
