@@ -9,9 +9,11 @@ routes and bodies, no work) under the same settings; drives each with the same b
 ``/voice/events``, first callback requests for ``/voice/instruct``); prints throughput and
 p50/p99 latency as ratios to the baseline; and checks that every request the service
 acknowledged is committed exactly once, by reading the database after the run. With
-``--diagnose`` it also runs, under the same load, the service without its store and the
-service timing its SQLite writer lock (:mod:`tests.bench.diagnostic_apps`), to show where
-the service's time goes.
+``--diagnose`` it also runs, under the same load, the rungs of a ladder from the baseline to
+the service (the service without its store; with the cheapest durable write, a line appended
+to a file and flushed; with its database writes but no call outcomes) and the service timing
+its SQLite writer lock (:mod:`tests.bench.diagnostic_apps`), to show where the service's time
+goes.
 
 The machine is noisy (shared cores): compare the ratios of one run, not figures across runs.
 Other parts add their figures through :data:`EXTRA_SECTIONS`, run while both apps are still
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.bench.diagnostic_apps import DIAGNOSTIC_DIRECTORY_ENV
 from tests.bench.process_usage import gunicorn_cpu_seconds, machine_ticks
 from tests.bench.wrk_load import LoadResult, ensure_wrk, run_wrk
 from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, running
@@ -43,10 +46,20 @@ GUNICORN_APPS = {
 }
 DIAGNOSTIC_APPS = {
     "no-store": "tests.bench.diagnostic_apps:service_without_store()",
+    "floor": "tests.bench.diagnostic_apps:service_with_durable_floor()",
+    "no-outcomes": "tests.bench.diagnostic_apps:service_without_outcomes()",
     "timed": "tests.bench.diagnostic_apps:service_with_write_timing()",
 }
-"""Run as well with ``--diagnose`` (:mod:`tests.bench.diagnostic_apps`)."""
-APP_TAGS = {"baseline": "b", "service": "s", "no-store": "n", "timed": "t"}
+"""Run as well with ``--diagnose`` (:mod:`tests.bench.diagnostic_apps`), reported in this order:
+the ladder's rungs from the baseline to the service, then the timed service."""
+APP_TAGS = {
+    "baseline": "b",
+    "service": "s",
+    "no-store": "n",
+    "floor": "f",
+    "no-outcomes": "o",
+    "timed": "t",
+}
 """Part of each run's session ids: the apps sharing the database never share a call."""
 TARGETS = {"events": 0.8, "instruct": 0.9}
 """Throughput of the service as a fraction of the baseline's, per workload."""
@@ -154,6 +167,7 @@ def gunicorn_app(app: str, database_url: str, workdir: Path) -> Iterator[Running
         # Nothing listens there: the benchmark places no calls.
         "AT_VOICE_URL": f"http://127.0.0.1:{free_port()}",
         "DATABASE_URL": database_url,
+        DIAGNOSTIC_DIRECTORY_ENV: str(workdir),
     }
     argv = [
         sys.executable,
@@ -192,6 +206,8 @@ def ratio_line(workload: str, base: LoadResult, served: LoadResult) -> tuple[str
 
 DIAGNOSTIC_LABELS = {
     "no-store": "the service without its store",
+    "floor": "the service appending each event to a file, fdatasync per group commit",
+    "no-outcomes": "the service writing its events but no call outcomes",
     "timed": "the service timing its writer lock",
 }
 

@@ -1,11 +1,22 @@
 """Variants of the service that show where its time goes (``bench_service --diagnose``).
 
 Each runs in its own gunicorn, under the same settings and load as the service and the
-baseline; neither is ever run in production.
+baseline; none is ever run in production. The first three are rungs of a ladder from the
+baseline to the service, each adding one thing, so that the throughput lost at each rung is
+what that thing costs:
 
 - :func:`service_without_store`: the service, with its event store replaced by one that keeps
-  nothing. Its throughput against the baseline's is what HTTP parsing, Falcon, the middleware
-  and form validation cost; the rest of the service's gap is the durable store.
+  nothing. Against the baseline: what form validation, the middleware and the resources
+  cost (HTTP and Falcon are the baseline's too).
+- :func:`service_with_durable_floor`: the service, storing each event as one line appended to
+  a file of its own process, flushed to disk (``fdatasync``) once per group commit before
+  the requests are answered: the cheapest durable write there is, with no database. Against
+  the previous rung: what making an answer wait for the disk costs (the group commit's
+  waiting and waking, the flush), which any durable store pays.
+- :func:`service_without_outcomes`: the service writing each event to its database as it
+  does, but not deriving the call's outcome (no ``calls`` row). Against the previous rung:
+  what a database commit costs beyond a bare flush; against the service: what keeping each
+  call's outcome current costs.
 - :func:`service_with_write_timing`: the service itself, reporting how long each process waits
   for the SQLite writer lock and holds it per batch, and how many events a batch carries, in
   ``write-timing`` lines on standard error (the gunicorn log), every two seconds.
@@ -13,20 +24,30 @@ baseline; neither is ever run in production.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import falcon
 
 from service.app import create_app
 from service.store import AppendResult, CallEvent, EventStore
-from service.store.batch_write import PreparedEvent
-from service.store.database import WriterLock
+from service.store.batch_write import BatchWriter, PreparedEvent
+from service.store.database import PerProcess, WriterLock
+from service.store.group_commit import GroupCommit
+from service.store.sqlite_batch_write import SQLiteBatchWriter
+
+DIAGNOSTIC_DIRECTORY_ENV = "AVK_DIAGNOSTIC_DIR"
+"""Where :func:`service_with_durable_floor` keeps its files (the benchmark's working directory,
+beside the service's database, so that both flush to the same disk); the temporary directory
+when unset."""
 
 TIMING_PREFIX = "write-timing"
 TIMING_INTERVAL_SECONDS = 2.0
@@ -46,6 +67,60 @@ def service_without_store() -> falcon.App[falcon.Request, falcon.Response]:
         return AppendResult(stored=True)
 
     EventStore.append = discard  # type: ignore[method-assign]
+    return create_app()
+
+
+class DurableFloor:
+    """Each event as one line of JSON appended to a file of this process's own, and every
+    group commit flushed with ``fdatasync`` before its requests are answered.
+
+    The same :class:`GroupCommit` as the event store's, with no gate: the processes share no
+    file, so none waits for another.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._file = PerProcess(
+            lambda: os.open(
+                directory / f"durable-floor-{os.getpid()}.log",
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                0o600,
+            )
+        )
+        self._group: GroupCommit[bytes, AppendResult] = GroupCommit(self._write)
+
+    def append(self, event: CallEvent) -> AppendResult:
+        """Append ``event`` durably: returns once the line is on disk."""
+        line = json.dumps([event.session_id, event.kind, dict(event.fields)]).encode() + b"\n"
+        return self._group.submit(line)
+
+    def _write(self, lines: Sequence[bytes]) -> list[AppendResult]:
+        descriptor = self._file.get()
+        os.write(descriptor, b"".join(lines))
+        os.fdatasync(descriptor)
+        return [AppendResult(stored=True)] * len(lines)
+
+
+def service_with_durable_floor() -> falcon.App[falcon.Request, falcon.Response]:
+    """The service storing each event as a line of a file, flushed per group commit: see the
+    module's docstring."""
+    directory = Path(os.environ.get(DIAGNOSTIC_DIRECTORY_ENV) or tempfile.gettempdir())
+    floor = DurableFloor(directory)
+
+    def append(self: EventStore, event: CallEvent) -> AppendResult:
+        return floor.append(event)
+
+    EventStore.append = append  # type: ignore[method-assign]
+    return create_app()
+
+
+def service_without_outcomes() -> falcon.App[falcon.Request, falcon.Response]:
+    """The service storing every event as it does, without merging it into its call's row."""
+
+    def skip_merge(*_arguments: object) -> None:
+        return None
+
+    SQLiteBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
+    BatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
     return create_app()
 
 
