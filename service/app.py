@@ -93,7 +93,8 @@ def _add_routes(
     )
     app.add_route("/voice/events", EventsResource(store, strict_fields=config.strict_fields))
     app.add_route("/voice/calls", CallsResource(store))
-    app.add_route("/voice/calls/{session_id}", CallResource(store))
+    # A session id may hold a "/" (the webhooks take any printable ASCII): the rest of the path.
+    app.add_route("/voice/calls/{session_id:path}", CallResource(store))
 
 
 def _engine_for(config: Config) -> sa.Engine:

@@ -7,6 +7,7 @@ apps in one process cannot interfere).
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 import requests
@@ -64,10 +65,23 @@ class CallPlacer:
             raise ATCallFailed("Africa's Talking did not answer in time") from exc
         except requests.RequestException as exc:
             raise ATCallFailed(f"Africa's Talking is unreachable: {exc}") from exc
+        answer = _as_json(answer)
         if not isinstance(answer, dict):
             raise ATCallFailed("Africa's Talking answered something other than JSON", answer)
         _check_queued(answer, phone_number)
         return answer
+
+
+def _as_json(answer: Any) -> Any:
+    """The SDK decodes AT's answer only when its ``Content-Type`` is exactly
+    ``application/json``; with a parameter (``; charset=utf-8``) it hands back the text.
+    That text is still AT's JSON answer, and the call it reports may be queued already."""
+    if isinstance(answer, str):
+        try:
+            return json.loads(answer)
+        except ValueError:
+            return answer
+    return answer
 
 
 def _check_queued(answer: dict[str, Any], phone_number: str) -> None:

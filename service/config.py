@@ -6,6 +6,7 @@ message naming the variable, never at the first call. Tests build a :class:`Conf
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -33,7 +34,8 @@ def _real_at_host(url: str | None) -> bool:
     """True when ``url`` is unset (the SDK's default host) or points at africastalking.com."""
     if url is None:
         return True
-    host = (urlsplit(url).hostname or "").lower()
+    # A final dot names the same host (a fully qualified name): it must not pass for another.
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
     return host == "africastalking.com" or host.endswith(".africastalking.com")
 
 
@@ -50,6 +52,11 @@ class Config:
     DEFAULT_MAX_BODY_BYTES = 64 * 1024
     DEFAULT_POOL_SIZE = 5
     DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+    MAX_AT_TIMEOUT_SECONDS = 300.0
+    MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
+    """PostgreSQL's own limit for ``statement_timeout``."""
+    MAX_WEBHOOK_SECRET_LENGTH = 256
+    """The longest ``?secret=`` the webhooks take (``service.middleware``)."""
 
     at_username: str
     at_api_key: str = field(repr=False)
@@ -75,10 +82,14 @@ class Config:
             raise ConfigError("DATABASE_URL", str(exc)) from exc
         self._check_api_token()
         self._check_webhook_secret()
-        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds)
+        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds, self.MAX_AT_TIMEOUT_SECONDS)
         _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("DATABASE_POOL_SIZE", self.pool_size)
-        _positive("DATABASE_STATEMENT_TIMEOUT_MS", self.statement_timeout_ms)
+        _positive(
+            "DATABASE_STATEMENT_TIMEOUT_MS",
+            self.statement_timeout_ms,
+            self.MAX_STATEMENT_TIMEOUT_MS,
+        )
 
     def _check_account(self) -> None:
         # Both travel in HTTP requests to AT (a form field, a header): whitespace or control
@@ -99,17 +110,23 @@ class Config:
 
     def _check_urls(self) -> None:
         if self.at_voice_url is not None:
-            parts = urlsplit(self.at_voice_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            if not _is_http_url(self.at_voice_url):
                 raise ConfigError(
-                    "AT_VOICE_URL", "must be an http(s) URL such as http://127.0.0.1:5001"
+                    "AT_VOICE_URL",
+                    "must be an http(s) URL with a host (and a port up to 65535), such as "
+                    "http://127.0.0.1:5001",
                 )
             object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
         if self.public_url is not None:
-            parts = urlsplit(self.public_url)
             # The flow's callback URLs are built on it: it must make URLs the ActionXML
             # grammar accepts (checked by its own rule), or every live callback would fail.
-            if HttpUrl().problems(self.public_url) or parts.query or parts.fragment:
+            # A "?" or "#" even with nothing after it would swallow the path appended to it.
+            if (
+                HttpUrl().problems(self.public_url)
+                or not _is_http_url(self.public_url)
+                or "?" in self.public_url
+                or "#" in self.public_url
+            ):
                 raise ConfigError(
                     "VOICE_PUBLIC_URL",
                     "must be the service's public http(s) base URL, without spaces, query "
@@ -138,8 +155,13 @@ class Config:
 
     def _check_webhook_secret(self) -> None:
         # Anyone who guesses it can write events and walk the call flow: as strong as the token.
-        if self.webhook_secret is not None and len(self.webhook_secret) < 16:
-            raise ConfigError("VOICE_WEBHOOK_SECRET", "must be at least 16 characters long")
+        if self.webhook_secret is None:
+            return
+        if not 16 <= len(self.webhook_secret) <= self.MAX_WEBHOOK_SECRET_LENGTH:
+            raise ConfigError(
+                "VOICE_WEBHOOK_SECRET",
+                f"must be 16 to {self.MAX_WEBHOOK_SECRET_LENGTH} characters long",
+            )
 
     @property
     def talks_to_real_at(self) -> bool:
@@ -192,9 +214,12 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if not raw:
         return default
     try:
-        return float(raw) if "." in raw else int(raw)
+        value = float(raw) if "." in raw else int(raw)
     except ValueError as exc:
         raise ConfigError(name, f"must be a number, got {raw!r}") from exc
+    if not math.isfinite(value):  # "1.0e999" reads as infinity
+        raise ConfigError(name, f"must be a finite number, got {raw!r}")
+    return value
 
 
 def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
@@ -208,6 +233,18 @@ def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise ConfigError(name, f"must be true or false, got {raw!r}")
 
 
-def _positive(name: str, value: float) -> None:
-    if value <= 0:
+def _positive(name: str, value: float, most: float | None = None) -> None:
+    if not value > 0:  # also refuses NaN
         raise ConfigError(name, f"must be greater than zero, got {value}")
+    if most is not None and not value <= most:
+        raise ConfigError(name, f"must be at most {most:g}, got {value}")
+
+
+def _is_http_url(url: str) -> bool:
+    """An http(s) URL with a host, and a port (if any) from 1 to 65535."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range or not a number
+    except ValueError:  # also a malformed IPv6 literal: "http://[::1"
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0

@@ -23,6 +23,9 @@ def _whole_number(name: str, default: int, *, least: int = 1) -> int:
     return int(raw)
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+"""gunicorn's log levels."""
+
 bind = os.environ.get("VOICE_BIND", "127.0.0.1:5000")
 # Threads let one worker answer AT while another request waits on AT's API or the database.
 worker_class = "gthread"
@@ -51,7 +54,10 @@ max_requests = _whole_number("VOICE_MAX_REQUESTS", 0, least=0)
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("VOICE_ACCESS_LOG", "-")
 errorlog = "-"
-loglevel = os.environ.get("VOICE_LOG_LEVEL", "info")
+loglevel = os.environ.get("VOICE_LOG_LEVEL", "info").strip().lower() or "info"
+if loglevel not in LOG_LEVELS:
+    # gunicorn itself would fall back to "info" without a word.
+    raise ValueError(f"VOICE_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
 # Query strings can carry phone numbers and the webhook secret: log the path only.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import falcon
 
+from service.config import Config
 from service.errors import ProblemError, field_error
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -85,7 +86,7 @@ class RequireWebhookSecret:
     """
 
     PARAM = "secret"
-    MAX_LENGTH = 256
+    MAX_LENGTH = Config.MAX_WEBHOOK_SECRET_LENGTH
 
     def __init__(self, secret: str | None) -> None:
         self._secret = secret.encode() if secret is not None else None

@@ -53,8 +53,9 @@ class Step:
 
     @property
     def collects_input(self) -> bool:
-        """True when the step routes on what the caller does."""
-        return bool(self.on_digits) or self.on_recording is not None
+        """True when the step routes on what the caller does (``on_unknown`` alone routes
+        every key pressed)."""
+        return bool(self.on_digits) or self.on_unknown is not None or self.on_recording is not None
 
     def targets(self) -> list[str]:
         """Every step this one can lead to."""
@@ -100,10 +101,26 @@ def resolve_flow_path(setting: str | None) -> Path:
     return Path(setting).expanduser()
 
 
+class _FlowLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a mapping key written as a number is kept as
+    written: ``on_digits`` keys are what the caller presses, and YAML 1.1 would read ``010``
+    as 8 (octal), ``1_0`` as 10 and ``1:30`` as 90, silently routing other keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in _NUMBER_TAGS:
+                key_node.tag = "tag:yaml.org,2002:str"
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+
 def load_flow(path: Path) -> FlowDefinition:
     """Read and check a flow file; :class:`FlowError` names what is wrong."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_FlowLoader)  # noqa: S506
     except OSError as exc:
         raise FlowError(f"{path}: cannot read the flow file: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
@@ -268,7 +285,8 @@ def _check_input_step(where: str, step: Step) -> None:
         raise FlowError(
             f"{where}: the flow sets the callback URL of its input action; remove callback_url"
         )
-    if step.on_digits and not isinstance(last, ax.GetDigits):
-        raise FlowError(f"{where}: on_digits needs a GetDigits as the last action")
+    for key, routes in (("on_digits", step.on_digits), ("on_unknown", step.on_unknown)):
+        if routes and not isinstance(last, ax.GetDigits):
+            raise FlowError(f"{where}: {key} needs a GetDigits as the last action")
     if step.on_recording and not isinstance(last, ax.Record):
         raise FlowError(f"{where}: on_recording needs a Record as the last action")

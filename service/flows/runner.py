@@ -73,7 +73,7 @@ class CallFlow:
             if position is not None:
                 log.warning("unknown flow step %r (flow changed mid-call?): restarting", position)
             return steps[self.definition.start]
-        if callback.dtmf_digits is not None and current.on_digits:
+        if callback.dtmf_digits is not None and (current.on_digits or current.on_unknown):
             return steps[self._route_digits(current, callback.dtmf_digits)]
         if callback.recording_url is not None and current.on_recording is not None:
             return steps[current.on_recording]

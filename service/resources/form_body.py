@@ -1,4 +1,9 @@
-"""Reading form bodies (URL-encoded or multipart) with Falcon 4's media handlers."""
+"""Reading form bodies (URL-encoded or multipart) with Falcon 4's media handlers.
+
+Every field arrives as UTF-8 text, or the request is a 400 naming the field: a form whose
+text the service would have to guess at (another charset, a file, a part that is not
+text/plain) is refused before anything of it is stored.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from urllib.parse import unquote_to_bytes
 
 import falcon
 from falcon.media import URLEncodedFormHandler
-from falcon.media.multipart import MultipartForm
+from falcon.media.multipart import BodyPart, MultipartForm
 
-from service.errors import ProblemError
+from service.errors import ProblemError, field_error
 
 FORM_TYPES = (falcon.MEDIA_URLENCODED, falcon.MEDIA_MULTIPART)
+UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+"""The charsets a multipart text part may declare: UTF-8, or ASCII (a subset of it)."""
 
 _NON_ASCII_ESCAPE = re.compile(rb"%[89A-Fa-f][0-9A-Fa-f]")
 
@@ -37,7 +44,7 @@ class Utf8FormHandler(URLEncodedFormHandler):
 
 
 def install_form_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
-    """Make ``req.get_media()`` read URL-encoded forms with :class:`Utf8FormHandler`."""
+    """Read URL-encoded forms with :class:`Utf8FormHandler` (:func:`read_form` picks it)."""
     app.req_options.media_handlers[falcon.MEDIA_URLENCODED] = Utf8FormHandler()
 
 
@@ -49,13 +56,17 @@ def read_form(req: falcon.Request) -> dict[str, Any]:
     """
     if not req.content_length:
         return {}
-    if req.content_type is None or req.content_type.split(";")[0].strip().lower() not in FORM_TYPES:
+    media_type = (req.content_type or "").split(";")[0].strip().lower()
+    if media_type not in FORM_TYPES:
         raise ProblemError(
             falcon.HTTP_415,
             "Unsupported Media Type",
             "send form fields as application/x-www-form-urlencoded or multipart/form-data",
         )
-    media = req.get_media()
+    # The handler is picked here by the media type in lower case: a media type is
+    # case-insensitive (RFC 9110), and Falcon's own lookup (req.get_media) is not.
+    handler = req.options.media_handlers[media_type]
+    media = handler.deserialize(req.bounded_stream, req.content_type, req.content_length)
     if isinstance(media, MultipartForm):
         return _multipart_fields(media)
     if not isinstance(media, dict):
@@ -66,22 +77,37 @@ def read_form(req: falcon.Request) -> dict[str, Any]:
 def _multipart_fields(form: MultipartForm) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for part in form:
-        if part.filename is not None:
+        try:
+            name, filename = part.name or "", part.filename
+        except UnicodeDecodeError as exc:
             raise ProblemError(
                 falcon.HTTP_400,
                 "Invalid request",
-                f"{part.name}: must be a text field, not a file",
-            )
-        try:
-            text = part.get_text()
-        except (UnicodeDecodeError, falcon.MediaMalformedError) as exc:
-            raise ProblemError(
-                falcon.HTTP_400, "Invalid request", f"{part.name}: must be UTF-8 text"
+                "a part's Content-Disposition header must be UTF-8 text",
             ) from exc
-        name = part.name or ""
+        if filename is not None:
+            raise field_error(name, "must be a text field, not a file")
+        text = _part_text(part, name)
         if name in fields:
             previous = fields[name]
             fields[name] = [*previous, text] if isinstance(previous, list) else [previous, text]
         else:
             fields[name] = text
     return fields
+
+
+def _part_text(part: BodyPart, name: str) -> str:
+    """The part's text: text/plain (the default) in UTF-8, or a 400 naming the field.
+
+    Falcon would decode with whatever codec the part names (``charset=utf-7``, or
+    ``unicode_escape``, which turns ``\\ud800`` into a lone surrogate that no JSON answer
+    can carry): only UTF-8 and ASCII are taken.
+    """
+    media_type, options = falcon.parse_header(part.content_type or "text/plain")
+    charset = options.get("charset", "utf-8").strip().lower()
+    if media_type.strip().lower() != "text/plain" or charset not in UTF8_CHARSETS:
+        raise field_error(name, f"must be text/plain in UTF-8, not {part.content_type!r}")
+    try:
+        return part.data.decode("utf-8")
+    except (UnicodeDecodeError, falcon.MediaMalformedError) as exc:
+        raise field_error(name, "must be UTF-8 text") from exc

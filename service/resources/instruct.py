@@ -14,9 +14,23 @@ from service.resources.form_body import read_form
 from service.store import EventStore
 from service.webhook_forms import parse_callback
 
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(
-    r"^[A-Za-z0-9.\-]{1,253}(:[0-9]{1,5})?\Z|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?\Z"
+    rf"^(?P<name>(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::(?P<port>[0-9]{{1,5}}))?\Z"
 )
+"""A host name (dot-separated labels, none starting or ending with '-') or a bracketed IPv6
+address, then an optional port."""
+
+
+def is_host(value: str) -> bool:
+    """True when ``value`` is a ``Host`` header a URL can be built on: see :data:`_HOST`,
+    at most 253 characters of name and a port from 1 to 65535."""
+    match = _HOST.match(value)
+    if match is None or len(match["name"]) > 253:
+        return False
+    return match["port"] is None or 0 < int(match["port"]) <= 65535
+
+
 QUERY_PARAMETERS = frozenset({STEP_PARAM, RequireWebhookSecret.PARAM})
 
 
@@ -65,7 +79,7 @@ class InstructResource:
         if self._public_url is not None:
             return self._public_url + req.path
         host = req.forwarded_host
-        if not _HOST.match(host):
+        if not is_host(host):
             raise field_error(
                 "Host", "must be a valid host name (or set VOICE_PUBLIC_URL to stop relying on it)"
             )

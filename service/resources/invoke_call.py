@@ -14,6 +14,7 @@ from service.at_client import CallPlacer
 from service.errors import ProblemError, field_error
 from service.resources.form_body import read_form
 from service.store import CallEvent, EventSource, EventStore
+from service.webhook_forms import value_problem
 
 ACCEPTED_PARAMETERS = frozenset({"phone"})
 
@@ -72,6 +73,12 @@ class InvokeCallResource:
             for entry in answer.get("entries", [])
             if (session_id := entry.get("sessionId")) not in (None, "", NONE_STRING)
         ]
+        # Only what AT's webhooks could carry is stored: the history's queries and cursors
+        # take session ids by that rule, so a stranger one would be a call no page can pass.
+        refused = [e.session_id for e in events if value_problem("sessionId", e.session_id)]
+        if refused:
+            log.warning("invoke-call: not recording AT's odd session ids %r", refused)
+            events = [event for event in events if event.session_id not in refused]
         try:
             for event in events:
                 self._store.append(event)

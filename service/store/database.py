@@ -59,10 +59,17 @@ def check_database_url(url: str | URL) -> URL:
         ) from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if (parsed.database or "") in ("", ":memory:"):
-            # Each pooled connection would get its own empty in-memory database.
+        database = parsed.database or ""
+        if database in ("", ":memory:") or ":memory:" in database or _is_memory_uri(parsed):
+            # Each pooled connection would get its own empty in-memory database, and every
+            # acknowledged event would be gone at the next restart.
             raise UnsupportedDatabase(
-                "SQLite needs a file path (sqlite:///path/to/file.db), not :memory:"
+                "SQLite needs a file path (sqlite:///path/to/file.db), not an in-memory database"
+            )
+        if parsed.get_driver_name() != "pysqlite":
+            raise UnsupportedDatabase(
+                f"the SQLite driver {parsed.get_driver_name()!r} is not supported: use "
+                "sqlite:///path/to/file.db (Python's own sqlite3)"
             )
     elif backend == "postgresql":
         try:
@@ -75,6 +82,13 @@ def check_database_url(url: str | URL) -> URL:
     else:
         raise UnsupportedDatabase(f"unsupported database {backend!r}: use sqlite or postgresql")
     return parsed
+
+
+def _is_memory_uri(url: URL) -> bool:
+    """``sqlite:///file:x?mode=memory&uri=true`` and the like: a SQLite URI opening memory."""
+    mode = url.query.get("mode")
+    modes = mode if isinstance(mode, tuple) else (mode,)
+    return "memory" in modes
 
 
 def create_database_engine(
@@ -114,8 +128,11 @@ def _new_pool_after_fork(engine: Engine) -> None:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    database = url.database or ""
-    Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    # "~" is expanded here, once, for every use of the path: SQLite itself would open a
+    # directory literally named "~".
+    database = str(Path(url.database or "").expanduser())
+    url = url.set(database=database)
+    Path(database).resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url,
         hide_parameters=True,

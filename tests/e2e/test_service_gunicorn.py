@@ -149,6 +149,14 @@ def test_bad_gunicorn_setting_fails_at_start_naming_the_variable(
     assert f"{variable}: must be a whole number greater than zero" in output
 
 
+def test_an_unknown_log_level_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT
+) -> None:
+    """gunicorn itself would log at "info" without a word."""
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, VOICE_LOG_LEVEL="loud"))
+    assert "VOICE_LOG_LEVEL: must be one of debug, info, warning, error, critical" in output
+
+
 def test_bad_max_requests_fails_at_start_naming_the_variable(
     tmp_path: Path, fake_at: FakeAT
 ) -> None:

@@ -86,6 +86,23 @@ def test_missing_required_setting_names_the_variable(variable: str) -> None:
         ("VOICE_STRICT_FIELDS", "maybe"),
         ("VOICE_API_TOKEN", "short"),
         ("VOICE_WEBHOOK_SECRET", "short"),
+        # Longer than any ?secret= the webhooks take: every webhook would be refused.
+        ("VOICE_WEBHOOK_SECRET", "s" * 257),
+        # Accepted by float() but no timeout: infinity, or one the socket cannot hold.
+        ("AT_TIMEOUT_SECONDS", "1.0e999"),
+        ("AT_TIMEOUT_SECONDS", "10000000000"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "2147483648"),
+        ("AT_VOICE_URL", "http://[::1"),
+        ("AT_VOICE_URL", "http://127.0.0.1:99999"),
+        ("AT_VOICE_URL", "http://127.0.0.1:abc"),
+        # An empty query or fragment still swallows the path appended to the base URL.
+        ("VOICE_PUBLIC_URL", "https://voice.example.com/?"),
+        ("VOICE_PUBLIC_URL", "https://voice.example.com/#"),
+        ("VOICE_PUBLIC_URL", "https://voice.example.com:99999"),
+        # In-memory SQLite in URI form: each connection its own database, lost at restart.
+        ("DATABASE_URL", "sqlite:///file::memory:?uri=true"),
+        ("DATABASE_URL", "sqlite:///file:voice?mode=memory&cache=shared&uri=true"),
+        ("DATABASE_URL", "sqlite+pysqlcipher:///voice.db"),
     ],
 )
 def test_invalid_setting_names_the_variable(variable: str, value: str) -> None:
@@ -103,6 +120,21 @@ def test_refuses_to_talk_to_real_at_without_a_token() -> None:
     with pytest.raises(ConfigError):
         Config.from_env(explicit_real)
     assert Config.from_env({**env, "VOICE_API_TOKEN": "t" * 16}).talks_to_real_at
+
+
+@pytest.mark.parametrize(
+    "url", ["https://voice.africastalking.com.", "https://VOICE.AfricasTalking.com./"]
+)
+def test_the_real_at_host_written_as_a_full_name_still_needs_a_token(url: str) -> None:
+    env = {**BASE_ENV, "AT_USERNAME": "acme", "AT_VOICE_URL": url}
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(env)
+    assert excinfo.value.variable == "VOICE_API_TOKEN"
+
+
+def test_a_webhook_secret_of_the_longest_length_taken_is_accepted() -> None:
+    secret = "s" * Config.MAX_WEBHOOK_SECRET_LENGTH
+    assert Config.from_env({**BASE_ENV, "VOICE_WEBHOOK_SECRET": secret}).webhook_secret == secret
 
 
 def test_may_run_open_against_the_sandbox_or_a_simulator() -> None:

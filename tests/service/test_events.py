@@ -253,6 +253,77 @@ def test_multipart_form_is_accepted(client: falcon.testing.TestClient) -> None:
     assert events_of(client, "ATVId_abc123")[0]["fields"] == DOC_EXAMPLE
 
 
+def multipart(*parts: bytes, boundary: bytes = b"xXx") -> tuple[bytes, dict[str, str]]:
+    """A multipart body of ``parts`` (each its headers, a blank line and its data)."""
+    body = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"}
+    return body + b"--" + boundary + b"--\r\n", headers
+
+
+@pytest.mark.parametrize(
+    ("part", "rule"),
+    [
+        # Any codec Falcon would apply: unicode_escape turns "\ud800" into a lone surrogate,
+        # which no JSON answer can carry (the call's history would answer 500 for good).
+        (b"Content-Type: text/plain; charset=unicode_escape\r\n\r\n\\ud800", "text/plain in UTF-8"),
+        (b"Content-Type: text/plain; charset=utf-7\r\n\r\n+2AA-", "text/plain in UTF-8"),
+        (b"Content-Type: text/plain; charset=latin-1\r\n\r\ncaf\xe9", "text/plain in UTF-8"),
+        (b"Content-Type: application/octet-stream\r\n\r\nATVId_x", "text/plain in UTF-8"),
+        (b"\r\ncaf\xe9", "must be UTF-8 text"),
+    ],
+)
+def test_a_part_that_is_not_utf8_text_is_a_400_naming_it(
+    client: falcon.testing.TestClient, part: bytes, rule: str
+) -> None:
+    body, headers = multipart(
+        b'Content-Disposition: form-data; name="sessionId"\r\n\r\nATVId_parts',
+        b'Content-Disposition: form-data; name="note"\r\n' + part,
+    )
+    result = client.simulate_post("/voice/events", body=body, headers=headers)
+    assert result.status_code == 400, result.text
+    [error] = result.json["errors"]
+    assert error["field"] == "note" and rule in error["rule"]
+    assert client.simulate_get("/voice/calls/ATVId_parts").status_code == 404
+
+
+def test_a_part_header_that_is_not_utf8_is_a_400(client: falcon.testing.TestClient) -> None:
+    body, headers = multipart(b'Content-Disposition: form-data; name="s\xe9"\r\n\r\nx')
+    result = client.simulate_post("/voice/events", body=body, headers=headers)
+    assert result.status_code == 400
+    assert "Content-Disposition" in result.json["detail"]
+
+
+def test_a_part_may_declare_utf8_or_ascii(client: falcon.testing.TestClient) -> None:
+    body, headers = multipart(
+        b'Content-Disposition: form-data; name="sessionId"\r\n'
+        b"Content-Type: text/plain; charset=US-ASCII\r\n\r\nATVId_charset",
+        b'Content-Disposition: form-data; name="callerCarrierName"\r\n'
+        b'Content-Type: Text/Plain; charset="UTF-8"\r\n\r\nSafari\xc3\xa9com',
+    )
+    assert client.simulate_post("/voice/events", body=body, headers=headers).text == "OK"
+    [event] = events_of(client, "ATVId_charset")
+    assert event["fields"]["callerCarrierName"] == "Safari\u00e9com"
+
+
+def test_the_media_type_is_case_insensitive(client: falcon.testing.TestClient) -> None:
+    result = client.simulate_post(
+        "/voice/events",
+        body=_encode(DOC_EXAMPLE),
+        headers={"Content-Type": "Application/X-WWW-Form-URLEncoded; Charset=UTF-8"},
+    )
+    assert result.text == "OK"
+    assert events_of(client, "ATVId_abc123")[0]["fields"] == DOC_EXAMPLE
+
+
+def test_a_session_id_with_a_slash_has_a_history(client: falcon.testing.TestClient) -> None:
+    assert post(client, {**DOC_EXAMPLE, "sessionId": "ATVId/abc"}).text == "OK"
+    listed = client.simulate_get("/voice/calls").json["calls"]
+    assert [call["sessionId"] for call in listed] == ["ATVId/abc"]
+    history = client.simulate_get("/voice/calls/ATVId/abc")
+    assert history.status_code == 200
+    assert history.json["sessionId"] == "ATVId/abc"
+
+
 def test_call_history_needs_the_token(secured_client: falcon.testing.TestClient) -> None:
     assert post(secured_client, DOC_EXAMPLE).text == "OK"  # AT cannot send a token
     assert secured_client.simulate_get("/voice/calls/ATVId_abc123").status_code == 401

@@ -133,6 +133,10 @@ def flow_doc(**steps: Any) -> dict[str, Any]:
         ),
         (flow_doc(a={"actions": [{"reject": None}, {"say": "after"}]}), "invalid ActionXML"),
         (flow_doc(a={"actions": [{"say": "hi"}], "typo": 1}), "unknown key 'typo'"),
+        (
+            flow_doc(a={"actions": [{"record": {}}], "on_unknown": "a"}),
+            "on_unknown needs a GetDigits",
+        ),
         ({"start": "zz", "steps": {"a": {"actions": [{"say": "x"}]}}}, "'start' must name"),
         ({"steps": {}}, "'steps' must map"),
     ],
@@ -190,3 +194,53 @@ def test_rendered_documents_are_reused_per_step_and_url_and_the_cache_is_bounded
     for n in range(3000):
         flow.respond(request(), None, StepUrls(f"https://h{n}.example.com/voice/instruct"))
     assert len(flow._documents) <= RENDERED_CACHE_SIZE
+
+
+def test_digit_keys_are_read_as_written_not_as_yaml_numbers(tmp_path: Path) -> None:
+    """YAML 1.1 reads 010 as 8 (octal), 1_0 as 10: the caller would be routed by other keys."""
+    path = tmp_path / "keys.yaml"
+    path.write_text(
+        "start: menu\n"
+        "steps:\n"
+        "  menu:\n"
+        "    actions:\n"
+        "      - get_digits: {num_digits: 3, say: Choose.}\n"
+        "    on_digits:\n"
+        "      010: sales\n"
+        "      1: support\n"
+        "  sales: {actions: [say: Sales.]}\n"
+        "  support: {actions: [say: Support.]}\n"
+    )
+    flow = CallFlow(load_flow(path))
+    assert dict(flow.definition.steps["menu"].on_digits) == {"010": "sales", "1": "support"}
+    assert answer(flow, "menu", dtmfDigits="010").actions == (ax.Say("Sales."),)
+    assert answer(flow, "menu", dtmfDigits="1").actions == (ax.Say("Support."),)
+    assert answer(flow, "menu", dtmfDigits="8").actions[0] == answer(flow, "menu").actions[0]
+
+
+@pytest.mark.parametrize("key", ["1_0", "0x1A", "1:30", "1.5"])
+def test_digit_keys_that_are_no_digits_are_refused(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text(
+        "start: menu\nsteps:\n  menu:\n    actions: [get_digits: {num_digits: 2}]\n"
+        f"    on_digits: {{{key}: menu}}\n"
+    )
+    with pytest.raises(FlowError, match=f"on_digits key '{key}'"):
+        load_flow(path)
+
+
+def test_on_unknown_alone_routes_any_key() -> None:
+    flow = CallFlow(
+        parse_flow(
+            flow_doc(
+                a={
+                    "actions": [{"get_digits": {"num_digits": 1, "say": "Press any key."}}],
+                    "on_unknown": "b",
+                },
+                b={"actions": [{"say": "Thanks."}]},
+            )
+        )
+    )
+    [get_digits] = answer(flow, None).actions
+    assert isinstance(get_digits, ax.GetDigits) and step_of(get_digits.callback_url) == "a"
+    assert answer(flow, "a", dtmfDigits="5").actions == (ax.Say("Thanks."),)

@@ -157,6 +157,12 @@ def first_callback_url(result: falcon.testing.Result) -> str:
     ("headers", "field"),
     [
         (HOSTILE_HOST, "Host"),
+        ({"Host": "voice.example.com:99999"}, "Host"),
+        ({"Host": "voice.example.com:0"}, "Host"),
+        ({"Host": "a..b"}, "Host"),
+        ({"Host": "-"}, "Host"),
+        ({"Host": "voice-.example.com"}, "Host"),
+        ({"Host": ("a" * 64) + ".example.com"}, "Host"),
         ({"X-Forwarded-Proto": "<x>"}, "X-Forwarded-Proto"),
         ({"X-Forwarded-Proto": "ftp"}, "X-Forwarded-Proto"),
         ({"Forwarded": 'proto="a b"'}, "X-Forwarded-Proto"),
@@ -172,6 +178,19 @@ def test_hostile_forwarding_headers_are_refused_and_change_nothing(
     assert result.status_code == 400
     assert result.json["errors"][0]["field"] == field
     assert menu_client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "host", ["voice.example.com", "voice.example.com.:8443", "127.0.0.1:5000", "[::1]:65535"]
+)
+def test_host_names_and_addresses_make_flow_urls(
+    menu_client: falcon.testing.TestClient, host: str
+) -> None:
+    result = menu_client.simulate_post(
+        "/voice/instruct", body=urlencode(BASE), headers={**FORM, "Host": host}
+    )
+    assert result.status_code == 200, result.text
+    assert first_callback_url(result).startswith(f"http://{host}/voice/instruct?")
 
 
 @pytest.mark.parametrize("headers", [{"X-Forwarded-Proto": "HTTPS"}, {"Forwarded": "proto=HTTPS"}])

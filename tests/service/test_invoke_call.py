@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import falcon.testing
@@ -75,6 +76,41 @@ def test_each_call_to_one_number_is_recorded_and_found_by_either_number(
             assert call["outcome"]["direction"] == "Outbound"
             assert call["outcome"]["callerNumber"] == "+254711082369"
             assert call["outcome"]["destinationNumber"] == AT_NUMBER
+
+
+def test_a_queued_call_is_understood_when_ats_json_names_its_charset(
+    client: falcon.testing.TestClient, fake_at: FakeAT
+) -> None:
+    """The SDK decodes only an exact ``application/json``; the call is queued all the same."""
+    fake_at.answer = ScriptedAnswer(content_type="application/json; charset=utf-8")
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert result.status_code == 200, result.text
+    session_id = result.json["response"]["entries"][0]["sessionId"]
+    assert client.simulate_get(f"/voice/calls/{session_id}").status_code == 200
+    assert len(fake_at.received) == 1
+
+
+def test_a_session_id_no_webhook_could_carry_is_not_recorded(
+    client: falcon.testing.TestClient, fake_at: FakeAT
+) -> None:
+    """Stored, it would be a call whose page cursor the history refuses: paging would stop."""
+    client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    fake_at.answer = ScriptedAnswer(
+        body=json.dumps(
+            {
+                "entries": [
+                    {"status": "Queued", "sessionId": "ATVId 1", "phoneNumber": "+254711082370"}
+                ],
+                "errorMessage": "None",
+            }
+        )
+    )
+    odd = client.simulate_get("/voice/invoke-call", params={"phone": "254711082370"})
+    assert odd.status_code == 200
+    assert odd.json["response"]["entries"][0]["sessionId"] == "ATVId 1"
+    page = client.simulate_get("/voice/calls", params={"limit": "1"}).json
+    assert [call["outcome"]["callerNumber"] for call in page["calls"]] == ["+254711082369"]
+    assert page["next"] is None
 
 
 @pytest.mark.postgres

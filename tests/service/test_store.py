@@ -497,3 +497,20 @@ def test_a_forked_child_opens_its_own_connections_and_leaves_the_parents_alone(
     with read_connection(store.engine) as connection:
         assert _session_of(connection) == parent
     assert count_events(store) == 1
+
+
+def test_a_home_relative_sqlite_path_is_the_file_in_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    engine = create_database_engine("sqlite:///~/voice/events.db")
+    try:
+        store = EventStore(engine)
+        store.migrate()
+        store.append(parse_event({"sessionId": "ATVId_home", "eventType": "SessionStarted"}))
+    finally:
+        engine.dispose()
+    assert (tmp_path / "home" / "voice" / "events.db").is_file()
+    assert (tmp_path / "home" / "voice" / "events.db-writer.lock").is_file()
+    assert not (tmp_path / "~").exists()
