@@ -46,6 +46,11 @@ def country_calling_code(e164: str) -> str:
     return str(phonenumbers.parse(e164, None).country_code)
 
 
+def region_code(e164: str) -> str:
+    """The country (ISO 3166 region) of a valid E.164 number, or ``""`` when none is known."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or ""
+
+
 def carrier_name(e164: str) -> str:
     """The mobile carrier ``phonenumbers`` knows for this number, or ``""`` if unknown."""
     name: str = _carrier.name_for_number(phonenumbers.parse(e164, None), "en")

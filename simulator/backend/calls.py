@@ -91,8 +91,10 @@ class CallLauncher(Protocol):
     def launch(self, call: Call) -> None:
         """Start placing a call that ``/call`` queued."""
 
-    def transfer(self, call: Call, request: TransferRequest) -> None:
-        """Carry out a transfer ``/callTransfer`` accepted on a bridged call."""
+    def transfer(self, call: Call, request: TransferRequest) -> str | None:
+        """Carry out a transfer ``/callTransfer`` asked for on a bridged call; return why
+        the call cannot be transferred now (it is still ringing a transfer target, say), or
+        ``None`` once the transfer is under way."""
 
     def reset(self) -> None:
         """Drop (cancel) every call handed over so far: the simulator is being reset."""
@@ -109,9 +111,10 @@ class RecordingLauncher:
         """Remember the call; it stays queued."""
         self.launched.append(call)
 
-    def transfer(self, call: Call, request: TransferRequest) -> None:
-        """Remember the transfer."""
+    def transfer(self, call: Call, request: TransferRequest) -> str | None:
+        """Remember the transfer, and accept it."""
         self.transfers.append((call, request))
+        return None
 
     def reset(self) -> None:
         """Forget everything recorded."""

@@ -280,8 +280,12 @@ class VoiceBackend:
             if call.bridged_with is None:
                 return TransferOutcome("Call is not bridged: a transfer needs a call with two legs")
             request = TransferRequest(target, CallLeg(leg_text), hold_music_url, self.now())
-            call = self.calls.add_transfer(session_id, request)
-        self.launcher.transfer(call, request)
+        # The engine has the last word: a call still ringing the target of an earlier
+        # transfer, or ending, cannot be transferred, and must not be answered Success.
+        refused = self.launcher.transfer(call, request)
+        if refused is not None:
+            return TransferOutcome(f"Call cannot be transferred now: {refused}")
+        self.calls.add_transfer(session_id, request)
         return TransferOutcome()
 
     # -- the engine's side -------------------------------------------------------------------

@@ -9,7 +9,9 @@ Transfer semantics (AT documents only the parameters): ``callLeg`` names the leg
 *replaced* by ``phoneNumber``. ``callee`` (the default): the dialled party drops out, the new
 number rings (the phone user hears ``holdMusicUrl``), and if it answers the phone user talks
 to it; if it does not, AT hangs up. ``caller``: the phone user's own leg is handed over to the
-new number, so their session ends there (``NORMAL_CLEARING``).
+new number, so their session ends there (``NORMAL_CLEARING``). A call bridged through a queue
+(Enqueue and Dequeue) talks to another call of the platform, which the transfer moves too: the
+replaced call ends (``callee``), or talks to the new number from then on (``caller``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from simulator.engine.outcomes import ANSWERED_ENDING
 from simulator.engine.payloads import DialFacts
 from simulator.engine.phone_user import PhoneUser
 from simulator.engine.records import LegRecord
-from simulator.engine.runner import CallOver, CallRun, QueueMatch, TransferOrder
+from simulator.engine.runner import BridgeDropped, CallOver, CallRun, QueueMatch, TransferOrder
 from simulator.engine.states import CallState
 from simulator.engine.timing import draw
 
@@ -95,9 +97,12 @@ async def bridge(run: CallRun, seconds: float, other_side_leaves: str) -> None:
             if user_first:
                 raise run.user_hangup("the phone user hung up")
             raise CallOver(ANSWERED_ENDING, other_side_leaves)
+        if isinstance(order, BridgeDropped):
+            raise CallOver(ANSWERED_ENDING, order.reason)
         assert isinstance(order, TransferOrder)
         seconds = await transfer(run, order)
         ends_at = clock.now() + timedelta(seconds=seconds)
+        other_side_leaves = f"the transfer target {order.phone_number} hung up"
 
 
 async def transfer(run: CallRun, order: TransferOrder) -> float:
@@ -110,6 +115,7 @@ async def transfer(run: CallRun, order: TransferOrder) -> float:
     )
     if run.facts.dial is not None:
         run.facts.dial.ended_at = clock.now()
+    _move_queue_peer(run, order)
     if order.call_leg == "caller":
         raise CallOver(ANSWERED_ENDING, f"the caller leg was transferred to {order.phone_number}")
     leg = leg_plan(run, order.phone_number)
@@ -125,6 +131,27 @@ async def transfer(run: CallRun, order: TransferOrder) -> float:
         raise CallOver(ANSWERED_ENDING, f"the transfer target did not answer ({leg.cause})")
     run.facts.dial = DialFacts(leg.number, clock.now())
     return talk_seconds(run, leg.hangup_after)
+
+
+def _move_queue_peer(run: CallRun, order: TransferOrder) -> None:
+    """A call bridged through a queue talks to another call: the transfer moves it too.
+
+    ``callee``: the other call is the replaced party, so it ends. ``caller``: this call's
+    leg is replaced, so the other call now talks to the new number, as if its own callee had
+    been transferred there.
+    """
+    peer = run.context.lookup(run.queue_peer) if run.queue_peer is not None else None
+    run.queue_peer = None
+    if peer is None or peer.queue_peer != run.facts.session_id:
+        return
+    peer.queue_peer = None
+    wakeup = peer.transfer_wakeup
+    if wakeup is None or wakeup.fired:
+        return  # it is leaving the bridge already (hanging up, or being transferred itself)
+    if order.call_leg == "caller":
+        wakeup.fire(TransferOrder(order.phone_number, "callee", order.hold_music_url))
+    else:
+        wakeup.fire(BridgeDropped(f"the other party transferred the call to {order.phone_number}"))
 
 
 def close_bridge(run: CallRun) -> None:
@@ -164,6 +191,7 @@ async def enqueue(run: CallRun, action: Enqueue) -> None:
         queues.remove(run.facts.at_number, name, run.facts.session_id)
         raise run.user_hangup("the caller hung up while waiting in the queue")
     assert isinstance(match, QueueMatch)
+    run.queue_peer = match.partner_session_id
     run.advance(CallState.BRIDGED, peer_session_id=match.partner_session_id)
     run.note(f"dequeued: talking to {match.partner_number}")
     await bridge(run, match.seconds, "the agent hung up")
@@ -187,6 +215,7 @@ async def dequeue(run: CallRun, action: Dequeue) -> None:
         match = QueueMatch(run.facts.phone_number, talk, run.facts.session_id)
         if other.queue_wakeup.fire(match):
             break
+    run.queue_peer = other.facts.session_id
     run.advance(CallState.BRIDGED, peer_session_id=other.facts.session_id)
     run.note(f"Dequeue: talking to {other.facts.phone_number}")
     await bridge(run, talk, "the queued caller hung up")

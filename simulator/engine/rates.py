@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from contracts.phone import country_calling_code
+from contracts.phone import country_calling_code, region_code
 from contracts.vocabulary import Direction
 
 AMOUNT_QUANTUM = Decimal("0.001")
@@ -101,9 +101,17 @@ class RateTable:
     billing: BillingMode = BillingMode.PER_SECOND
 
     def rate_for(self, e164: str) -> CountryRate:
-        """The rate of the market of a valid E.164 number."""
+        """The rate of the market of a valid E.164 number.
+
+        Countries may share a calling code (+1: the US, Canada and others): the number's own
+        country's rate wins, then the first with its code.
+        """
         code = country_calling_code(e164)
-        return next((r for r in self.rates if r.calling_code == code), self.fallback)
+        sharing = [rate for rate in self.rates if rate.calling_code == code]
+        if len(sharing) > 1:
+            country = region_code(e164)
+            return next((r for r in sharing if r.country == country), sharing[0])
+        return sharing[0] if sharing else self.fallback
 
     def currency_for(self, e164: str) -> str:
         """The currency AT reports for calls with this phone user."""

@@ -99,12 +99,19 @@ class TransferOrder:
     hold_music_url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BridgeDropped:
+    """Sent to a call bridged through a queue when the other call transferred it away."""
+
+    reason: str
+
+
 class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
     __slots__ = ("_outbox", "bridge_recorded_from", "context", "currency", "deadline", "facts",
-                 "legs", "lifecycle", "notes", "queue_wakeup", "rates", "recordings", "request",
-                 "rng", "transfer_wakeup", "url", "user")  # fmt: skip
+                 "legs", "lifecycle", "notes", "queue_peer", "queue_wakeup", "rates",
+                 "recordings", "request", "rng", "transfer_wakeup", "url", "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
                  fault_rng: random.Random) -> None:  # fmt: skip
@@ -133,6 +140,9 @@ class CallRun:
         self.notes: list[tuple[datetime, str]] = []
         self.transfer_wakeup: Wakeup | None = None
         self.queue_wakeup: Wakeup | None = None
+        self.queue_peer: str | None = None
+        """The session id of the call this one is bridged with through a queue (Enqueue and
+        Dequeue bridge two calls of the platform; Dial bridges a leg, not a call)."""
         self.bridge_recorded_from: datetime | None = None
         self._outbox: EventOutbox | None = None
         if request.events_url:

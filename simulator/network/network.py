@@ -41,6 +41,8 @@ from simulator.network.pricing import account_rate_table
 log = logging.getLogger(__name__)
 
 RESET_TIMEOUT_SECONDS = 10.0
+TRANSFER_ANSWER_SECONDS = 10.0
+"""How long a ``/callTransfer`` asked from another thread waits for the loop's answer."""
 
 NOT_PLACED_ENDING = Ending(
     CallSessionState.NOT_ANSWERED, CallStatus.ABORTED, HangupCause.UNSPECIFIED
@@ -156,9 +158,22 @@ class SimulatedNetwork:
         """Place a call ``/call`` queued, or receive an inbound one, on the event loop."""
         self._on_loop(lambda: self._start(call))
 
-    def transfer(self, call: Call, request: TransferRequest) -> None:
-        """Carry out a ``/callTransfer`` the backend accepted."""
-        self._on_loop(lambda: self._transfer(call, request))
+    def transfer(self, call: Call, request: TransferRequest) -> str | None:
+        """Carry out a ``/callTransfer`` the backend accepted; why the engine refused it, or
+        ``None``. Off the loop's thread (a test's), it waits for the loop's answer."""
+        answer: concurrent.futures.Future[str | None] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                answer.set_result(self._transfer(call, request))
+            except Exception as exc:
+                answer.set_exception(exc)
+
+        self._on_loop(work)
+        try:
+            return answer.result(timeout=TRANSFER_ANSWER_SECONDS)
+        except concurrent.futures.TimeoutError:
+            return "the simulator's event loop did not answer in time"
 
     def reset(self) -> None:
         """Cancel every live call; the next call starts a fresh engine (and clock)."""
@@ -307,11 +322,13 @@ class SimulatedNetwork:
         )
         run.ports.on_call_end(record)
 
-    def _transfer(self, call: Call, request: TransferRequest) -> None:
+    def _transfer(self, call: Call, request: TransferRequest) -> str | None:
         run = self._current()
         session_id = run.generation.parent_of.get(call.session_id, call.session_id)
         outcome = run.engine.transfer(
             session_id, request.phone_number, request.call_leg.value, request.hold_music_url
         )
-        if not outcome.ok:
-            log.warning("transfer of %s not carried out: %s", session_id, outcome.error_message)
+        if outcome.ok:
+            return None
+        log.info("transfer of %s refused: %s", session_id, outcome.error_message)
+        return outcome.error_message

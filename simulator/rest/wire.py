@@ -7,6 +7,7 @@ default texts, the most plausible thing AT sends. See the README's fidelity tabl
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -141,10 +142,7 @@ async def read_form(
     if len(body) > max_bytes:
         raise EntityTooLarge(max_bytes)
     charset = params.get("charset", "utf-8")
-    try:
-        text = body.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        raise MalformedRequest(f"the body is not valid {charset} text") from None
+    text = _decoded_text(body, charset)
     if media_type == JSON:
         return _json_form(text, list_fields)
     try:
@@ -154,6 +152,25 @@ async def read_form(
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"the form cannot be decoded: {exc}") from None
     return RequestForm(_first_values(pairs))
+
+
+def _decoded_text(body: bytes, charset: str) -> str:
+    """``body`` decoded as ``charset``; :class:`MalformedRequest` unless that is a text
+    encoding that decodes it to real text.
+
+    Python's codecs include ones that are no charset at all (``rot13``, ``base64``), ones
+    that fail with a bare ``UnicodeError`` (``punycode``) and ones that turn ``\\ud800`` into a
+    lone surrogate (``unicode_escape``), which no answer, journal entry or webhook can carry.
+    """
+    refused = MalformedRequest(f"the body is not valid {charset} text")
+    try:
+        if not codecs.lookup(charset)._is_text_encoding:
+            raise refused
+        text = body.decode(charset)
+        text.encode("utf-8")  # a lone surrogate is not text
+    except (LookupError, UnicodeError):
+        raise refused from None
+    return text
 
 
 async def _read_multipart(req: falcon.asgi.Request) -> RequestForm:

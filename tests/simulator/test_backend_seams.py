@@ -25,6 +25,7 @@ from simulator.config import (
     load_config_file,
 )
 from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
+from simulator.network.pricing import account_rate_table
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, DEFAULT_API_KEY)
 MOMENT = datetime(2025, 9, 29, 10, 30, tzinfo=UTC)
@@ -135,6 +136,27 @@ def test_destinations_are_ats_markets_only() -> None:
     assert plan.tariff_for("+254711082001") == Tariff("KE", Decimal("2.50"))
     assert plan.tariff_for("+14155550100") is None
     assert DestinationPlan((Tariff("US", Decimal(1)),)).tariff_for("+254711082001") is None
+
+
+@pytest.mark.parametrize(
+    ("number", "country"),
+    [("+14165550199", "CA"), ("+12025550143", "US"), ("+18765550123", "JM")],
+)
+def test_countries_sharing_a_calling_code_are_charged_what_was_reserved(
+    number: str, country: str
+) -> None:
+    """+1 is the US, Canada, Jamaica...: the engine's rate must be the number's own country's,
+    the one ``/call`` reserved, or the final amount and the balance disagree with it."""
+    tariffs = (
+        Tariff("KE", Decimal("2.50")),
+        Tariff("US", Decimal("1.00")),
+        Tariff("CA", Decimal("6.00")),
+        Tariff("JM", Decimal("9.00")),
+    )
+    reserved = DestinationPlan(tariffs, currency=None).tariff_for(number, "KES")
+    assert reserved is not None and reserved.country == country
+    charge = account_rate_table(tariffs, "KES").charge(number, Direction.OUTBOUND, 60)
+    assert charge.amount == reserved.per_minute
 
 
 def test_the_default_price_list_is_priced_in_the_accounts_currency_a_configured_one_is_not() -> (

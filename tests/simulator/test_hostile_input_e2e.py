@@ -44,6 +44,36 @@ def atsim() -> Iterator[httpx.Client]:
         yield client
 
 
+FORM_FIELDS = "username=sandbox&from=%2B254711082000"
+HOSTILE_CHARSETS = [
+    # A codec that fails with a bare UnicodeError, not UnicodeDecodeError: it answered 500.
+    ("punycode", FORM_FIELDS + "&to=%2B254711082001"),
+    # A codec that makes "\ud800" a lone surrogate: echoed in the entry, it answered 500.
+    ("unicode_escape", FORM_FIELDS + "&to=\\ud800"),
+    # The same in clientRequestId: the call was queued, but none of its events could be sent.
+    ("unicode_escape", FORM_FIELDS + "&to=%2B254711082001&clientRequestId=\\udfff"),
+    ("rot13", FORM_FIELDS + "&to=%2B254711082001"),  # no charset at all
+]
+
+
+@pytest.mark.parametrize(("charset", "body"), HOSTILE_CHARSETS)
+def test_form_bodies_in_a_codec_that_is_no_charset_are_ats_400(
+    atsim: httpx.Client, charset: str, body: str
+) -> None:
+    answer = atsim.post(
+        "/call",
+        content=body.encode("ascii"),
+        headers={**KEY, "Content-Type": f"application/x-www-form-urlencoded; charset={charset}"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.text.startswith("The request content was malformed:\n")
+    assert f"not valid {charset} text" in answer.text
+    assert atsim.get("/_simulator/calls").json()["calls"] == []
+    journal = atsim.get("/_simulator/requests")
+    assert journal.status_code == 200
+    assert journal.json()["requests"][-1]["status"] == 400
+
+
 @pytest.mark.parametrize(("body", "detail"), HOSTILE_REST_BODIES)
 def test_hostile_json_bodies_on_call_are_ats_400(
     atsim: httpx.Client, body: str, detail: str

@@ -349,3 +349,103 @@ def test_the_journal_url_of_callbacks_is_the_numbers_url() -> None:
         assert {w["url"] for w in call["webhooks"] if w["kind"] == "callback"} == {APP}
 
     run_platform(scenario)
+
+
+async def transfer_to(p: Platform, session_id: str, number: str, **extra: str) -> dict[str, str]:
+    """``/callTransfer`` of ``session_id`` to ``number``; AT's answer inside its wrapper."""
+    answer = await p.http.post(
+        "/callTransfer",
+        data={
+            "username": DEFAULT_USERNAME,
+            "sessionId": session_id,
+            "phoneNumber": number,
+            **extra,
+        },
+        headers={"apiKey": "atsim-sandbox-key"},
+    )
+    assert answer.status_code == 200, answer.text
+    outcome: dict[str, str] = answer.json()["callTransferResponse"]
+    return outcome
+
+
+async def bridged(p: Platform, session_id: str) -> str:
+    """Let the loop run until ``session_id`` is bridged; whom it is bridged with."""
+    for _ in range(20_000):
+        peer = p.backend.calls.get(session_id).bridged_with
+        if peer is not None:
+            return peer
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"call {session_id} was never bridged")
+
+
+def test_a_transfer_the_engine_cannot_carry_out_is_aborted_and_not_recorded() -> None:
+    """While the first transfer's target rings there is no bridge to move: a second one
+    answered Success would be a transfer that never happens."""
+    first, second = "+254722555009", "+254722555010"
+
+    async def scenario(p: Platform) -> None:
+        await p.wire()
+        await p.script(AGENT, hangupAfter=120)
+        await p.script(first, hangupAfter=5)
+        await p.script(second, hangupAfter=5)
+        p.app(answering(xml(f'<Dial phoneNumbers="{AGENT}"/>')))
+        (session_id,) = await p.call(USER)
+        await bridged(p, session_id)
+        assert await transfer_to(p, session_id, first) == {
+            "status": "Success",
+            "errorMessage": "None",
+        }
+        refused = await transfer_to(p, session_id, second)
+        assert refused["status"] == "Aborted"
+        assert refused["errorMessage"].startswith("Call cannot be transferred now: ")
+        call = await p.ended(session_id)
+        assert [t["phoneNumber"] for t in call["transfers"]] == [first]
+        assert [leg["phoneNumber"] for leg in call["outcome"]["legs"]] == [AGENT, first]
+
+    run_platform(scenario, speed="100")
+
+
+@pytest.mark.parametrize("call_leg", ["callee", "caller"])
+def test_a_transfer_of_a_call_bridged_through_a_queue_moves_the_other_call(call_leg: str) -> None:
+    """The agent's Dequeue bridged two calls of the platform. ``callee``: the queued caller
+    is the replaced party and hangs up with the transfer, not minutes later (billed all the
+    while); ``caller``: the agent's leg is replaced, and the queued caller talks on to the
+    new number."""
+    caller, agent, supervisor = USER, "+254711082370", "+254722555011"
+
+    async def scenario(p: Platform) -> None:
+        await p.wire()
+        await p.script(caller, hangupAfter=600)
+        await p.script(agent, hangupAfter=600)
+        await p.script(supervisor, hangupAfter=30)
+        p.app(
+            lambda form: (
+                ""
+                if form["isActive"] == "0"
+                else xml('<Enqueue name="support"/>')
+                if form["callerNumber"] == caller
+                else xml(f'<Dequeue phoneNumber="{AT}" name="support"/>')
+            )
+        )
+        waiting = (await p.http.post("/_simulator/calls", json={"from": caller, "to": AT})).json()
+        for _ in range(5000):
+            if p.backend.queues.sizes(AT).get("support"):
+                break
+            await asyncio.sleep(0.001)
+        picker = (await p.http.post("/_simulator/calls", json={"from": agent, "to": AT})).json()
+        assert await bridged(p, picker["sessionId"]) == waiting["sessionId"]
+        outcome = await transfer_to(p, picker["sessionId"], supervisor, callLeg=call_leg)
+        assert outcome["status"] == "Success"
+        moved, stays = (waiting, picker) if call_leg == "callee" else (picker, waiting)
+        ended = await p.ended(moved["sessionId"])
+        still = p.backend.calls.get(stays["sessionId"])
+        assert still.phase is CallPhase.ACTIVE, ended["outcome"]
+        assert p.backend.calls.get(still.bridged_with or "").phone_number == supervisor
+        final = webhooks(ended, "callback")[-1]
+        assert (final["status"], final["hangupCause"]) == ("Success", "NORMAL_CLEARING")
+        talked = await p.ended(stays["sessionId"])
+        # The supervisor talks 30 s; the moved call ended at the transfer, not 600 s later.
+        assert int(final["durationInSeconds"]) < 60
+        assert 25 <= int(webhooks(talked, "callback")[-1]["durationInSeconds"]) < 100
+
+    run_platform(scenario, speed="100")

@@ -254,3 +254,23 @@ def test_queue_size_header_counts_the_accounts_queued_calls() -> None:
     first = sim.backend.calls.all()[0]
     sim.backend.calls.set_phase(first.session_id, CallPhase.RINGING)
     assert sim.call(KE_NUMBERS[1], KE_NUMBERS[2]).headers["X-Current-Queue-Size"] == "2"
+
+
+def test_a_form_body_in_a_real_charset_is_read() -> None:
+    """Any text encoding is read (latin-1 here); what is no charset is refused
+    (``tests/simulator/test_hostile_input_e2e.py``)."""
+    sim = InProcessSimulator()
+    result = sim.client.simulate_post(
+        "/call",
+        headers={
+            "apiKey": "atsim-sandbox-key",
+            "Content-Type": "application/x-www-form-urlencoded; charset=latin-1",
+        },
+        body="username=sandbox&from=%2B254711082000&to=%2B254711082001&clientRequestId=caf\xe9".encode(
+            "latin-1"
+        ),
+    )
+    assert result.status_code == 200, result.text
+    assert json.loads(result.text)["entries"][0]["status"] == "Queued"
+    (call,) = sim.backend.calls.all()
+    assert call.client_request_id == "caf\u00e9"
