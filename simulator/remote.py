@@ -3,7 +3,8 @@
 
 REST calls carry the account's API key; admin calls the admin token, when there is one.
 Errors are :class:`SimulatorUnavailable` (nothing answers) or :class:`SimulatorRefused`
-(an answer that is not what was asked for), each with a message fit for the terminal.
+(an answer that is not what was asked for), each with a message fit for the terminal; a URL
+no request can be sent to is refused at once, with :class:`InvalidSimulatorURL`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from simulator.config import DEFAULT_API_KEY, DEFAULT_USERNAME
+from simulator.http_urls import http_url_problem
 
 POLL_SECONDS = 0.05
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -35,6 +37,11 @@ class CallTimedOut(RuntimeError):
     """A call did not end within the time allowed."""
 
 
+class InvalidSimulatorURL(ValueError):
+    """The simulator's URL is not one a request can be sent to (a port that is no number or
+    out of range, a malformed IPv6 address, no http(s) scheme); the message says why."""
+
+
 class SimulatorClient:
     """Talks to the simulator at ``url`` as the account ``username``/``api_key``."""
 
@@ -47,6 +54,11 @@ class SimulatorClient:
         admin_token: str | None = None,
         client: httpx.Client | None = None,
     ) -> None:
+        # Checked here, not left to the first request: httpx raises InvalidURL for some of
+        # these (not an HTTPError), others fail only as it connects.
+        problem = http_url_problem(url)
+        if problem is not None:
+            raise InvalidSimulatorURL(f"the simulator's URL {problem}, not {url!r}")
         self.url = url.rstrip("/")
         self.username = username
         self.api_key = api_key

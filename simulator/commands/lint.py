@@ -19,6 +19,11 @@ from contracts.actionxml.parse import too_large
 EXIT_VALID = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+MAX_LIMIT_BYTES = 64 * 1024 * 1024
+"""The largest ``--max-bytes`` (64 MiB, a thousand times the default): a document is read
+whole into memory and parsed, and AT's answers are kilobytes (the simulator and ``atsim
+verify`` read at most a megabyte of one)."""
+READ_CHUNK_BYTES = 64 * 1024
 STDIN_NAME = "-"
 STDIN_LABEL = "<stdin>"
 
@@ -41,9 +46,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--max-bytes",
-        type=_positive_int,
+        type=_byte_limit,
         default=DEFAULT_MAX_BYTES,
-        help=f"refuse documents larger than this (default {DEFAULT_MAX_BYTES})",
+        help=(
+            f"refuse documents larger than this (default {DEFAULT_MAX_BYTES}, "
+            f"at most {MAX_LIMIT_BYTES})"
+        ),
     )
     parser.add_argument(
         "--no-notes",
@@ -53,13 +61,16 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _positive_int(text: str) -> int:
+def _byte_limit(text: str) -> int:
+    """An argparse type: a size limit from 1 to :data:`MAX_LIMIT_BYTES`."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    if value > MAX_LIMIT_BYTES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_LIMIT_BYTES}, not {value}")
     return value
 
 
@@ -105,7 +116,9 @@ def _read_bounded(source: BinaryIO, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     remaining = max_bytes + 1
     while remaining > 0:
-        chunk = source.read(remaining)
+        # In chunks: a read of the whole limit at once allocates all of it up front, however
+        # short the document.
+        chunk = source.read(min(remaining, READ_CHUNK_BYTES))
         if not chunk:
             break
         chunks.append(chunk)

@@ -5,12 +5,15 @@ command itself."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from simulator.config import DEFAULT_API_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_USERNAME
+from simulator.engine.callee import MAX_SECONDS
+from simulator.http_urls import http_url_problem
 from simulator.remote import CallTimedOut, SimulatorClient
 from simulator.settings import DIGITS_PATTERN, anchored, phone_number_problem
 from simulator.timeline import render_call, webhook_failed
@@ -38,21 +41,51 @@ def digits(text: str) -> str:
     return text
 
 
-def seconds(text: str) -> float:
-    """An argparse type: a positive number of seconds."""
+def _seconds_in_range(text: str, rule: str, *, zero: bool = False, most: float = math.inf) -> float:
+    """``text`` as a number of seconds over 0 (from 0 with ``zero``) and at most ``most``, or
+    an argparse error saying ``rule``. Never ``inf`` or ``nan``: no duration, and JSON (which
+    carries a callee script to the simulator) has no spelling for them."""
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero) or value > most:
+        raise argparse.ArgumentTypeError(f"{text!r} must be {rule}")
     return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive (finite) number of seconds."""
+    return _seconds_in_range(text, "a positive number of seconds")
+
+
+def scripted_seconds(text: str) -> float:
+    """An argparse type: when a scripted phone user hangs up, over 0 and at most a day (what
+    the simulator accepts in a callee script)."""
+    rule = f"a positive number of seconds, at most {MAX_SECONDS:g}"
+    return _seconds_in_range(text, rule, most=MAX_SECONDS)
+
+
+def speech_seconds(text: str) -> float:
+    """An argparse type: how long a phone user talks into a Record, from 0 (nothing is
+    recorded) to a day."""
+    rule = f"a number of seconds from 0 to {MAX_SECONDS:g}"
+    return _seconds_in_range(text, rule, zero=True, most=MAX_SECONDS)
+
+
+def simulator_url(text: str) -> str:
+    """An argparse type: an http(s) URL with a host and a port from 1 to 65535."""
+    problem = http_url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return text
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     """``--url``, ``--admin-token``, ``--no-wait``, ``--timeout``."""
     parser.add_argument(
         "--url",
+        type=simulator_url,  # applied to the default too: a bad $ATSIM_URL is refused alike
         default=os.environ.get("ATSIM_URL", DEFAULT_URL),
         help=f"the simulator's base URL (default $ATSIM_URL or {DEFAULT_URL})",
     )
@@ -84,13 +117,13 @@ def add_behaviour_options(parser: argparse.ArgumentParser, who: str) -> None:
     )
     parser.add_argument(
         "--hangup-after",
-        type=seconds,
+        type=scripted_seconds,
         metavar="SECONDS",
         help=f"{who} hangs up this many seconds after the call connects",
     )
     parser.add_argument(
         "--speech-seconds",
-        type=float,
+        type=speech_seconds,
         metavar="SECONDS",
         help=f"how long {who} talks into a Record (0: nothing is recorded)",
     )

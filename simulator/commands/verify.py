@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 
@@ -255,12 +254,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 async def _wait_for_server(url: str, seconds: float) -> bool:
     """Poll until the URL's host accepts a TCP connection, for at most ``seconds``."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    from simulator.http_urls import host_and_port
+
+    host, port = host_and_port(url)
     deadline = time.monotonic() + seconds
     while True:
         try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), 2)
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
         except (OSError, TimeoutError):
             if time.monotonic() >= deadline:
                 return False

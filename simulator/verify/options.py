@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from contracts.phone import InvalidPhoneNumber, normalise_international
@@ -14,6 +16,18 @@ CRAWL_CALLS = 40
 QUICK_CRAWL_CALLS = 16
 GENERATED_EXAMPLES = 40
 QUICK_GENERATED_EXAMPLES = 10
+FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te", "trailer",
+     "upgrade"}
+)  # fmt: skip
+"""Headers verify's HTTP client writes itself: how the body is framed, which host the request
+is for, what becomes of the connection. Given again they contradict the client's own (two
+Content-Lengths), make the client refuse to send, or route the request elsewhere."""
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+"""An HTTP field name (RFC 9110's ``token``)."""
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*\Z")
+"""What httpx can send as a field value: printable ASCII and tabs (it encodes values as
+ASCII, and h11 refuses control characters)."""
 
 
 class InvalidOptions(ValueError):
@@ -34,7 +48,8 @@ class VerifyOptions:
       GetDigits deep it goes.
     - ``generated_examples``: schemathesis forms per webhook.
     - ``concurrency``: scenarios run at the same time.
-    - ``headers``: extra HTTP headers on every request (authentication).
+    - ``headers``: extra HTTP headers on every request (authentication); printable ASCII,
+      and none of the :data:`FRAMING_HEADERS` the HTTP client writes itself.
     - ``categories``: which kinds of scenario to run.
     - ``strict``: warnings fail the run too.
     """
@@ -79,6 +94,7 @@ class VerifyOptions:
             raise InvalidOptions(f"unknown category: {exc}") from None
         if not self.categories:
             raise InvalidOptions("at least one category of scenarios must run")
+        _check_headers(self.headers)
 
     @property
     def crawl_budget(self) -> int:
@@ -93,3 +109,19 @@ class VerifyOptions:
         if self.generated_examples is not None:
             return self.generated_examples
         return QUICK_GENERATED_EXAMPLES if self.quick else GENERATED_EXAMPLES
+
+
+def _check_headers(headers: Iterable[tuple[str, str]]) -> None:
+    """Refuse, naming it, a header no request could carry: checked before the run, since a
+    request that cannot be sent is one the report could only call unreachable."""
+    for name, value in headers:
+        if not _HEADER_NAME.match(name):
+            raise InvalidOptions(f"header {name!r} is not a valid HTTP header name")
+        if name.lower() in FRAMING_HEADERS:
+            raise InvalidOptions(f"header {name!r} cannot be set: verify's HTTP client sets it")
+        # The value stays out of the message: it is often a secret (a token, a password).
+        if not _HEADER_VALUE.match(value):
+            raise InvalidOptions(
+                f"header {name!r} must have a value of printable ASCII characters "
+                "(HTTP clients cannot send others)"
+            )

@@ -15,9 +15,9 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from contracts.vocabulary import Direction
+from simulator.http_urls import host_and_port
 from simulator.verify import catalogue, crawl, event_orders, generated, variants
 from simulator.verify.checks import Check, judge
 from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
@@ -121,17 +121,16 @@ async def _preflight(target: Target) -> ScenarioResult | None:
     """Can the callback URL's server be reached at all? A report of the failure if not."""
     if target.is_in_process:
         return None
-    parts = urlsplit(target.callback_url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host, port = host_and_port(target.callback_url)  # a Target's URLs have been checked
     started = time.perf_counter()
     try:
         async with asyncio.timeout(PREFLIGHT_TIMEOUT):
-            _, writer = await asyncio.open_connection(parts.hostname, port)
+            _, writer = await asyncio.open_connection(host, port)
         writer.close()
         await writer.wait_closed()
         return None
     except (OSError, TimeoutError) as exc:
-        error = f"cannot connect to {parts.hostname}:{port}: {exc or type(exc).__name__}"
+        error = f"cannot connect to {host}:{port}: {exc or type(exc).__name__}"
     scenario = RequestScenario(
         "preflight/callback-url", "connect to the callback URL", Category.CRAWL,
         Origin.SIMULATED, (),

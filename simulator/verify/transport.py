@@ -3,7 +3,8 @@
 A :class:`Target` names the app's callback URL and events URL, and optionally the in-process
 app object. :func:`open_client` gives the one ``httpx.AsyncClient`` every scenario shares;
 :class:`Poster` sends one form POST with AT's headers and timeout and turns whatever happens
-into an :class:`~simulator.verify.exchanges.Answer` (it never raises for the app's faults).
+into an :class:`~simulator.verify.exchanges.Answer` (it never raises: a request it could not
+send is an answer without a status, which the report shows as a failure).
 
 In-process apps are served the way a server would: a WSGI app runs in a worker thread (so a
 slow app cannot stall the other scenarios, and AT's timeout still applies), an exception it
@@ -22,17 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from simulator.engine.answer_body import ACCEPT_ENCODING, UnreadableBody, read_answer_body
+from simulator.engine.answer_body import ACCEPT_ENCODING, read_answer_body
 from simulator.engine.delivery_http import USER_AGENT
+from simulator.http_urls import http_url_problem
 from simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
 
 IN_PROCESS_ORIGIN = "http://testserver"
 """The scheme and host in-process apps are addressed by (and see in their Host header)."""
 MAX_BODY_BYTES = 1_000_000
+INVALID_URL = "InvalidURL"
+"""How the error of a request to a URL no client can send to starts (the report groups by it)."""
 CALLBACK_PATH = "/instruct"
 EVENTS_PATH = "/events"
 
@@ -101,10 +105,11 @@ def _path(base_path: str) -> str:
 
 
 def check_url(what: str, url: str) -> None:
-    """Raise InvalidTarget unless ``url`` is an absolute http(s) URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidTarget(f"the {what} must be an absolute http:// or https:// URL, not {url!r}")
+    """Raise InvalidTarget unless ``url`` is an absolute http(s) URL a request can be sent to
+    (a host, a port from 1 to 65535): checked here, so nothing later trips on it."""
+    problem = http_url_problem(url)
+    if problem is not None:
+        raise InvalidTarget(f"the {what} {problem}, not {url!r}")
 
 
 def is_asgi(app: Any) -> bool:
@@ -203,15 +208,27 @@ class Poster:
         }
 
     async def post(self, request: SentRequest) -> Answer:
-        """POST ``request``; never raises for network faults, errors or slowness."""
+        """POST ``request``; never raises (short of cancellation): a request that could not be
+        sent or answered is an :class:`Answer` without a status, saying why.
+
+        The recorder keeps the exchange only once this returns, and the engine swallows
+        whatever its delivery port raises, so a raise here would make the request vanish from
+        the report: an app whose Redirect names port 99999 would pass.
+        """
         started = time.perf_counter()
         try:
+            problem = http_url_problem(request.url)
+            if problem is not None:  # an app's Redirect or callbackUrl AT could never reach
+                return Answer(None, error=f"{INVALID_URL}: the URL {problem}")
             async with asyncio.timeout(self.timeout):
                 status, content_type, body = await self._exchange(request)
         except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.timeout:g} s"
             return Answer(None, elapsed=time.perf_counter() - started, error=error, timed_out=True)
-        except (httpx.HTTPError, OSError, UnreadableBody) as exc:
+        except Exception as exc:
+            # Network faults (httpx.HTTPError, OSError), an unreadable body, and whatever else
+            # the HTTP stack raises (an h11 protocol error, an encoding error, an
+            # ExceptionGroup from connecting): the request got no answer either way.
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return Answer(None, elapsed=time.perf_counter() - started, error=error)
         return Answer(status, body, content_type, time.perf_counter() - started)

@@ -4,6 +4,7 @@ from the flags, and recordings downloaded over HTTP."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from simulator.remote import SimulatorClient
+from simulator.remote import InvalidSimulatorURL, SimulatorClient
 from simulator.wsgi_server import serve_wsgi_app
 from tests.simulator.atsim_process import atsim_command, atsim_serve
 
@@ -115,6 +116,52 @@ def test_atsim_dial_simulates_an_inbound_call(voice_app: tuple[VoiceApp, str]) -
         assert quick.returncode == 0 and quick.stdout.startswith("calling ATVId_")
     first = next(form for path, form in app.requests if path == "/voice")
     assert (first["direction"], first["isActive"]) == ("Inbound", "1")
+
+
+CALL_AND_DIAL = (("call", "--to", USER), ("dial", "--from", USER, "--to", AT))
+
+
+def test_durations_json_cannot_carry_are_usage_errors_naming_the_option(
+    voice_app: tuple[VoiceApp, str],
+) -> None:
+    _, url = voice_app
+    refused = [
+        ("--hangup-after", "inf"), ("--hangup-after", "nan"), ("--hangup-after", "86401"),
+        ("--speech-seconds", "inf"), ("--speech-seconds", "nan"), ("--speech-seconds", "-1"),
+    ]  # fmt: skip
+    with atsim_serve(*wired(url)) as sim:
+        for command in CALL_AND_DIAL:
+            for option, value in refused:
+                done = atsim(*command, "--url", sim.url, option, value)
+                assert done.returncode == 2, done.stderr
+                assert f"error: argument {option}: {value!r} must be" in done.stderr
+                assert "Traceback" not in done.stderr
+        # The bounds themselves are durations the simulator takes.
+        done = atsim(
+            "call", "--url", sim.url, "--to", USER, "--speech-seconds", "0",
+            "--hangup-after", "86400", "--no-wait",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:abc", "must have a port from 1 to 65535"),
+        ("http://127.0.0.1:0", "must have a port from 1 to 65535"),
+        ("http://127.0.0.1:65536", "must have a port from 1 to 65535"),
+        ("http://[::1", "must be a well-formed URL"),
+        ("ftp://127.0.0.1", "must be an absolute http:// or https:// URL"),
+    ],
+)
+def test_a_simulator_url_no_request_can_be_sent_to_is_a_usage_error(url: str, problem: str) -> None:
+    for command in CALL_AND_DIAL:
+        done = atsim(*command, "--url", url)
+        assert done.returncode == 2, done.stderr
+        assert f"error: argument --url: {url!r} {problem}" in done.stderr
+        assert "Traceback" not in done.stderr
+    with pytest.raises(InvalidSimulatorURL, match=re.escape(problem)):
+        SimulatorClient(url)
 
 
 def test_a_failing_app_makes_atsim_call_fail_and_say_why() -> None:

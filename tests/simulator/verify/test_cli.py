@@ -15,7 +15,11 @@ from lxml import etree
 
 from tests.e2e.processes import free_port
 from tests.simulator.verify.servers import serve_wsgi
-from tests.simulator.verify.webhook_apps import CrashOnUnknownCause, IvrApp
+from tests.simulator.verify.webhook_apps import (
+    CrashOnUnknownCause,
+    IvrApp,
+    RedirectToImpossiblePort,
+)
 
 ATSIM = str(Path(sys.executable).with_name("atsim"))
 
@@ -52,6 +56,16 @@ def unknown_cause_app() -> Iterator[str]:
         (("http://127.0.0.1:9", "--no-events", "--events-url", "http://x/e"), "contradict"),
         (("http://127.0.0.1:9", "--only", "crawl", "--skip", "crawl"), "at least one category"),
         (("http://127.0.0.1:9", "--concurrency", "0"), "must be at least 1"),
+        # URLs no request can be sent to: refused up front, not a traceback.
+        (("http://[::1",), "the base URL must be a well-formed URL (Invalid IPv6 URL)"),
+        (("http://127.0.0.1:abc/voice",), "the base URL must have a port from 1 to 65535"),
+        (("--callback-url", "http://127.0.0.1:99999/x"), "the callback URL must have a port"),
+        (("http://127.0.0.1:9", "--events-url", "http://127.0.0.1:0/e"), "the events URL"),
+        # Headers no request can carry: refused naming the header (not run as "0 requests").
+        (("http://127.0.0.1:9", "--header", "X-Token: café"), "header 'X-Token' must have"),
+        (("http://127.0.0.1:9", "--header", "Content-Length: 5"), "'Content-Length' cannot"),
+        (("http://127.0.0.1:9", "--header", "Transfer-Encoding: chunked"), "cannot be set"),
+        (("http://127.0.0.1:9", "--header", "Host: example.com"), "'Host' cannot be set"),
     ],
 )
 def test_usage_errors_exit_2_and_say_what_is_wrong(args: tuple[str, ...], message: str) -> None:
@@ -154,6 +168,15 @@ def test_an_unreachable_service_fails_fast_with_exit_1() -> None:
     report = json.loads(result.stdout)
     assert report["problems"][0]["check"] == "reachable"
     assert report["counts"]["scenarios"] == 1
+
+
+def test_a_redirect_no_request_can_follow_fails_with_exit_1() -> None:
+    with serve_wsgi(RedirectToImpossiblePort()) as url:
+        result = atsim(url + "/voice", "--seed", "1", "--only", "crawl", "--quick")
+    assert result.returncode == 1, result.stdout
+    assert "ERROR [reachable] Could not get an answer to the first request" in result.stdout
+    assert "e.g. InvalidURL: the URL must have a port from 1 to 65535" in result.stdout
+    assert "could not be sent" not in result.stderr  # the engine saw no exception
 
 
 def test_callback_and_events_urls_of_any_layout_and_headers(tmp_path: Path) -> None:

@@ -352,6 +352,15 @@ class RedirectLoop(IvrApp):
         return Reply(response(f"<Redirect>{escape(request.url('again'))}</Redirect>"))
 
 
+class RedirectToImpossiblePort(IvrApp):
+    """Redirects to port 99999: the grammar takes any http(s) URL, but no request can reach
+    it (before, the request vanished and the app passed)."""
+
+    def welcome(self, request: Request) -> Reply:
+        url = "http://127.0.0.1:99999/voice/instruct?step=start"
+        return Reply(response(f"<Redirect>{escape(url)}</Redirect>"))
+
+
 class TrailingSlashRedirect(IvrApp):
     """A framework that redirects /voice/instruct to /voice/instruct/."""
 
@@ -452,6 +461,8 @@ CATALOGUE: tuple[Mistake, ...] = (
             categories=frozenset({Category.OPTIONAL_FIELDS})),
     Mistake("redirect-loop", RedirectLoop, Check.CALL_PROGRESSES, scenario="crawl/",
             categories=CALL),
+    Mistake("redirect-to-impossible-port", RedirectToImpossiblePort, Check.REACHABLE,
+            scenario="crawl/", categories=CALL),
     Mistake("trailing-slash-redirect", TrailingSlashRedirect, Check.STATUS_2XX,
             scenario="crawl/", also=frozenset({Check.FINAL_NOTIFICATION_2XX}), categories=CALL),
     Mistake("assumes-a-recording", AssumesRecording, Check.STATUS_2XX,
