@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -212,25 +213,35 @@ def test_inbound_calls_through_the_admin_api() -> None:
     run_platform(scenario)
 
 
+async def wait_in_the_queue(p: Platform, caller: str) -> dict[str, Any]:
+    """Answer ``caller``'s calls with an Enqueue into "support" and everyone else's with a
+    Dequeue from it; have ``caller`` call in, and wait until the call is in the queue. The
+    caller's answer from ``POST /_simulator/calls``."""
+    p.app(
+        lambda form: (
+            ""
+            if form["isActive"] == "0"
+            else xml('<Enqueue name="support"/>')
+            if form["callerNumber"] == caller
+            else xml(f'<Dequeue phoneNumber="{AT}" name="support"/>')
+        )
+    )
+    waiting: dict[str, Any] = (
+        await p.http.post("/_simulator/calls", json={"from": caller, "to": AT})
+    ).json()
+    for _ in range(5000):
+        if p.backend.queues.sizes(AT).get("support"):
+            return waiting
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"the call from {caller} never joined the queue")
+
+
 def test_enqueue_and_dequeue_use_the_queues_of_queue_status() -> None:
     async def scenario(p: Platform) -> None:
         await p.wire()
         caller, agent = USER, "+254711082370"
         await p.script(caller, hangupAfter=200)
-        p.app(
-            lambda form: (
-                ""
-                if form["isActive"] == "0"
-                else xml('<Enqueue name="support"/>')
-                if form["callerNumber"] == caller
-                else xml(f'<Dequeue phoneNumber="{AT}" name="support"/>')
-            )
-        )
-        waiting = (await p.http.post("/_simulator/calls", json={"from": caller, "to": AT})).json()
-        for _ in range(5000):
-            if p.backend.queues.sizes(AT).get("support"):
-                break
-            await asyncio.sleep(0.001)
+        waiting = await wait_in_the_queue(p, caller)
         status = await p.http.post(
             "/queueStatus",
             data={"username": DEFAULT_USERNAME, "phoneNumbers": AT},
@@ -418,20 +429,7 @@ def test_a_transfer_of_a_call_bridged_through_a_queue_moves_the_other_call(call_
         await p.script(caller, hangupAfter=600)
         await p.script(agent, hangupAfter=600)
         await p.script(supervisor, hangupAfter=30)
-        p.app(
-            lambda form: (
-                ""
-                if form["isActive"] == "0"
-                else xml('<Enqueue name="support"/>')
-                if form["callerNumber"] == caller
-                else xml(f'<Dequeue phoneNumber="{AT}" name="support"/>')
-            )
-        )
-        waiting = (await p.http.post("/_simulator/calls", json={"from": caller, "to": AT})).json()
-        for _ in range(5000):
-            if p.backend.queues.sizes(AT).get("support"):
-                break
-            await asyncio.sleep(0.001)
+        waiting = await wait_in_the_queue(p, caller)
         picker = (await p.http.post("/_simulator/calls", json={"from": agent, "to": AT})).json()
         assert await bridged(p, picker["sessionId"]) == waiting["sessionId"]
         outcome = await transfer_to(p, picker["sessionId"], supervisor, callLeg=call_leg)
