@@ -60,7 +60,7 @@ def check_database_url(url: str | URL) -> URL:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database or ""
-        if database in ("", ":memory:") or ":memory:" in database or _is_memory_uri(parsed):
+        if not database or ":memory:" in database or _is_memory_uri(parsed):
             # Each pooled connection would get its own empty in-memory database, and every
             # acknowledged event would be gone at the next restart.
             raise UnsupportedDatabase(
