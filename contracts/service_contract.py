@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from contracts import CONTRACTS_DIR
+from at_voice_kit.contracts import CONTRACTS_DIR
 
 SERVICE_SPEC_PATH = CONTRACTS_DIR / "service.yaml"
 

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
-from contracts.vocabulary import NONE_STRING
+from at_voice_kit.contracts.vocabulary import NONE_STRING
 
 _CALL_START_TIME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})[ +T](?P<time>\d{2}:\d{2}:\d{2})(?:\.\d{1,6})?$"

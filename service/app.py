@@ -1,7 +1,8 @@
 """The webhook service's WSGI app, built by a factory.
 
-Production: ``gunicorn -c python:service.gunicorn_conf 'service.app:create_app()'``.
-Tests: ``create_app(Config(...))``, optionally with the SDK client or engine injected.
+Production: ``gunicorn -c python:at_voice_kit.service.gunicorn_conf
+'at_voice_kit.service.app:create_app()'``. Tests: ``create_app(Config(...))``, optionally with the
+SDK client or engine injected.
 """
 
 from __future__ import annotations
@@ -14,21 +15,25 @@ import falcon
 import sqlalchemy as sa
 import sqlalchemy.exc
 
-from service.at_client import CallPlacer, VoiceClient, voice_client
-from service.config import Config
-from service.errors import install_error_handlers
-from service.flows import CallFlow, load_flow, resolve_flow_path
-from service.middleware import RequestBodyLimit, RequireBearerToken, RequireWebhookSecret
-from service.resources.calls import CallResource, CallsResource
-from service.resources.events import EventsResource
-from service.resources.form_body import install_form_handlers
-from service.resources.instruct import InstructResource
-from service.resources.invoke_call import InvokeCallResource
-from service.resources.status import StatusResource
-from service.store import EventStore, create_database_engine
-from service.webhook_forms import load_form_rules
+from at_voice_kit.service.at_client import CallPlacer, VoiceClient, voice_client
+from at_voice_kit.service.config import Config
+from at_voice_kit.service.errors import install_error_handlers
+from at_voice_kit.service.flows import CallFlow, load_flow, resolve_flow_path
+from at_voice_kit.service.middleware import (
+    RequestBodyLimit,
+    RequireBearerToken,
+    RequireWebhookSecret,
+)
+from at_voice_kit.service.resources.calls import CallResource, CallsResource
+from at_voice_kit.service.resources.events import EventsResource
+from at_voice_kit.service.resources.form_body import install_form_handlers
+from at_voice_kit.service.resources.instruct import InstructResource
+from at_voice_kit.service.resources.invoke_call import InvokeCallResource
+from at_voice_kit.service.resources.status import StatusResource
+from at_voice_kit.service.store import EventStore, create_database_engine
+from at_voice_kit.service.webhook_forms import load_form_rules
 
-log = logging.getLogger("service")
+log = logging.getLogger("at_voice_kit.service")
 
 
 def create_app(

@@ -14,8 +14,8 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from africastalking.Voice import VoiceService
 
-from contracts.vocabulary import NONE_STRING, EntryStatus
-from service.errors import ATCallFailed
+from at_voice_kit.contracts.vocabulary import NONE_STRING, EntryStatus
+from at_voice_kit.service.errors import ATCallFailed
 
 CONNECT_TIMEOUT_SECONDS = 3.05
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from contracts.actionxml.values import HttpUrl
-from contracts.phone import InvalidPhoneNumber, normalise_international
-from service.store.database import UnsupportedDatabase, check_database_url
+from at_voice_kit.contracts.actionxml.values import HttpUrl
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.service.store.database import UnsupportedDatabase, check_database_url
 
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 """RFC 6750's ``b64token``: what ``Authorization: Bearer <token>`` may carry."""
@@ -56,7 +56,7 @@ class Config:
     MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
     """PostgreSQL's own limit for ``statement_timeout``."""
     MAX_WEBHOOK_SECRET_LENGTH = 256
-    """The longest ``?secret=`` the webhooks take (``service.middleware``)."""
+    """The longest ``?secret=`` the webhooks take (``at_voice_kit.service.middleware``)."""
 
     at_username: str
     at_api_key: str = field(repr=False)

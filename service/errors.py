@@ -15,9 +15,9 @@ from typing import Any
 import falcon
 import sqlalchemy.exc
 
-from contracts.phone import InvalidPhoneNumber
-from service.store.queries import InvalidCursor
-from service.webhook_forms import InvalidForm
+from at_voice_kit.contracts.phone import InvalidPhoneNumber
+from at_voice_kit.service.store.queries import InvalidCursor
+from at_voice_kit.service.webhook_forms import InvalidForm
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""gunicorn settings for the voice service: ``gunicorn -c python:service.gunicorn_conf
-'service.app:create_app()'``. Every value can be overridden on the command line or with
+"""gunicorn settings for the voice service: ``gunicorn -c python:at_voice_kit.service.gunicorn_conf
+'at_voice_kit.service.app:create_app()'``. Every value can be overridden on the command line or with
 ``GUNICORN_CMD_ARGS``; the environment variables below are shortcuts.
 """
 
@@ -69,7 +69,7 @@ def on_starting(server: Any) -> None:
     it; workers that start later (after a crash, or recycled) ride out a database outage
     instead of failing to boot, which would make gunicorn stop the whole service.
     """
-    from service.app import DATABASE_CHECKED_ENV, prepare_database
+    from at_voice_kit.service.app import DATABASE_CHECKED_ENV, prepare_database
 
     prepare_database()
     os.environ[DATABASE_CHECKED_ENV] = "1"

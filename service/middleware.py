@@ -11,8 +11,8 @@ from typing import Any
 
 import falcon
 
-from service.config import Config
-from service.errors import ProblemError, field_error
+from at_voice_kit.service.config import Config
+from at_voice_kit.service.errors import ProblemError, field_error
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -48,7 +48,7 @@ class RequireBearerToken:
     """``Authorization: Bearer <VOICE_API_TOKEN>`` on resources with ``auth_required``.
 
     With no token configured the service runs open (allowed only against the sandbox or a
-    simulator; :class:`service.config.Config` refuses it for the real AT).
+    simulator; :class:`at_voice_kit.service.config.Config` refuses it for the real AT).
     """
 
     def __init__(self, token: str | None) -> None:

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from contracts.service_contract import FormRules, form_rules
-from contracts.vocabulary import Direction
-from contracts.wire import parse_call_start_time
-from service.store import CallEvent, EventSource
+from at_voice_kit.contracts.service_contract import FormRules, form_rules
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.contracts.wire import parse_call_start_time
+from at_voice_kit.service.store import CallEvent, EventSource
 
 _RULE_TEXT = {
     "sessionId": "must be 1 to 128 printable characters without spaces",

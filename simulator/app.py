@@ -1,10 +1,11 @@
 """The simulator's ASGI app, built by a factory (house principle 4).
 
 ``create_app()`` wires AT's REST surface and the admin API to one
-:class:`~simulator.backend.voice.VoiceBackend` whose calls a
-:class:`~simulator.network.SimulatedNetwork` really places. Pass ``backend=`` to share state
-with the caller (the pytest plugin, in-process tests): its launcher is used as it is (a bare
-``VoiceBackend`` only records the calls it queues). ``simulator.asgi`` serves ``create_app()``.
+:class:`~at_voice_kit.simulator.backend.voice.VoiceBackend` whose calls a
+:class:`~at_voice_kit.simulator.network.SimulatedNetwork` really places. Pass ``backend=`` to share
+state with the caller (the pytest plugin, in-process tests): its launcher is used as it is (a bare
+``VoiceBackend`` only records the calls it queues). ``at_voice_kit.simulator.asgi`` serves
+``create_app()``.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import falcon
 import falcon.asgi
 from falcon.media.multipart import MultipartFormHandler
 
-from simulator.admin.auth import AdminTokenGuard, is_admin_path
-from simulator.admin.errors import render_problem
-from simulator.admin.routes import add_admin_routes
-from simulator.backend.voice import VoiceBackend
-from simulator.config import SimulatorConfig
-from simulator.network import SimulatedNetwork
-from simulator.rest.errors import render_rest_error
-from simulator.rest.journaling import ApiJournal
-from simulator.rest.routes import add_rest_routes
-from simulator.rest.wire import MULTIPART_FORM
-from simulator.webapp import SimulatorApp
+from at_voice_kit.simulator.admin.auth import AdminTokenGuard, is_admin_path
+from at_voice_kit.simulator.admin.errors import render_problem
+from at_voice_kit.simulator.admin.routes import add_admin_routes
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.config import SimulatorConfig
+from at_voice_kit.simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.rest.errors import render_rest_error
+from at_voice_kit.simulator.rest.journaling import ApiJournal
+from at_voice_kit.simulator.rest.routes import add_rest_routes
+from at_voice_kit.simulator.rest.wire import MULTIPART_FORM
+from at_voice_kit.simulator.webapp import SimulatorApp
 
 MAX_MULTIPART_PARTS = 64
 

@@ -2,7 +2,8 @@
 and simulated inbound calls.
 
 The same rules serve the admin API (JSON), the config file (YAML) and the command-line flags,
-so ``eventFaults`` means the same wherever it is written (like :mod:`simulator.settings`).
+so ``eventFaults`` means the same wherever it is written (like
+:mod:`at_voice_kit.simulator.settings`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulator.backend.exceptions import FieldError, InvalidSettings
-from simulator.engine.events import EventFaults
-from simulator.settings import FieldReader, Omitted, phone_number_problem
+from at_voice_kit.simulator.backend.exceptions import FieldError, InvalidSettings
+from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.settings import FieldReader, Omitted, phone_number_problem
 
 EVENT_FAULT_FIELDS = (
     "delayProbability",

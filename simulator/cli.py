@@ -1,4 +1,5 @@
-"""The ``atsim`` command line: discovers its subcommands in :mod:`simulator.commands`."""
+"""The ``atsim`` command line: discovers its subcommands in
+:mod:`at_voice_kit.simulator.commands`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from simulator import commands
+from at_voice_kit.simulator import commands
 
 EXIT_USAGE = 2
 

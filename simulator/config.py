@@ -17,19 +17,23 @@ from typing import TypeVar
 
 import yaml
 
-from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeScript
-from simulator.backend.destinations import DEFAULT_TARIFF_CURRENCY, DEFAULT_TARIFFS, Tariff
-from simulator.backend.exceptions import FieldError, InvalidSettings, SimulatorError
-from simulator.backend.numbers import AtNumber
-from simulator.call_settings import (
+from at_voice_kit.simulator.backend.accounts import Account
+from at_voice_kit.simulator.backend.callees import CalleeScript
+from at_voice_kit.simulator.backend.destinations import (
+    DEFAULT_TARIFF_CURRENCY,
+    DEFAULT_TARIFFS,
+    Tariff,
+)
+from at_voice_kit.simulator.backend.exceptions import FieldError, InvalidSettings, SimulatorError
+from at_voice_kit.simulator.backend.numbers import AtNumber
+from at_voice_kit.simulator.call_settings import (
     EVENT_FAULT_FIELDS,
     read_event_fault_fields,
     webhook_timeout_problem,
 )
-from simulator.engine.events import NO_FAULTS, EventFaults
-from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
-from simulator.settings import (
+from at_voice_kit.simulator.engine.events import NO_FAULTS, EventFaults
+from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
+from at_voice_kit.simulator.settings import (
     ACCOUNT_FIELDS,
     CALLEE_FIELDS,
     NUMBER_FIELDS,
@@ -155,8 +159,8 @@ class SimulatorConfig:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> SimulatorConfig:
-        """The configuration ``simulator.asgi`` serves: ``ATSIM_CONFIG`` (a YAML file), then
-        ``ATSIM_SEED``, ``ATSIM_SPEED``, ``ATSIM_ADMIN_TOKEN``, ``ATSIM_WEBHOOK_TIMEOUT`` and
+        """The configuration ``at_voice_kit.simulator.asgi`` serves: ``ATSIM_CONFIG`` (a YAML file),
+        then ``ATSIM_SEED``, ``ATSIM_SPEED``, ``ATSIM_ADMIN_TOKEN``, ``ATSIM_WEBHOOK_TIMEOUT`` and
         ``ATSIM_PUBLIC_URL`` on top."""
         config = cls()
         if environ.get("ATSIM_CONFIG"):

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from simulator.backend.calls import Call, CallPhase
-from simulator.backend.journal import ApiExchange, Journal, WebhookExchange
-from simulator.backend.numbers import AtNumber
-from simulator.backend.voice import VoiceBackend
-from simulator.call_settings import read_event_faults, read_inbound_call
-from simulator.settings import (
+from at_voice_kit.simulator.backend.calls import Call, CallPhase
+from at_voice_kit.simulator.backend.journal import ApiExchange, Journal, WebhookExchange
+from at_voice_kit.simulator.backend.numbers import AtNumber
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.call_settings import read_event_faults, read_inbound_call
+from at_voice_kit.simulator.settings import (
     check_path_phone_number,
     check_path_username,
     read_account_changes,

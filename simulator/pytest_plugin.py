@@ -5,7 +5,7 @@ thread (sharing state with the in-process backend, like moto's server mode), and
 resets it, initialises ``africastalking`` with the simulator's account and aims
 ``africastalking.Voice`` at it, blocks any request to the real Africa's Talking (the test
 fails, even if the code under test swallowed the error), and hands the test an
-:class:`~simulator.harness.AtSimulator` for set-up and journal assertions.
+:class:`~at_voice_kit.simulator.harness.AtSimulator` for set-up and journal assertions.
 
 Calls really happen: queued calls ring and drive the AT number's callback and events URLs
 (set them with ``at_simulator.set_number``), on a virtual clock by default so a call takes
@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 # The contract runner's checks as a fixture (its own module: it is another feature).
-from simulator.verify.pytest_fixture import atsim_verify  # noqa: F401
+from at_voice_kit.simulator.verify.pytest_fixture import atsim_verify  # noqa: F401
 
 if TYPE_CHECKING:
-    from simulator.config import SimulatorConfig
-    from simulator.harness import AtSimulator
-    from simulator.server import ThreadedSimulator
+    from at_voice_kit.simulator.config import SimulatorConfig
+    from at_voice_kit.simulator.harness import AtSimulator
+    from at_voice_kit.simulator.server import ThreadedSimulator
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
-    from simulator.config import ConfigError, SimulatorConfig, Speed, load_config_file
+    from at_voice_kit.simulator.config import ConfigError, SimulatorConfig, Speed, load_config_file
 
     config_file = pytestconfig.getoption("atsim_config") or pytestconfig.getini("atsim_config")
     seed = pytestconfig.getoption("atsim_seed")
@@ -70,9 +70,9 @@ def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
 @pytest.fixture(scope="session")
 def at_simulator_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSimulator]:
     """The simulator serving HTTP on 127.0.0.1 (a free port) for the whole session."""
-    from simulator.backend.voice import VoiceBackend
-    from simulator.network import SimulatedNetwork
-    from simulator.server import ThreadedSimulator
+    from at_voice_kit.simulator.backend.voice import VoiceBackend
+    from at_voice_kit.simulator.network import SimulatedNetwork
+    from at_voice_kit.simulator.server import ThreadedSimulator
 
     backend = VoiceBackend(_simulator_config(pytestconfig))
     SimulatedNetwork.attach(backend)
@@ -83,8 +83,8 @@ def at_simulator_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSimulat
 @pytest.fixture
 def at_simulator(at_simulator_server: ThreadedSimulator) -> Iterator[AtSimulator]:
     """A freshly reset simulator with the ``africastalking`` SDK pointed at it."""
-    from simulator.harness import AtSimulator
-    from simulator.sdk import real_africastalking_blocked, sdk_pointed_at
+    from at_voice_kit.simulator.harness import AtSimulator
+    from at_voice_kit.simulator.sdk import real_africastalking_blocked, sdk_pointed_at
 
     backend = at_simulator_server.backend
     backend.reset()

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import httpx
 
-from simulator.config import DEFAULT_API_KEY, DEFAULT_USERNAME
-from simulator.http_urls import http_url_problem
+from at_voice_kit.simulator.config import DEFAULT_API_KEY, DEFAULT_USERNAME
+from at_voice_kit.simulator.http_urls import http_url_problem
 
 POLL_SECONDS = 0.05
 REQUEST_TIMEOUT_SECONDS = 30.0

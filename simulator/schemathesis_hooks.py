@@ -2,7 +2,7 @@
 
 The contract's admin paths take phone numbers that libphonenumber considers valid, which no
 pattern can express. Load this module to give schemathesis a strategy for them:
-``SCHEMATHESIS_HOOKS=simulator.schemathesis_hooks st run http://127.0.0.1:5001/_simulator/openapi.yaml``,
+``SCHEMATHESIS_HOOKS=at_voice_kit.simulator.schemathesis_hooks st run http://127.0.0.1:5001/_simulator/openapi.yaml``,
 or import it in a test module. Imports schemathesis and hypothesis (the ``test`` extra).
 """
 

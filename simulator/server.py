@@ -15,9 +15,9 @@ from typing import Any
 
 import uvicorn
 
-from simulator.app import create_app
-from simulator.backend.voice import VoiceBackend
-from simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.app import create_app
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.network import SimulatedNetwork
 
 START_TIMEOUT_SECONDS = 10.0
 GRACEFUL_SHUTDOWN_SECONDS = 5

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 
-from contracts.phone import InvalidPhoneNumber, normalise_international
-from simulator.backend.callees import CalleeAnswer, CalleeScript
-from simulator.backend.exceptions import FieldError, InvalidSettings
-from simulator.engine.callee import MAX_DIGIT_ENTRIES, MAX_KEYS_PER_ENTRY, MAX_SECONDS
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.simulator.backend.callees import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.backend.exceptions import FieldError, InvalidSettings
+from at_voice_kit.simulator.engine.callee import MAX_DIGIT_ENTRIES, MAX_KEYS_PER_ENTRY, MAX_SECONDS
 
 PHONE_NUMBER_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 _HEX = "[0-9A-Fa-f]{1,4}"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.actionxml import parse
-from contracts.actionxml.model import (
+from at_voice_kit.contracts.actionxml import parse
+from at_voice_kit.contracts.actionxml.model import (
     Action,
     Dequeue,
     Dial,

@@ -1,11 +1,11 @@
 """Hypothesis strategies for ActionXML, shared by every test suite.
 
-``responses()`` draws arbitrary valid typed :class:`~contracts.actionxml.Response` values
-(rules on order included: Reject alone, terminal actions last); ``documents()`` gives
-their rendered text; ``grammar_shaped_documents()`` gives near-miss documents, valid or
-not. The parts (``phone_numbers()``, ``http_urls()``, ``actions()``, ...) are exported for
-tests that need one kind of value. Text and URLs deliberately include the characters that
-need escaping (``& < > " ' \\r \\t``) and non-ASCII letters.
+``responses()`` draws arbitrary valid typed :class:`~at_voice_kit.contracts.actionxml.Response`
+values (rules on order included: Reject alone, terminal actions last); ``documents()`` gives their
+rendered text; ``grammar_shaped_documents()`` gives near-miss documents, valid or not. The parts
+(``phone_numbers()``, ``http_urls()``, ``actions()``, ...) are exported for tests that need one kind
+of value. Text and URLs deliberately include the characters that need escaping (``& < > " ' \\r
+\\t``) and non-ASCII letters.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element, tostring
 import phonenumbers
 from hypothesis import strategies as st
 
-from contracts.actionxml import (
+from at_voice_kit.contracts.actionxml import (
     Action,
     Conference,
     Dequeue,

@@ -31,3 +31,15 @@ def test_the_flows_and_contracts_the_demo_needs_are_data_files_of_their_packages
     assert (ROOT / "service" / "flows" / "menu.yaml").is_file()
     assert (ROOT / "contracts" / "at_voice.yaml").is_file()
     assert (ROOT / "contracts" / "service.yaml").is_file()
+
+
+def test_every_package_folder_installs_under_the_at_voice_kit_namespace() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    setuptools = pyproject["tool"]["setuptools"]
+    folders = sorted(
+        "at_voice_kit." + ".".join(init.parent.relative_to(ROOT).parts)
+        for package in PACKAGES
+        for init in (ROOT / package).rglob("__init__.py")
+    )
+    assert sorted(setuptools["packages"]) == folders
+    assert setuptools["package-dir"] == {f"at_voice_kit.{name}": name for name in PACKAGES}

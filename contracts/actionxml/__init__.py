@@ -1,6 +1,7 @@
 """ActionXML, AT's voice instruction language: one grammar for the service, simulator and runner.
 
-* typed values: :mod:`contracts.actionxml.model` (``Say``, ``GetDigits``, ..., ``Response``);
+* typed values: :mod:`at_voice_kit.contracts.actionxml.model` (``Say``, ``GetDigits``, ...,
+  ``Response``);
 * writing: :func:`render` and the fluent :class:`ResponseBuilder`, which only produce valid
   documents and raise :class:`InvalidActionXML` otherwise;
 * reading untrusted documents: :func:`parse` gives a :class:`ParseResult` (typed actions or
@@ -10,9 +11,9 @@
 
 from __future__ import annotations
 
-from contracts.actionxml.builder import ResponseBuilder
-from contracts.actionxml.grammar import XSD_PATH
-from contracts.actionxml.model import (
+from at_voice_kit.contracts.actionxml.builder import ResponseBuilder
+from at_voice_kit.contracts.actionxml.grammar import XSD_PATH
+from at_voice_kit.contracts.actionxml.model import (
     Action,
     Conference,
     Dequeue,
@@ -28,10 +29,10 @@ from contracts.actionxml.model import (
     Say,
     Voice,
 )
-from contracts.actionxml.parse import DEFAULT_MAX_BYTES, ParseResult, parse
-from contracts.actionxml.problems import DOCUMENT_PATH, InvalidActionXML, Problem, Rule
-from contracts.actionxml.render import CONTENT_TYPE, XML_DECLARATION, render
-from contracts.actionxml.rules import validate
+from at_voice_kit.contracts.actionxml.parse import DEFAULT_MAX_BYTES, ParseResult, parse
+from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, InvalidActionXML, Problem, Rule
+from at_voice_kit.contracts.actionxml.render import CONTENT_TYPE, XML_DECLARATION, render
+from at_voice_kit.contracts.actionxml.rules import validate
 
 __all__ = [
     "CONTENT_TYPE",

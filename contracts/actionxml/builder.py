@@ -11,14 +11,14 @@
 Each method returns a new builder, so a shared prefix can be extended in several ways.
 :meth:`ResponseBuilder.build` and :meth:`ResponseBuilder.to_xml` validate: the builder only
 ever produces valid documents, and raises
-:class:`~contracts.actionxml.problems.InvalidActionXML` naming every problem otherwise.
+:class:`~at_voice_kit.contracts.actionxml.problems.InvalidActionXML` naming every problem otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.actionxml.model import (
+from at_voice_kit.contracts.actionxml.model import (
     Action,
     Conference,
     Dequeue,
@@ -34,9 +34,9 @@ from contracts.actionxml.model import (
     Say,
     Voice,
 )
-from contracts.actionxml.problems import InvalidActionXML
-from contracts.actionxml.render import render
-from contracts.actionxml.rules import validate
+from at_voice_kit.contracts.actionxml.problems import InvalidActionXML
+from at_voice_kit.contracts.actionxml.render import render
+from at_voice_kit.contracts.actionxml.rules import validate
 
 
 def _prompt(prompt: Prompt | str | None) -> Prompt | None:

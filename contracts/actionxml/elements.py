@@ -2,7 +2,7 @@
 
 A :class:`WireElement` is what a document says, attribute strings and all, before any
 judgement. The parser reads XML into one; typed values are written into one
-(:func:`wire_response`). The rules (:mod:`contracts.actionxml.rules`) judge only wire
+(:func:`wire_response`). The rules (:mod:`at_voice_kit.contracts.actionxml.rules`) judge only wire
 elements, so a document and a typed value are held to exactly the same rules, and the
 renderer serialises only wire elements that passed.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from contracts.actionxml import model
-from contracts.actionxml.grammar import (
+from at_voice_kit.contracts.actionxml import model
+from at_voice_kit.contracts.actionxml.grammar import (
     ELEMENTS,
     RECORD,
     ROOT,
@@ -21,8 +21,8 @@ from contracts.actionxml.grammar import (
     SPEC_OF_MODEL,
     ElementSpec,
 )
-from contracts.actionxml.problems import Rule
-from contracts.actionxml.values import ValueProblem
+from at_voice_kit.contracts.actionxml.problems import Rule
+from at_voice_kit.contracts.actionxml.values import ValueProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,8 @@ class WireElement:
 
 
 def wire_response(response: object) -> WireElement:
-    """Write a typed :class:`~contracts.actionxml.model.Response` as a wire element tree."""
+    """Write a typed :class:`~at_voice_kit.contracts.actionxml.model.Response` as a wire element
+    tree."""
     if not isinstance(response, model.Response):
         problem = ValueProblem(
             Rule.NOT_AN_ACTION, f"must be a Response, not {type(response).__name__}"
@@ -86,7 +87,8 @@ def wire_action(action: object) -> WireElement:
         name = type(action).__name__
         problem = ValueProblem(
             Rule.NOT_AN_ACTION,
-            "is not an ActionXML action (use the classes of contracts.actionxml.model)",
+            "is not an ActionXML action (use the classes of "
+            "at_voice_kit.contracts.actionxml.model)",
         )
         return WireElement(name, typed_problems=(TypedProblem(None, problem),))
     if isinstance(action, model.Record) and action.terminal:

@@ -11,8 +11,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts.actionxml import model
-from contracts.actionxml.values import (
+from at_voice_kit.contracts.actionxml import model
+from at_voice_kit.contracts.actionxml.values import (
     Boolean,
     DialTargets,
     FinishOnKey,

@@ -16,10 +16,10 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from contracts.actionxml.elements import WireElement, typed_response
-from contracts.actionxml.model import Response
-from contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule
-from contracts.actionxml.rules import check_document
+from at_voice_kit.contracts.actionxml.elements import WireElement, typed_response
+from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule
+from at_voice_kit.contracts.actionxml.rules import check_document
 
 DEFAULT_MAX_BYTES = 64 * 1024
 """Default size limit. Real answers are a few hundred bytes; 64 KiB leaves room for long

@@ -10,10 +10,10 @@ back exactly the value rendered.
 
 from __future__ import annotations
 
-from contracts.actionxml.elements import WireElement, wire_response
-from contracts.actionxml.model import Response
-from contracts.actionxml.problems import InvalidActionXML
-from contracts.actionxml.rules import check_document
+from at_voice_kit.contracts.actionxml.elements import WireElement, wire_response
+from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.contracts.actionxml.problems import InvalidActionXML
+from at_voice_kit.contracts.actionxml.rules import check_document
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -37,8 +37,8 @@ CONTENT_TYPE = "text/plain"
 def render(response: Response) -> str:
     """The ActionXML document of ``response``.
 
-    Raises :class:`~contracts.actionxml.problems.InvalidActionXML`, listing every problem,
-    if ``response`` breaks any rule of the grammar (see :func:`validate`): a document that
+    Raises :class:`~at_voice_kit.contracts.actionxml.problems.InvalidActionXML`, listing every
+    problem, if ``response`` breaks any rule of the grammar (see :func:`validate`): a document that
     AT would reject is never produced.
     """
     root = wire_response(response)

@@ -25,8 +25,8 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from contracts.actionxml.elements import WireElement, wire_response
-from contracts.actionxml.grammar import (
+from at_voice_kit.contracts.actionxml.elements import WireElement, wire_response
+from at_voice_kit.contracts.actionxml.grammar import (
     ELEMENTS,
     PROMPTS,
     REJECT,
@@ -34,9 +34,9 @@ from contracts.actionxml.grammar import (
     ElementSpec,
     suggest,
 )
-from contracts.actionxml.model import Response
-from contracts.actionxml.problems import Problem, Rule
-from contracts.actionxml.values import (
+from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.contracts.actionxml.problems import Problem, Rule
+from at_voice_kit.contracts.actionxml.values import (
     XML_WHITESPACE,
     ValueType,
     has_content,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from contracts.actionxml.model import Voice
-from contracts.actionxml.problems import Rule
-from contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.actionxml.model import Voice
+from at_voice_kit.contracts.actionxml.problems import Rule
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
 
 MAX_WHOLE_NUMBER = 2_147_483_647
 """The largest integer attribute value accepted: AT's JVM server reads them as 32-bit ints."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.flows.definition import (
+from at_voice_kit.service.flows.definition import (
     FlowDefinition,
     FlowError,
     GotoStep,
@@ -11,7 +11,7 @@ from service.flows.definition import (
     parse_flow,
     resolve_flow_path,
 )
-from service.flows.runner import STEP_PARAM, CallFlow, StepUrls
+from at_voice_kit.service.flows.runner import STEP_PARAM, CallFlow, StepUrls
 
 __all__ = [
     "STEP_PARAM",

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from contracts import actionxml as ax
+from at_voice_kit.contracts import actionxml as ax
 
 STEP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}\Z")  # \Z: "$" would allow a final "\n"
 SHIPPED_FLOWS_DIR = Path(__file__).resolve().parent

@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from contracts import actionxml as ax
-from service.flows.definition import (
+from at_voice_kit.contracts import actionxml as ax
+from at_voice_kit.service.flows.definition import (
     PLACEHOLDER_URL,
     FlowAction,
     FlowDefinition,
@@ -23,7 +23,7 @@ from service.flows.definition import (
     GotoStep,
     Step,
 )
-from service.webhook_forms import CallbackRequest
+from at_voice_kit.service.webhook_forms import CallbackRequest
 
 log = logging.getLogger(__name__)
 

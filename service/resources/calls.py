@@ -7,10 +7,10 @@ from typing import Any
 
 import falcon
 
-from service.errors import ProblemError, field_error
-from service.store import CallSummary, EventStore
-from service.store.queries import CallHistory
-from service.webhook_forms import value_problem
+from at_voice_kit.service.errors import ProblemError, field_error
+from at_voice_kit.service.store import CallSummary, EventStore
+from at_voice_kit.service.store.queries import CallHistory
+from at_voice_kit.service.webhook_forms import value_problem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

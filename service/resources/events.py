@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import falcon
 
-from service.resources.form_body import read_form
-from service.store import EventStore
-from service.webhook_forms import parse_event
+from at_voice_kit.service.resources.form_body import read_form
+from at_voice_kit.service.store import EventStore
+from at_voice_kit.service.webhook_forms import parse_event
 
 
 class EventsResource:

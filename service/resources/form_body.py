@@ -15,7 +15,7 @@ import falcon
 from falcon.media import URLEncodedFormHandler
 from falcon.media.multipart import BodyPart, MultipartForm
 
-from service.errors import ProblemError, field_error
+from at_voice_kit.service.errors import ProblemError, field_error
 
 FORM_TYPES = (falcon.MEDIA_URLENCODED, falcon.MEDIA_MULTIPART)
 UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})

@@ -6,13 +6,13 @@ import re
 
 import falcon
 
-from service.errors import field_error
-from service.flows import STEP_PARAM, CallFlow, StepUrls
-from service.flows.definition import STEP_NAME
-from service.middleware import RequireWebhookSecret
-from service.resources.form_body import read_form
-from service.store import EventStore
-from service.webhook_forms import parse_callback
+from at_voice_kit.service.errors import field_error
+from at_voice_kit.service.flows import STEP_PARAM, CallFlow, StepUrls
+from at_voice_kit.service.flows.definition import STEP_NAME
+from at_voice_kit.service.middleware import RequireWebhookSecret
+from at_voice_kit.service.resources.form_body import read_form
+from at_voice_kit.service.store import EventStore
+from at_voice_kit.service.webhook_forms import parse_callback
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(

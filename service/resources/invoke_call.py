@@ -8,13 +8,13 @@ from typing import Any
 import falcon
 import sqlalchemy.exc
 
-from contracts.phone import normalise_international
-from contracts.vocabulary import NONE_STRING, Direction
-from service.at_client import CallPlacer
-from service.errors import ProblemError, field_error
-from service.resources.form_body import read_form
-from service.store import CallEvent, EventSource, EventStore
-from service.webhook_forms import value_problem
+from at_voice_kit.contracts.phone import normalise_international
+from at_voice_kit.contracts.vocabulary import NONE_STRING, Direction
+from at_voice_kit.service.at_client import CallPlacer
+from at_voice_kit.service.errors import ProblemError, field_error
+from at_voice_kit.service.resources.form_body import read_form
+from at_voice_kit.service.store import CallEvent, EventSource, EventStore
+from at_voice_kit.service.webhook_forms import value_problem
 
 ACCEPTED_PARAMETERS = frozenset({"phone"})
 

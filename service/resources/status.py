@@ -7,8 +7,8 @@ import logging
 import falcon
 import sqlalchemy.exc
 
-from service.errors import ProblemError
-from service.store import EventStore
+from at_voice_kit.service.errors import ProblemError
+from at_voice_kit.service.store import EventStore
 
 log = logging.getLogger(__name__)
 

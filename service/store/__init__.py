@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from service.store.database import create_database_engine
-from service.store.events import EventStore
-from service.store.outcome import CallOutcome, derive_outcome
-from service.store.queries import CallHistory, CallPage, CallSummary
-from service.store.records import AppendResult, CallEvent, EventSource
+from at_voice_kit.service.store.database import create_database_engine
+from at_voice_kit.service.store.events import EventStore
+from at_voice_kit.service.store.outcome import CallOutcome, derive_outcome
+from at_voice_kit.service.store.queries import CallHistory, CallPage, CallSummary
+from at_voice_kit.service.store.records import AppendResult, CallEvent, EventSource
 
 __all__ = [
     "AppendResult",

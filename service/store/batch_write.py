@@ -4,8 +4,8 @@ A batch costs four statements whatever its size: one multi-row insert of the eve
 redelivery is skipped by the unique ``dedup_key``), one insert of the missing ``calls`` rows,
 one read of the touched ``calls`` rows (locked on PostgreSQL, in session order, so concurrent
 writers on several instances cannot deadlock), and one multi-row update of those rows. The
-outcome is merged incrementally (:class:`service.store.outcome.OutcomeDerivation`): the call's
-earlier events are not read again. What needs no database (each event's dedup key, row, rank
+outcome is merged incrementally (:class:`at_voice_kit.service.store.outcome.OutcomeDerivation`): the
+call's earlier events are not read again. What needs no database (each event's dedup key, row, rank
 and, on SQLite, driver values) is prepared by the request's own thread as the event arrives
 (:class:`PreparedEvent`), so the writer lock is held for the statements and the commit alone.
 """
@@ -20,10 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
-from service.store.queries import as_utc
-from service.store.records import AppendResult, CallEvent
-from service.store.schema import call_events, calls
+from at_voice_kit.service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
+from at_voice_kit.service.store.queries import as_utc
+from at_voice_kit.service.store.records import AppendResult, CallEvent
+from at_voice_kit.service.store.schema import call_events, calls
 
 EVENT_COLUMNS = (
     "direction",

@@ -26,9 +26,9 @@ import threading
 
 import sqlalchemy as sa
 
-from service.store.database import PerProcess
+from at_voice_kit.service.store.database import PerProcess
 
-log = logging.getLogger("service.store")
+log = logging.getLogger("at_voice_kit.service.store")
 
 CHECKPOINT_EVERY_EVENTS = 128
 """Events stored by one process between its checkpoints: about 1,000 log pages (4 MiB) under

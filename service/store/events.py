@@ -2,8 +2,8 @@
 
 An event is acknowledged only after :meth:`EventStore.append` returns, which is after the
 transaction that stored it committed. Appends arriving together share one transaction (see
-:mod:`service.store.group_commit`). Redeliveries (same source and identical fields) are stored
-once: the unique ``dedup_key`` makes the second insert a no-op, in one statement, race-free
+:mod:`at_voice_kit.service.store.group_commit`). Redeliveries (same source and identical fields) are
+stored once: the unique ``dedup_key`` makes the second insert a no-op, in one statement, race-free
 across workers and instances.
 """
 
@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
-from service.store.checkpoint import WalCheckpointer
-from service.store.database import PerProcess, WriterLock, read_connection
-from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
-from service.store.queries import CallHistory, CallPage, get_call, list_calls
-from service.store.records import AppendResult, CallEvent, EventSource
-from service.store.schema import migrate
-from service.store.sqlite_batch_write import SQLiteBatchWriter
+from at_voice_kit.service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
+from at_voice_kit.service.store.checkpoint import WalCheckpointer
+from at_voice_kit.service.store.database import PerProcess, WriterLock, read_connection
+from at_voice_kit.service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
+from at_voice_kit.service.store.queries import CallHistory, CallPage, get_call, list_calls
+from at_voice_kit.service.store.records import AppendResult, CallEvent, EventSource
+from at_voice_kit.service.store.schema import migrate
+from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
 
 __all__ = ["AppendResult", "CallEvent", "EventSource", "EventStore"]
 
@@ -70,7 +70,8 @@ class EventStore:
         number: str | None = None,
         status: str | None = None,
     ) -> CallPage:
-        """A page of calls, newest first; see :func:`service.store.queries.list_calls`."""
+        """A page of calls, newest first; see
+        :func:`at_voice_kit.service.store.queries.list_calls`."""
         with read_connection(self.engine) as connection:
             return list_calls(connection, limit=limit, cursor=cursor, number=number, status=status)
 

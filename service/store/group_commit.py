@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 
 import sqlalchemy.exc
 
-log = logging.getLogger("service.store")
+log = logging.getLogger("at_voice_kit.service.store")
 
 ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")

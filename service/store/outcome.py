@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
+from at_voice_kit.contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
 
 IN_PROGRESS = "InProgress"
 REQUESTED = "Requested"

@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.store.outcome import CallOutcome
-from service.store.schema import call_events, calls
+from at_voice_kit.service.store.outcome import CallOutcome
+from at_voice_kit.service.store.schema import call_events, calls
 
 
 class InvalidCursor(ValueError):

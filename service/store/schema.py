@@ -69,9 +69,10 @@ calls = sa.Table(
     sa.Column("duration_seconds", sa.Integer),
     sa.Column("currency_code", sa.String(8)),
     sa.Column("amount", sa.String(32)),
-    # The ranks behind the derived columns (see service.store.outcome.OutcomeDerivation), so
-    # an event merges into the outcome without reading the call's other events. NULL on rows
-    # written before schema version 2: the next event of such a call rebuilds it.
+    # The ranks behind the derived columns (see
+    # at_voice_kit.service.store.outcome.OutcomeDerivation), so an event merges into the outcome
+    # without reading the call's other events. NULL on rows written before schema version 2: the
+    # next event of such a call rebuilds it.
     sa.Column("derivation", sa.JSON),
     sa.Index("ix_calls_newest", "first_seen_at", "session_id"),
     sa.Index("ix_calls_caller", "caller_number"),

@@ -21,14 +21,14 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from service.store.batch_write import (
+from at_voice_kit.service.store.batch_write import (
     PreparedBatch,
     PreparedEvent,
     SessionEvents,
     merged_call_values,
 )
-from service.store.records import AppendResult, CallEvent
-from service.store.schema import call_events, calls
+from at_voice_kit.service.store.records import AppendResult, CallEvent
+from at_voice_kit.service.store.schema import call_events, calls
 
 Processor = Callable[[Any], Any] | None
 

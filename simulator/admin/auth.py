@@ -12,7 +12,7 @@ import hmac
 
 import falcon.asgi
 
-from simulator.admin.errors import AdminUnauthorized
+from at_voice_kit.simulator.admin.errors import AdminUnauthorized
 
 ADMIN_PREFIX = "/_simulator"
 OPEN_ADMIN_PATHS = frozenset({f"{ADMIN_PREFIX}/health", f"{ADMIN_PREFIX}/openapi.yaml"})

@@ -14,7 +14,7 @@ from http import HTTPStatus
 import falcon
 import falcon.asgi
 
-from simulator.backend.exceptions import (
+from at_voice_kit.simulator.backend.exceptions import (
     Conflict,
     InvalidSettings,
     NotFound,

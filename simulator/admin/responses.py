@@ -9,9 +9,9 @@ from importlib import metadata
 import falcon
 import falcon.asgi
 
-from contracts import CONTRACTS_DIR
-from simulator.admin.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType
-from simulator.admin.views import (
+from at_voice_kit.contracts import CONTRACTS_DIR
+from at_voice_kit.simulator.admin.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType
+from at_voice_kit.simulator.admin.views import (
     account_view,
     api_request_view,
     call_view,
@@ -20,16 +20,20 @@ from simulator.admin.views import (
     queue_view,
     webhook_view,
 )
-from simulator.backend.voice import VoiceBackend
-from simulator.call_settings import event_faults_document, read_event_faults, read_inbound_call
-from simulator.settings import (
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.call_settings import (
+    event_faults_document,
+    read_event_faults,
+    read_inbound_call,
+)
+from at_voice_kit.simulator.settings import (
     check_path_phone_number,
     check_path_username,
     read_account_changes,
     read_callee,
     read_number_changes,
 )
-from simulator.untrusted_json import load_untrusted_json
+from at_voice_kit.simulator.untrusted_json import load_untrusted_json
 
 JSON = "application/json"
 CONTRACT_FILE = CONTRACTS_DIR / "at_voice.yaml"

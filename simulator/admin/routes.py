@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.admin import responses
-from simulator.admin.auth import ADMIN_PREFIX
-from simulator.backend.voice import VoiceBackend
-from simulator.webapp import SimulatorApp
+from at_voice_kit.simulator.admin import responses
+from at_voice_kit.simulator.admin.auth import ADMIN_PREFIX
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.webapp import SimulatorApp
 
 
 def add_admin_routes(app: SimulatorApp, backend: VoiceBackend) -> None:

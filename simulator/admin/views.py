@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeScript
-from simulator.backend.calls import Call, TransferRequest
-from simulator.backend.journal import ApiExchange, WebhookExchange
-from simulator.backend.numbers import AtNumber
-from simulator.backend.queues import QueueView
-from simulator.engine.records import CallRecord
+from at_voice_kit.simulator.backend.accounts import Account
+from at_voice_kit.simulator.backend.callees import CalleeScript
+from at_voice_kit.simulator.backend.calls import Call, TransferRequest
+from at_voice_kit.simulator.backend.journal import ApiExchange, WebhookExchange
+from at_voice_kit.simulator.backend.numbers import AtNumber
+from at_voice_kit.simulator.backend.queues import QueueView
+from at_voice_kit.simulator.engine.records import CallRecord
 
 CENTS = Decimal("0.01")
 CENTS_EXPONENT = -2

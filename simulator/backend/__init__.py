@@ -1,7 +1,7 @@
 """The simulated platform's state and logic, without HTTP (moto's ``models.py``).
 
-:class:`~simulator.backend.voice.VoiceBackend` composes the registries (accounts, numbers,
-callees, calls, queues) and the journal; its module docstring lists the seams the call
+:class:`~at_voice_kit.simulator.backend.voice.VoiceBackend` composes the registries (accounts,
+numbers, callees, calls, queues) and the journal; its module docstring lists the seams the call
 engine plugs into.
 """
 

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from simulator.backend.exceptions import AuthenticationFailed, UnknownAccount
+from at_voice_kit.simulator.backend.exceptions import AuthenticationFailed, UnknownAccount
 
 DEFAULT_CURRENCY = "KES"
 DEFAULT_BALANCE = Decimal("10000.00")

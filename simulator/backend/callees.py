@@ -2,8 +2,8 @@
 
 Scenarios are data (house principle 8): a test scripts a number, then places a call; the call
 engine asks :meth:`CalleeRegistry.script_for` how that phone user behaves. The script type is
-the engine's :class:`~simulator.engine.callee.CalleeScript`, the one definition of a callee
-behaviour shared by the admin API, the config file and the engine.
+the engine's :class:`~at_voice_kit.simulator.engine.callee.CalleeScript`, the one definition of a
+callee behaviour shared by the admin API, the config file and the engine.
 
 A number nobody scripted has no script (``None``) unless the configuration sets a
 ``defaultCallee``: the engine then draws its behaviour from the seeded outcome distribution
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import threading
 
-from simulator.backend.exceptions import UnknownCallee
-from simulator.engine.callee import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.backend.exceptions import UnknownCallee
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
 
 __all__ = ["CalleeAnswer", "CalleeRegistry", "CalleeScript"]
 

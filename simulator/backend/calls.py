@@ -3,11 +3,11 @@
 A call enters as :class:`Call` in phase ``queued`` when ``/call`` accepts a number. The
 backend then hands it to the injected :class:`CallLauncher`; the default
 :class:`RecordingLauncher` only remembers it (REST-only unit tests), so calls stay queued.
-:class:`simulator.network.SimulatedNetwork` is the launcher that runs them with the call
-engine: it advances ``phase`` with :meth:`CallRegistry.set_phase`, links two legs with
-:meth:`CallRegistry.bridge`, stores the finished call's record with
-:meth:`CallRegistry.set_record`, and receives ``/callTransfer`` requests through
-:meth:`CallLauncher.transfer`; a reset of the simulator calls :meth:`CallLauncher.reset`.
+:class:`at_voice_kit.simulator.network.SimulatedNetwork` is the launcher that runs them with the
+call engine: it advances ``phase`` with :meth:`CallRegistry.set_phase`, links two legs with
+:meth:`CallRegistry.bridge`, stores the finished call's record with :meth:`CallRegistry.set_record`,
+and receives ``/callTransfer`` requests through :meth:`CallLauncher.transfer`; a reset of the
+simulator calls :meth:`CallLauncher.reset`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from contracts.vocabulary import Direction
-from simulator.backend.exceptions import UnknownCall
-from simulator.engine.records import CallRecord
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.backend.exceptions import UnknownCall
+from at_voice_kit.simulator.engine.records import CallRecord
 
 SESSION_ID_PREFIX = "ATVId_"
 
@@ -59,7 +59,7 @@ class Call:
 
     ``at_number`` is the account's AT number and ``phone_number`` the phone user, whatever the
     direction. ``reserved`` is the credit taken when the call was queued; the engine settles
-    it against the real cost with :meth:`simulator.backend.VoiceBackend.settle_call`.
+    it against the real cost with :meth:`at_voice_kit.simulator.backend.VoiceBackend.settle_call`.
     ``record`` is the engine's record of the call once it has ended (outcome, times, cost,
     legs, recordings, timeline); ``None`` while it is live.
     """

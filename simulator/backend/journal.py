@@ -4,8 +4,8 @@ House principle 9 (moto's ``sent_notifications``, WireMock's request journal): t
 on what was exchanged. The REST surface records API requests with
 :meth:`Journal.record_api_request`; the call engine records each webhook it delivers with
 :meth:`Journal.record_webhook` (the journal is the engine's journal port), as the engine's own
-:class:`~simulator.engine.ports.WebhookExchange`: the request (URL, kind, form fields in
-order), the app's answer (status, body, elapsed time, error) and what the engine made of it.
+:class:`~at_voice_kit.simulator.engine.ports.WebhookExchange`: the request (URL, kind, form fields
+in order), the app's answer (status, body, elapsed time, error) and what the engine made of it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from simulator.engine.ports import WebhookExchange
+from at_voice_kit.simulator.engine.ports import WebhookExchange
 
 __all__ = ["ApiExchange", "Journal", "WebhookExchange"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, replace
 
-from simulator.backend.exceptions import NumberNotOwned, UnknownNumber
+from at_voice_kit.simulator.backend.exceptions import NumberNotOwned, UnknownNumber
 
 
 @dataclass(frozen=True, slots=True)

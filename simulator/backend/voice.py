@@ -5,14 +5,15 @@ No HTTP here (house principle 1). The REST resources call one method each
 :meth:`~VoiceBackend.upload_media`, :meth:`~VoiceBackend.transfer_call`); the admin resources
 call the ``put_*``/``delete_*`` methods and read the registries.
 
-Seams for the call engine, all small and typed (:mod:`simulator.network` plugs the engine in):
+Seams for the call engine, all small and typed (:mod:`at_voice_kit.simulator.network` plugs the
+engine in):
 
-- ``launcher``: a :class:`~simulator.backend.calls.CallLauncher`; every call ``/call`` queues
-  and every inbound call :meth:`VoiceBackend.receive_call` creates is handed to
+- ``launcher``: a :class:`~at_voice_kit.simulator.backend.calls.CallLauncher`; every call ``/call``
+  queues and every inbound call :meth:`VoiceBackend.receive_call` creates is handed to
   ``launcher.launch(call)``, accepted transfers to ``launcher.transfer``, and
   :meth:`VoiceBackend.reset` calls ``launcher.reset()``.
-- ``calls``: :meth:`~simulator.backend.calls.CallRegistry.set_phase`, ``bridge``, ``add``,
-  ``set_record`` and :meth:`VoiceBackend.settle_call` (final cost against the reservation).
+- ``calls``: :meth:`~at_voice_kit.simulator.backend.calls.CallRegistry.set_phase`, ``bridge``,
+  ``add``, ``set_record`` and :meth:`VoiceBackend.settle_call` (final cost against the reservation).
 - ``queues``: ``enqueue(at_number, queue_name, session_id)``, ``dequeue(at_number,
   queue_name) -> session_id | None``, ``sizes(at_number)``, ``remove(session_id)``.
 - ``journal``: the engine's journal port, ``record_webhook(session_id, exchange)``.
@@ -29,11 +30,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from contracts.phone import InvalidPhoneNumber, normalise_international
-from contracts.vocabulary import Direction, EntryStatus
-from simulator.backend.accounts import Account, AccountRegistry
-from simulator.backend.callees import CalleeRegistry, CalleeScript
-from simulator.backend.calls import (
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.vocabulary import Direction, EntryStatus
+from at_voice_kit.simulator.backend.accounts import Account, AccountRegistry
+from at_voice_kit.simulator.backend.callees import CalleeRegistry, CalleeScript
+from at_voice_kit.simulator.backend.calls import (
     Call,
     CallLauncher,
     CallLeg,
@@ -44,13 +45,18 @@ from simulator.backend.calls import (
     SessionIdSource,
     TransferRequest,
 )
-from simulator.backend.destinations import DestinationPlan
-from simulator.backend.exceptions import Conflict, InvalidMediaUrl, UnknownAccount, UnknownNumber
-from simulator.backend.journal import Journal
-from simulator.backend.numbers import AtNumber, NumberRegistry
-from simulator.backend.queues import QueueRegistry
-from simulator.engine.events import EventFaults
-from simulator.settings import (
+from at_voice_kit.simulator.backend.destinations import DestinationPlan
+from at_voice_kit.simulator.backend.exceptions import (
+    Conflict,
+    InvalidMediaUrl,
+    UnknownAccount,
+    UnknownNumber,
+)
+from at_voice_kit.simulator.backend.journal import Journal
+from at_voice_kit.simulator.backend.numbers import AtNumber, NumberRegistry
+from at_voice_kit.simulator.backend.queues import QueueRegistry
+from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.settings import (
     AccountChanges,
     NumberChanges,
     Omitted,
@@ -59,7 +65,7 @@ from simulator.settings import (
 )
 
 if TYPE_CHECKING:
-    from simulator.config import SimulatorConfig
+    from at_voice_kit.simulator.config import SimulatorConfig
 
 
 def utc_now() -> datetime:
@@ -122,7 +128,8 @@ class TransferOutcome:
 
 
 class VoiceBackend:
-    """One simulated AT platform, built from a :class:`~simulator.config.SimulatorConfig`.
+    """One simulated AT platform, built from a
+    :class:`~at_voice_kit.simulator.config.SimulatorConfig`.
 
     Thread-safe: one re-entrant lock guards every registry, so the server's event loop and a
     test thread (the pytest plugin) share the state. ``session_ids`` defaults to a source

@@ -11,8 +11,8 @@ import argparse
 import sys
 from typing import Any
 
-from simulator.backend.callees import CalleeAnswer
-from simulator.commands.remote_options import (
+from at_voice_kit.simulator.backend.callees import CalleeAnswer
+from at_voice_kit.simulator.commands.remote_options import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -24,7 +24,7 @@ from simulator.commands.remote_options import (
     phone_number,
     wait_and_print,
 )
-from simulator.remote import SimulatorRefused, SimulatorUnavailable
+from at_voice_kit.simulator.remote import SimulatorRefused, SimulatorUnavailable
 
 
 def register(subparsers: Any) -> None:

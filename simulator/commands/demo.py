@@ -23,21 +23,26 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from simulator.backend.voice import VoiceBackend
-from simulator.config import DEFAULT_API_KEY, DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
-from simulator.config import Speed as SimulatorSpeed
-from simulator.demo.report import (
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_AT_NUMBER,
+    DEFAULT_USERNAME,
+    SimulatorConfig,
+)
+from at_voice_kit.simulator.config import Speed as SimulatorSpeed
+from at_voice_kit.simulator.demo.report import (
     DemoResult,
     history_table,
     outcome_summary,
     problems,
 )
-from simulator.demo.scenario import AGENT_SCRIPTS, DemoCall, build_scenario
-from simulator.demo.service import ServiceFailed, ServiceProcess, ServiceSettings
-from simulator.network import SimulatedNetwork
-from simulator.remote import CallTimedOut, SimulatorClient, SimulatorRefused
-from simulator.server import ThreadedSimulator
-from simulator.timeline import render_call
+from at_voice_kit.simulator.demo.scenario import AGENT_SCRIPTS, DemoCall, build_scenario
+from at_voice_kit.simulator.demo.service import ServiceFailed, ServiceProcess, ServiceSettings
+from at_voice_kit.simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.remote import CallTimedOut, SimulatorClient, SimulatorRefused
+from at_voice_kit.simulator.server import ThreadedSimulator
+from at_voice_kit.simulator.timeline import render_call
 
 DEFAULT_CALLS = 10
 MAX_CALLS = 1000

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from simulator.commands.remote_options import (
+from at_voice_kit.simulator.commands.remote_options import (
     EXIT_USAGE,
     add_behaviour_options,
     add_connection_options,
@@ -20,7 +20,7 @@ from simulator.commands.remote_options import (
     phone_number,
     wait_and_print,
 )
-from simulator.remote import SimulatorRefused, SimulatorUnavailable
+from at_voice_kit.simulator.remote import SimulatorRefused, SimulatorUnavailable
 
 
 def register(subparsers: Any) -> None:

@@ -13,8 +13,8 @@ import argparse
 import sys
 from typing import Any, BinaryIO
 
-from contracts.actionxml import DEFAULT_MAX_BYTES, Problem, parse
-from contracts.actionxml.parse import too_large
+from at_voice_kit.contracts.actionxml import DEFAULT_MAX_BYTES, Problem, parse
+from at_voice_kit.contracts.actionxml.parse import too_large
 
 EXIT_VALID = 0
 EXIT_PROBLEMS = 1

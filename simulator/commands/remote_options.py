@@ -11,12 +11,17 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from simulator.config import DEFAULT_API_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_USERNAME
-from simulator.engine.callee import MAX_SECONDS
-from simulator.http_urls import http_url_problem
-from simulator.remote import CallTimedOut, SimulatorClient
-from simulator.settings import DIGITS_PATTERN, anchored, phone_number_problem
-from simulator.timeline import render_call, webhook_failed
+from at_voice_kit.simulator.config import (
+    DEFAULT_API_KEY,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_USERNAME,
+)
+from at_voice_kit.simulator.engine.callee import MAX_SECONDS
+from at_voice_kit.simulator.http_urls import http_url_problem
+from at_voice_kit.simulator.remote import CallTimedOut, SimulatorClient
+from at_voice_kit.simulator.settings import DIGITS_PATTERN, anchored, phone_number_problem
+from at_voice_kit.simulator.timeline import render_call, webhook_failed
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_WAIT_SECONDS = 900.0

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.backend.accounts import Account
-from simulator.backend.exceptions import InvalidSettings
-from simulator.backend.voice import VoiceBackend
-from simulator.call_settings import faults_from_flags, webhook_timeout_problem
-from simulator.config import (
+from at_voice_kit.simulator.backend.accounts import Account
+from at_voice_kit.simulator.backend.exceptions import InvalidSettings
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.call_settings import faults_from_flags, webhook_timeout_problem
+from at_voice_kit.simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -27,9 +27,9 @@ from simulator.config import (
     load_config_file,
     with_options,
 )
-from simulator.network import SimulatedNetwork
-from simulator.server import bind_socket, is_loopback, serve_forever, url_of
-from simulator.settings import is_api_key, is_http_url, is_username
+from at_voice_kit.simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.server import bind_socket, is_loopback, serve_forever, url_of
+from at_voice_kit.simulator.settings import is_api_key, is_http_url, is_username
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
+from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,7 +62,11 @@ def _add_target_arguments(group: Any) -> None:
 
 def _add_run_arguments(group: Any) -> None:
     """What to play and how."""
-    from simulator.verify.scenarios import DEFAULT_AT_NUMBER, DEFAULT_PHONE_NUMBER, Category
+    from at_voice_kit.simulator.verify.scenarios import (
+        DEFAULT_AT_NUMBER,
+        DEFAULT_PHONE_NUMBER,
+        Category,
+    )
 
     group.add_argument("--seed", type=_whole, help="repeat a run exactly (default: a fresh seed)")
     group.add_argument(
@@ -151,8 +155,8 @@ class UsageError(ValueError):
 
 
 def build_target(args: argparse.Namespace) -> Any:
-    """The :class:`~simulator.verify.Target` the arguments name."""
-    from simulator.verify import InvalidTarget, Target
+    """The :class:`~at_voice_kit.simulator.verify.Target` the arguments name."""
+    from at_voice_kit.simulator.verify import InvalidTarget, Target
 
     if args.base_url and args.callback_url:
         raise UsageError("give either BASE_URL or --callback-url, not both")
@@ -172,9 +176,9 @@ def build_target(args: argparse.Namespace) -> Any:
 
 
 def build_options(args: argparse.Namespace) -> Any:
-    """The :class:`~simulator.verify.VerifyOptions` the arguments ask for."""
-    from simulator.verify import InvalidOptions, VerifyOptions
-    from simulator.verify.scenarios import Category
+    """The :class:`~at_voice_kit.simulator.verify.VerifyOptions` the arguments ask for."""
+    from at_voice_kit.simulator.verify import InvalidOptions, VerifyOptions
+    from at_voice_kit.simulator.verify.scenarios import Category
 
     def categories(names: list[str]) -> set[Category]:
         chosen: set[Category] = set()
@@ -219,8 +223,8 @@ def _header(text: str) -> tuple[str, str]:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Run ``atsim verify`` with parsed ``args``; the exit status."""
-    from simulator.verify import verify
-    from simulator.verify.progress import NoProgress, ProgressLine
+    from at_voice_kit.simulator.verify import verify
+    from at_voice_kit.simulator.verify.progress import NoProgress, ProgressLine
 
     try:
         target = build_target(args)
@@ -254,7 +258,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 async def _wait_for_server(url: str, seconds: float) -> bool:
     """Poll until the URL's host accepts a TCP connection, for at most ``seconds``."""
-    from simulator.http_urls import host_and_port
+    from at_voice_kit.simulator.http_urls import host_and_port
 
     host, port = host_and_port(url)
     deadline = time.monotonic() + seconds

@@ -13,7 +13,7 @@ from typing import Any
 
 from faker import Faker
 
-from simulator.engine.fakedata import AfricasTalkingPhoneProvider
+from at_voice_kit.simulator.engine.fakedata import AfricasTalkingPhoneProvider
 
 AGENT_NUMBERS = ("+254711082000", "+254733123456")
 """The numbers the menu flow's "agent" step dials (``service/flows/menu.yaml``)."""

@@ -1,9 +1,9 @@
 """The webhook service as ``atsim demo`` runs it: a real gunicorn process on SQLite.
 
 STYLE allows the demo, and only the demo, to start the service; it does so as users run it in
-production (``gunicorn -c python:service.gunicorn_conf 'service.app:create_app()'``), from
-the installed package, with a throwaway SQLite database, an API token and a webhook secret it
-makes up, and the simulator as its Voice API.
+production (``gunicorn -c python:at_voice_kit.service.gunicorn_conf
+'at_voice_kit.service.app:create_app()'``), from the installed package, with a throwaway SQLite
+database, an API token and a webhook secret it makes up, and the simulator as its Voice API.
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ class ServiceProcess:
     def start(self) -> None:
         """Start gunicorn and wait until ``GET /voice/`` answers 200."""
         argv = [
-            sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf",
-            "--bind", f"127.0.0.1:{self.port}", "service.app:create_app()",
+            sys.executable, "-m", "gunicorn", "-c", "python:at_voice_kit.service.gunicorn_conf",
+            "--bind", f"127.0.0.1:{self.port}", "at_voice_kit.service.app:create_app()",
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.environment()}
         with open(self.log_path, "wb") as log:

@@ -44,15 +44,21 @@ body means "no more actions"; GetDigits without finishOnKey sends the first key 
 
 from __future__ import annotations
 
-from simulator.engine.bridging import TransferOutcome
-from simulator.engine.callee import CalleeAnswer, CalleeScript, InvalidCalleeScript
-from simulator.engine.clock import DEFAULT_EPOCH, Clock, RealClock, VirtualClock, clock_for_speed
-from simulator.engine.delivery_http import HttpxWebhookDelivery
-from simulator.engine.engine import CallEngine, InvalidCallRequest, LiveCall
-from simulator.engine.events import EventFaults
-from simulator.engine.options import EngineOptions, EnginePorts
-from simulator.engine.outcomes import DEFAULT_OUTCOMES, Ending, OutcomeDistribution
-from simulator.engine.ports import (
+from at_voice_kit.simulator.engine.bridging import TransferOutcome
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript, InvalidCalleeScript
+from at_voice_kit.simulator.engine.clock import (
+    DEFAULT_EPOCH,
+    Clock,
+    RealClock,
+    VirtualClock,
+    clock_for_speed,
+)
+from at_voice_kit.simulator.engine.delivery_http import HttpxWebhookDelivery
+from at_voice_kit.simulator.engine.engine import CallEngine, InvalidCallRequest, LiveCall
+from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
+from at_voice_kit.simulator.engine.outcomes import DEFAULT_OUTCOMES, Ending, OutcomeDistribution
+from at_voice_kit.simulator.engine.ports import (
     CalleeDirectory,
     JournalSink,
     QueueRegistry,
@@ -62,12 +68,12 @@ from simulator.engine.ports import (
     WebhookRequest,
     WebhookResult,
 )
-from simulator.engine.rates import DEFAULT_RATE_TABLE, BillingMode, RateTable
-from simulator.engine.recordings import Recording, RecordingStore
-from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
-from simulator.engine.session_ids import SessionIds
-from simulator.engine.states import CallState
-from simulator.engine.timing import DEFAULT_TIMING, TimingModel
+from at_voice_kit.simulator.engine.rates import DEFAULT_RATE_TABLE, BillingMode, RateTable
+from at_voice_kit.simulator.engine.recordings import Recording, RecordingStore
+from at_voice_kit.simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
+from at_voice_kit.simulator.engine.session_ids import SessionIds
+from at_voice_kit.simulator.engine.states import CallState
+from at_voice_kit.simulator.engine.timing import DEFAULT_TIMING, TimingModel
 
 __all__ = [
     "DEFAULT_EPOCH",

@@ -19,19 +19,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.actionxml.model import Dequeue, Dial, Enqueue
-from contracts.phone import InvalidPhoneNumber, normalise_international
-from contracts.vocabulary import HangupCause
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.clock import Wakeup
-from simulator.engine.dial_plan import LegPlan, plan_dial
-from simulator.engine.outcomes import ANSWERED_ENDING
-from simulator.engine.payloads import DialFacts
-from simulator.engine.phone_user import PhoneUser
-from simulator.engine.records import LegRecord
-from simulator.engine.runner import BridgeDropped, CallOver, CallRun, QueueMatch, TransferOrder
-from simulator.engine.states import CallState
-from simulator.engine.timing import draw
+from at_voice_kit.contracts.actionxml.model import Dequeue, Dial, Enqueue
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.vocabulary import HangupCause
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.clock import Wakeup
+from at_voice_kit.simulator.engine.dial_plan import LegPlan, plan_dial
+from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING
+from at_voice_kit.simulator.engine.payloads import DialFacts
+from at_voice_kit.simulator.engine.phone_user import PhoneUser
+from at_voice_kit.simulator.engine.records import LegRecord
+from at_voice_kit.simulator.engine.runner import (
+    BridgeDropped,
+    CallOver,
+    CallRun,
+    QueueMatch,
+    TransferOrder,
+)
+from at_voice_kit.simulator.engine.states import CallState
+from at_voice_kit.simulator.engine.timing import draw
 
 CALL_LEGS = ("caller", "callee")
 

@@ -3,7 +3,8 @@
 A script is the JSON the admin API takes at ``PUT /_simulator/callees/{number}`` (and the
 config file), for example ``{"answer": "answered", "digits": ["1", "2#"], "hangupAfter": 40}``.
 Every key is optional; what a script leaves out is drawn from the engine's seeded
-distribution (:mod:`simulator.engine.outcomes`, :mod:`simulator.engine.timing`).
+distribution (:mod:`at_voice_kit.simulator.engine.outcomes`,
+:mod:`at_voice_kit.simulator.engine.timing`).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ body), not only for each read, so an app that trickles its answer a byte at a ti
 hold a call (or, under ``--speed fast``, the virtual clock of every call) for longer.
 Redirects are not followed (a 3xx is not an answer AT can use: the call ends like on any
 non-2xx). Bodies are read up to ``max_body_bytes`` once unpacked; beyond that the answer is
-refused unread (:mod:`simulator.engine.answer_body`). Faults of any kind are reported in the
-:class:`~simulator.engine.ports.WebhookResult`, never raised.
+refused unread (:mod:`at_voice_kit.simulator.engine.answer_body`). Faults of any kind are reported
+in the :class:`~at_voice_kit.simulator.engine.ports.WebhookResult`, never raised.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from types import TracebackType
 
 import httpx
 
-from simulator.engine.answer_body import ACCEPT_ENCODING, UnreadableBody, read_answer_body
-from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
-from simulator.engine.ports import WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.answer_body import (
+    ACCEPT_ENCODING,
+    UnreadableBody,
+    read_answer_body,
+)
+from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
+from at_voice_kit.simulator.engine.ports import WebhookRequest, WebhookResult
 
 log = logging.getLogger(__name__)
 

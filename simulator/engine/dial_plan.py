@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contracts.vocabulary import HangupCause
-from simulator.engine.records import LegRecord
+from at_voice_kit.contracts.vocabulary import HangupCause
+from at_voice_kit.simulator.engine.records import LegRecord
 
 
 @dataclass(frozen=True, slots=True)

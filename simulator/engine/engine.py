@@ -13,18 +13,18 @@ import logging
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from contracts.phone import normalise_international
-from contracts.vocabulary import Direction
-from simulator.engine.bridging import TransferOutcome, request_transfer
-from simulator.engine.callee import CalleeScript
-from simulator.engine.clock import Clock, RealClock
-from simulator.engine.events import EventFaults
-from simulator.engine.options import EngineOptions, EnginePorts
-from simulator.engine.rates import RateTable
-from simulator.engine.records import CallRecord, CallRequest
-from simulator.engine.runner import CallRun, EngineContext
-from simulator.engine.session_ids import SessionIds, call_random, new_run_seed
-from simulator.engine.states import CallState
+from at_voice_kit.contracts.phone import normalise_international
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.engine.bridging import TransferOutcome, request_transfer
+from at_voice_kit.simulator.engine.callee import CalleeScript
+from at_voice_kit.simulator.engine.clock import Clock, RealClock
+from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
+from at_voice_kit.simulator.engine.rates import RateTable
+from at_voice_kit.simulator.engine.records import CallRecord, CallRequest
+from at_voice_kit.simulator.engine.runner import CallRun, EngineContext
+from at_voice_kit.simulator.engine.session_ids import SessionIds, call_random, new_run_seed
+from at_voice_kit.simulator.engine.states import CallState
 
 log = logging.getLogger(__name__)
 

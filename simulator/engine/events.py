@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from simulator.engine.clock import Clock
-from simulator.engine.ports import WebhookKind, WebhookRequest
-from simulator.engine.timing import Range, draw
+from at_voice_kit.simulator.engine.clock import Clock
+from at_voice_kit.simulator.engine.ports import WebhookKind, WebhookRequest
+from at_voice_kit.simulator.engine.timing import Range, draw
 
 Sender = Callable[[WebhookRequest], Awaitable[None]]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import phonenumbers
 from faker.providers import BaseProvider
 
-from contracts.phone import carrier_name
+from at_voice_kit.contracts.phone import carrier_name
 
 
 @dataclass(frozen=True, slots=True)

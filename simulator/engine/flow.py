@@ -4,14 +4,14 @@ Actions run in order. An action that posts to the app (GetDigits with input, a p
 Record, Redirect) continues the call with the document the app answers; what was left of the
 old one is dropped. When no action is left, AT hangs up. Say lasts in proportion to its
 text, Play a plausible time (nothing is fetched). Dial, Enqueue and Dequeue live in
-:mod:`simulator.engine.bridging`.
+:mod:`at_voice_kit.simulator.engine.bridging`.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-from contracts.actionxml.model import (
+from at_voice_kit.contracts.actionxml.model import (
     Action,
     Conference,
     Dequeue,
@@ -26,12 +26,12 @@ from contracts.actionxml.model import (
     Response,
     Say,
 )
-from contracts.vocabulary import CallSessionState, CallStatus, HangupCause
-from simulator.engine.bridging import dequeue, dial, enqueue
-from simulator.engine.outcomes import Ending
-from simulator.engine.phone_user import collect_digits
-from simulator.engine.runner import CallOver, CallRun
-from simulator.engine.timing import draw
+from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, HangupCause
+from at_voice_kit.simulator.engine.bridging import dequeue, dial, enqueue
+from at_voice_kit.simulator.engine.outcomes import Ending
+from at_voice_kit.simulator.engine.phone_user import collect_digits
+from at_voice_kit.simulator.engine.runner import CallOver, CallRun
+from at_voice_kit.simulator.engine.timing import draw
 
 REJECT_ON_ANSWERED_CALL = Ending(
     CallSessionState.COMPLETED, CallStatus.SUCCESS, HangupCause.CALL_REJECTED

@@ -12,8 +12,13 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from simulator.engine.callee import CalleeScript
-from simulator.engine.ports import WebhookExchange, WebhookKind, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.callee import CalleeScript
+from at_voice_kit.simulator.engine.ports import (
+    WebhookExchange,
+    WebhookKind,
+    WebhookRequest,
+    WebhookResult,
+)
 
 
 class InMemoryJournal:

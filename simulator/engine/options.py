@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from contracts.actionxml import parse
-from contracts.vocabulary import HangupCause
-from contracts.wire import CallStartTimeSeparator
-from simulator.engine.events import NO_FAULTS, EventFaults
-from simulator.engine.outcomes import (
+from at_voice_kit.contracts.actionxml import parse
+from at_voice_kit.contracts.vocabulary import HangupCause
+from at_voice_kit.contracts.wire import CallStartTimeSeparator
+from at_voice_kit.simulator.engine.events import NO_FAULTS, EventFaults
+from at_voice_kit.simulator.engine.outcomes import (
     APP_ERROR_ENDING,
     DEFAULT_OUTCOMES,
     Ending,
     OutcomeDistribution,
 )
-from simulator.engine.ports import (
+from at_voice_kit.simulator.engine.ports import (
     ActionXmlParser,
     CalleeDirectory,
     JournalSink,
@@ -23,10 +23,10 @@ from simulator.engine.ports import (
     QueueRegistry,
     WebhookDelivery,
 )
-from simulator.engine.rates import DEFAULT_RATE_TABLE, RateTable
-from simulator.engine.recordings import RecordingStore
-from simulator.engine.records import CallRecord, StateChange
-from simulator.engine.timing import DEFAULT_TIMING, TimingModel
+from at_voice_kit.simulator.engine.rates import DEFAULT_RATE_TABLE, RateTable
+from at_voice_kit.simulator.engine.recordings import RecordingStore
+from at_voice_kit.simulator.engine.records import CallRecord, StateChange
+from at_voice_kit.simulator.engine.timing import DEFAULT_TIMING, TimingModel
 
 DEFAULT_WEBHOOK_TIMEOUT = 10.0
 
@@ -36,7 +36,8 @@ class EngineOptions:
     """Everything about *how* calls behave; the defaults are the documented choices.
 
     - ``webhook_timeout``: how long AT waits for the app (virtual time charged for a timeout;
-      give the same value to :class:`~simulator.engine.delivery_http.HttpxWebhookDelivery`).
+      give the same value to
+      :class:`~at_voice_kit.simulator.engine.delivery_http.HttpxWebhookDelivery`).
     - ``separator``: how ``callStartTime``/``dialStartTime`` join date and time. Default
       ``+``: what real AT payloads carry after form decoding, and the spelling that breaks
       apps which assume the service docs' space, which is what a simulator should reveal.
@@ -63,7 +64,8 @@ class EngineOptions:
 
 
 def parse_actionxml(document: str) -> ParsedActionXml:
-    """The shared grammar's parser (``contracts.actionxml.parse``): what the engine reads with."""
+    """The shared grammar's parser (``at_voice_kit.contracts.actionxml.parse``): what the engine
+    reads with."""
     return parse(document)
 
 

@@ -13,8 +13,8 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from contracts.vocabulary import CallSessionState, CallStatus, HangupCause
-from simulator.engine.callee import CalleeAnswer
+from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, HangupCause
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
 
 
 @dataclass(frozen=True, slots=True)

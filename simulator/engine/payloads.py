@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.vocabulary import NONE_STRING, CallSessionState, Direction, EventType
-from contracts.wire import CallStartTimeSeparator, format_call_start_time
-from simulator.engine.outcomes import Ending
-from simulator.engine.rates import Charge
+from at_voice_kit.contracts.vocabulary import NONE_STRING, CallSessionState, Direction, EventType
+from at_voice_kit.contracts.wire import CallStartTimeSeparator, format_call_start_time
+from at_voice_kit.simulator.engine.outcomes import Ending
+from at_voice_kit.simulator.engine.rates import Charge
 
 Fields = tuple[tuple[str, str], ...]
 

@@ -1,8 +1,8 @@
 """The simulated phone user: answers or not, presses keys, talks, hangs up; plus the pure
 rules of digit collection.
 
-A user follows their :class:`~simulator.engine.callee.CalleeScript` where it says something
-and draws the rest from the call's seeded ``random.Random``. Draws happen in the order the
+A user follows their :class:`~at_voice_kit.simulator.engine.callee.CalleeScript` where it says
+something and draws the rest from the call's seeded ``random.Random``. Draws happen in the order the
 call needs them, so a given seed and script always give the same behaviour.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from contracts.actionxml.model import GetDigits
-from simulator.engine.callee import CalleeAnswer, CalleeScript
-from simulator.engine.outcomes import OutcomeDistribution
-from simulator.engine.timing import TimingModel, draw
+from at_voice_kit.contracts.actionxml.model import GetDigits
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.engine.outcomes import OutcomeDistribution
+from at_voice_kit.simulator.engine.timing import TimingModel, draw
 
 
 @dataclass(frozen=True, slots=True)

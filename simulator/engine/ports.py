@@ -4,7 +4,7 @@ The engine never does I/O itself (STYLE principle 2). It hands every webhook to 
 :class:`WebhookDelivery`, records what happened in a :class:`JournalSink`, keeps queues in a
 :class:`QueueRegistry`, asks a :class:`CalleeDirectory` for forced callee behaviour, and reads
 ActionXML with an injected parse function. The server plugs its backend in; the tests plug in
-:mod:`simulator.engine.memory`.
+:mod:`at_voice_kit.simulator.engine.memory`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Protocol
 from urllib.parse import urlencode
 
-from contracts.actionxml.model import Response
-from simulator.engine.callee import CalleeScript
+from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.simulator.engine.callee import CalleeScript
 
 
 class WebhookKind(StrEnum):
@@ -140,7 +140,8 @@ class CalleeDirectory(Protocol):
 
 
 class ParsedActionXml(Protocol):
-    """What an ActionXML parse function returns (``contracts.actionxml.ParseResult``)."""
+    """What an ActionXML parse function returns
+    (``at_voice_kit.contracts.actionxml.ParseResult``)."""
 
     @property
     def response(self) -> Response | None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from contracts.phone import country_calling_code, region_code
-from contracts.vocabulary import Direction
+from at_voice_kit.contracts.phone import country_calling_code, region_code
+from at_voice_kit.contracts.vocabulary import Direction
 
 AMOUNT_QUANTUM = Decimal("0.001")
 

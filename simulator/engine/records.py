@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.vocabulary import Direction, HangupCause
-from simulator.engine.callee import CalleeScript
-from simulator.engine.outcomes import Ending
-from simulator.engine.rates import RateTable
-from simulator.engine.states import CallState
+from at_voice_kit.contracts.vocabulary import Direction, HangupCause
+from at_voice_kit.simulator.engine.callee import CalleeScript
+from at_voice_kit.simulator.engine.outcomes import Ending
+from at_voice_kit.simulator.engine.rates import RateTable
+from at_voice_kit.simulator.engine.states import CallState
 
 
 @dataclass(frozen=True, slots=True)

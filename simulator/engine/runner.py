@@ -1,10 +1,10 @@
 """The imperative shell around one call: drives its lifecycle through the ports.
 
 A :class:`CallRun` rings the phone user (or receives them), posts the callback requests,
-executes the app's ActionXML (:mod:`simulator.engine.flow`), posts lifecycle events, and
-settles the call with the final request. Every wait goes through the injected clock and every
-draw through the call's own seeded ``random.Random``; the run holds no thread and only a few
-small objects, so thousands can be live at once.
+executes the app's ActionXML (:mod:`at_voice_kit.simulator.engine.flow`), posts lifecycle events,
+and settles the call with the final request. Every wait goes through the injected clock and every
+draw through the call's own seeded ``random.Random``; the run holds no thread and only a few small
+objects, so thousands can be live at once.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from contracts.actionxml.model import Reject, Response
-from contracts.phone import carrier_name, country_calling_code
-from contracts.vocabulary import (
+from at_voice_kit.contracts.actionxml.model import Reject, Response
+from at_voice_kit.contracts.phone import carrier_name, country_calling_code
+from at_voice_kit.contracts.vocabulary import (
     NONE_STRING,
     CallSessionState,
     CallStatus,
@@ -27,12 +27,12 @@ from contracts.vocabulary import (
     EventType,
     HangupCause,
 )
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.clock import Clock, Wakeup
-from simulator.engine.events import EventOutbox
-from simulator.engine.options import EngineOptions, EnginePorts
-from simulator.engine.outcomes import ANSWERED_ENDING, REJECTED_BY_APP_ENDING, Ending
-from simulator.engine.payloads import (
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.clock import Clock, Wakeup
+from at_voice_kit.simulator.engine.events import EventOutbox
+from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
+from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING, REJECTED_BY_APP_ENDING, Ending
+from at_voice_kit.simulator.engine.payloads import (
     CallFacts,
     Fields,
     Settlement,
@@ -41,11 +41,11 @@ from simulator.engine.payloads import (
     final_fields,
     whole_seconds,
 )
-from simulator.engine.phone_user import PhoneUser
-from simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
-from simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
-from simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
-from simulator.engine.timing import draw
+from at_voice_kit.simulator.engine.phone_user import PhoneUser
+from at_voice_kit.simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
+from at_voice_kit.simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
+from at_voice_kit.simulator.engine.timing import draw
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class CallRun:
             raise
 
     async def _run(self) -> CallRecord:
-        from simulator.engine.flow import execute  # flow imports this module
+        from at_voice_kit.simulator.engine.flow import execute  # flow imports this module
 
         self._post_event(INITIAL_EVENT)
         try:
@@ -231,7 +231,9 @@ class CallRun:
         return response
 
     async def _settle(self, ending: Ending, reason: str) -> CallRecord:
-        from simulator.engine.bridging import close_bridge  # bridging imports this module
+        from at_voice_kit.simulator.engine.bridging import (
+            close_bridge,
+        )  # bridging imports this module
 
         clock, options = self.context.clock, self.context.options
         now = clock.now()

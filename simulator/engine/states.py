@@ -1,6 +1,6 @@
 """The call as a state machine: states, the transitions between them (as data), no I/O.
 
-The runner (:mod:`simulator.engine.runner`) is the only code that advances a
+The runner (:mod:`at_voice_kit.simulator.engine.runner`) is the only code that advances a
 :class:`CallLifecycle`; every transition it makes is checked against :data:`TRANSITIONS`, and
 the lifecycle event AT posts to the events URL for it is read from the same table, so the
 events a call emits can never disagree with the states it went through.
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from contracts.vocabulary import EventType
+from at_voice_kit.contracts.vocabulary import EventType
 
 
 class CallState(StrEnum):

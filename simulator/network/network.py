@@ -1,11 +1,12 @@
 """The simulated network: the backend's calls, really placed by the call engine.
 
-:class:`SimulatedNetwork` is the backend's :class:`~simulator.backend.calls.CallLauncher`.
-Every call ``/call`` queues (and every inbound call the admin API simulates) becomes an
-engine call with the session id the REST surface already issued, the AT number's callback
-and events URLs, the account's price list and the configured speed, webhook timeout and
-event faults. The engine reports back through :mod:`simulator.network.platform_ports`:
-phases and bridges, the journal, queues, and the final cost settled against the balance.
+:class:`SimulatedNetwork` is the backend's
+:class:`~at_voice_kit.simulator.backend.calls.CallLauncher`. Every call ``/call`` queues (and every
+inbound call the admin API simulates) becomes an engine call with the session id the REST surface
+already issued, the AT number's callback and events URLs, the account's price list and the
+configured speed, webhook timeout and event faults. The engine reports back through
+:mod:`at_voice_kit.simulator.network.platform_ports`: phases and bridges, the journal, queues, and
+the final cost settled against the balance.
 
 Threads: the engine runs on one asyncio event loop (the server's). The backend may be used
 from other threads (the pytest plugin resets it from the test's thread), so every entry
@@ -22,21 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.vocabulary import CallSessionState, CallStatus, Direction, HangupCause
-from simulator.backend.calls import Call, TransferRequest
-from simulator.backend.voice import VoiceBackend
-from simulator.config import SpeedMode
-from simulator.engine.clock import Clock, RealClock, VirtualClock
-from simulator.engine.delivery_http import HttpxWebhookDelivery
-from simulator.engine.engine import CallEngine, InvalidCallRequest
-from simulator.engine.options import EngineOptions, EnginePorts
-from simulator.engine.outcomes import Ending
-from simulator.engine.ports import WebhookDelivery
-from simulator.engine.rates import RateTable
-from simulator.engine.recordings import Recording, RecordingStore
-from simulator.engine.records import CallRecord
-from simulator.network.platform_ports import Generation, GuardedDelivery, PlatformPorts
-from simulator.network.pricing import account_rate_table
+from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, Direction, HangupCause
+from at_voice_kit.simulator.backend.calls import Call, TransferRequest
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.config import SpeedMode
+from at_voice_kit.simulator.engine.clock import Clock, RealClock, VirtualClock
+from at_voice_kit.simulator.engine.delivery_http import HttpxWebhookDelivery
+from at_voice_kit.simulator.engine.engine import CallEngine, InvalidCallRequest
+from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
+from at_voice_kit.simulator.engine.outcomes import Ending
+from at_voice_kit.simulator.engine.ports import WebhookDelivery
+from at_voice_kit.simulator.engine.rates import RateTable
+from at_voice_kit.simulator.engine.recordings import Recording, RecordingStore
+from at_voice_kit.simulator.engine.records import CallRecord
+from at_voice_kit.simulator.network.platform_ports import Generation, GuardedDelivery, PlatformPorts
+from at_voice_kit.simulator.network.pricing import account_rate_table
 
 log = logging.getLogger(__name__)
 

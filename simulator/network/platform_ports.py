@@ -19,18 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from contracts.vocabulary import Direction
-from simulator.backend.calls import Call, CallPhase
-from simulator.backend.exceptions import Conflict, NotFound
-from simulator.backend.voice import VoiceBackend
-from simulator.engine.ports import (
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.backend.calls import Call, CallPhase
+from at_voice_kit.simulator.backend.exceptions import Conflict, NotFound
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.engine.ports import (
     WebhookDelivery,
     WebhookExchange,
     WebhookRequest,
     WebhookResult,
 )
-from simulator.engine.records import CallRecord, StateChange
-from simulator.engine.states import CallState
+from at_voice_kit.simulator.engine.records import CallRecord, StateChange
+from at_voice_kit.simulator.engine.states import CallState
 
 log = logging.getLogger(__name__)
 

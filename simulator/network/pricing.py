@@ -2,10 +2,10 @@
 
 One price list per simulator: the backend's per-country tariffs (``tariffs:`` in the config
 file), per minute, priced in the account's currency by
-:meth:`simulator.backend.destinations.DestinationPlan.tariffs_in`. ``/call`` reserves one
-minute of it; the engine prices the finished call with the same numbers, and the final
-request's ``currencyCode``/``amount`` are what the balance is charged, so the three always
-agree. AT bills each account in its own currency.
+:meth:`at_voice_kit.simulator.backend.destinations.DestinationPlan.tariffs_in`. ``/call`` reserves
+one minute of it; the engine prices the finished call with the same numbers, and the final request's
+``currencyCode``/``amount`` are what the balance is charged, so the three always agree. AT bills
+each account in its own currency.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import phonenumbers
 
-from simulator.backend.destinations import RATE_QUANTUM, Tariff
-from simulator.engine.rates import CountryRate, RateTable
+from at_voice_kit.simulator.backend.destinations import RATE_QUANTUM, Tariff
+from at_voice_kit.simulator.engine.rates import CountryRate, RateTable
 
 INBOUND_SHARE = Decimal("0.5")
 """Inbound minutes cost half an outbound minute (illustrative, like the rates themselves)."""

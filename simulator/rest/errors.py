@@ -7,13 +7,13 @@ import logging
 import falcon
 import falcon.asgi
 
-from simulator.backend.exceptions import (
+from at_voice_kit.simulator.backend.exceptions import (
     AuthenticationFailed,
     InvalidMediaUrl,
     NumberNotOwned,
     SimulatorError,
 )
-from simulator.rest.wire import (
+from at_voice_kit.simulator.rest.wire import (
     INTERNAL_ERROR_TEXT,
     NOT_FOUND_TEXT,
     RECORDING_METHODS,

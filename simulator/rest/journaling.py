@@ -7,11 +7,11 @@ import time
 
 import falcon.asgi
 
-from simulator.admin.auth import is_admin_path
-from simulator.backend.journal import ApiExchange
-from simulator.backend.voice import VoiceBackend
-from simulator.rest.recordings import is_recording_path
-from simulator.rest.wire import RequestForm
+from at_voice_kit.simulator.admin.auth import is_admin_path
+from at_voice_kit.simulator.backend.journal import ApiExchange
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.rest.recordings import is_recording_path
+from at_voice_kit.simulator.rest.wire import RequestForm
 
 SECRET_HEADERS = frozenset({"apikey", "authorization"})
 REDACTED = "<redacted>"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import falcon
 import falcon.asgi
 
-from simulator.backend.voice import VoiceBackend
-from simulator.network import SimulatedNetwork
-from simulator.rest.wire import RECORDING_METHODS, MethodNotAllowed
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.rest.wire import RECORDING_METHODS, MethodNotAllowed
 
 RECORDINGS_PREFIX = "/recordings/"
 WAV = "audio/wav"

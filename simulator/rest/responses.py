@@ -6,16 +6,16 @@ from __future__ import annotations
 import falcon
 import falcon.asgi
 
-from contracts.vocabulary import NONE_STRING, CallStatus
-from contracts.wire import none_string
-from simulator.backend.voice import (
+from at_voice_kit.contracts.vocabulary import NONE_STRING, CallStatus
+from at_voice_kit.contracts.wire import none_string
+from at_voice_kit.simulator.backend.voice import (
     CallPlacement,
     Credentials,
     QueueStatus,
     TransferOutcome,
     VoiceBackend,
 )
-from simulator.rest.wire import (
+from at_voice_kit.simulator.rest.wire import (
     JSON,
     MEDIA_UPLOAD_CREATED_TEXT,
     TEXT_PLAIN,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from simulator.backend.voice import VoiceBackend
-from simulator.rest.recordings import RecordingResource
-from simulator.rest.responses import (
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.rest.recordings import RecordingResource
+from at_voice_kit.simulator.rest.responses import (
     CallResource,
     CallTransferResource,
     MediaUploadResource,
     QueueStatusResource,
 )
-from simulator.webapp import SimulatorApp
+from at_voice_kit.simulator.webapp import SimulatorApp
 
 REST_PATHS = ("/call", "/queueStatus", "/mediaUpload", "/callTransfer")
 

@@ -18,7 +18,7 @@ import falcon
 import falcon.asgi
 from falcon.media.multipart import MultipartParseError
 
-from simulator.untrusted_json import load_untrusted_json
+from at_voice_kit.simulator.untrusted_json import load_untrusted_json
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART_FORM = "multipart/form-data"

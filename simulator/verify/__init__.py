@@ -15,7 +15,7 @@ breaks the contract AT holds it to:
 
 Library use::
 
-    from simulator.verify import Target, VerifyOptions, verify
+    from at_voice_kit.simulator.verify import Target, VerifyOptions, verify
 
     report = verify(Target.from_base_url("http://127.0.0.1:5000/voice"), VerifyOptions(seed=1))
     assert report.ok, report.summary()
@@ -30,13 +30,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from simulator.verify.checks import CHECKS, Check, CheckSpec, Finding, Severity, judge
-    from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
-    from simulator.verify.options import InvalidOptions, VerifyOptions
-    from simulator.verify.report import Occurrence, ProblemGroup, ScenarioResult, VerifyReport
-    from simulator.verify.runner import averify, verify
-    from simulator.verify.scenarios import Category
-    from simulator.verify.transport import InvalidTarget, Target
+    from at_voice_kit.simulator.verify.checks import (
+        CHECKS,
+        Check,
+        CheckSpec,
+        Finding,
+        Severity,
+        judge,
+    )
+    from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
+    from at_voice_kit.simulator.verify.options import InvalidOptions, VerifyOptions
+    from at_voice_kit.simulator.verify.report import (
+        Occurrence,
+        ProblemGroup,
+        ScenarioResult,
+        VerifyReport,
+    )
+    from at_voice_kit.simulator.verify.runner import averify, verify
+    from at_voice_kit.simulator.verify.scenarios import Category
+    from at_voice_kit.simulator.verify.transport import InvalidTarget, Target
 
 _HOMES = {
     "CHECKS": "checks", "Check": "checks", "CheckSpec": "checks", "Finding": "checks",

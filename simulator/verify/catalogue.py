@@ -1,7 +1,7 @@
 """The fixed call scenarios: every way a call can end, callers hanging up, AT's markets, and
 real calls whose events arrive duplicated, reordered or late.
 
-Each is a :class:`~simulator.verify.scenarios.CallScenario` value; nothing here runs.
+Each is a :class:`~at_voice_kit.simulator.verify.scenarios.CallScenario` value; nothing here runs.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from contracts.vocabulary import Direction, HangupCause
-from simulator.engine.callee import CalleeAnswer, CalleeScript
-from simulator.engine.events import EventFaults
-from simulator.engine.rates import DEFAULT_RATE_TABLE
-from simulator.verify.scenarios import CallScenario, Category
+from at_voice_kit.contracts.vocabulary import Direction, HangupCause
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.engine.rates import DEFAULT_RATE_TABLE
+from at_voice_kit.simulator.verify.scenarios import CallScenario, Category
 
 UNANSWERED_CAUSES: dict[HangupCause, CalleeAnswer] = {
     HangupCause.CALL_REJECTED: CalleeAnswer.REJECTED,

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.actionxml import Problem, Redirect, Response, Rule, parse
-from simulator.verify.exchanges import Answer, Exchange, Origin, Role
+from at_voice_kit.contracts.actionxml import Problem, Redirect, Response, Rule, parse
+from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role
 
 
 class Severity(StrEnum):

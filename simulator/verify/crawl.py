@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from contracts.actionxml import (
+from at_voice_kit.contracts.actionxml import (
     Conference,
     Dequeue,
     Dial,
@@ -29,11 +29,11 @@ from contracts.actionxml import (
     Response,
     parse,
 )
-from contracts.vocabulary import Direction
-from simulator.engine.callee import CalleeAnswer, CalleeScript
-from simulator.engine.phone_user import KeyPresses, collect_digits
-from simulator.verify.exchanges import Exchange, Role
-from simulator.verify.scenarios import CallScenario, Category
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.engine.phone_user import KeyPresses, collect_digits
+from at_voice_kit.simulator.verify.exchanges import Exchange, Role
+from at_voice_kit.simulator.verify.scenarios import CallScenario, Category
 
 KEYPAD = "1234567890*#"
 CALLER_PATIENCE_SECONDS = 300.0

@@ -13,11 +13,16 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from contracts.vocabulary import Direction, EventType, HangupCause
-from simulator.verify.catalogue import Parties
-from simulator.verify.exchanges import Origin, Role
-from simulator.verify.payloads import CallPayloads
-from simulator.verify.scenarios import Category, PlannedRequest, RequestScenario, session_id_for
+from at_voice_kit.contracts.vocabulary import Direction, EventType, HangupCause
+from at_voice_kit.simulator.verify.catalogue import Parties
+from at_voice_kit.simulator.verify.exchanges import Origin, Role
+from at_voice_kit.simulator.verify.payloads import CallPayloads
+from at_voice_kit.simulator.verify.scenarios import (
+    Category,
+    PlannedRequest,
+    RequestScenario,
+    session_id_for,
+)
 
 E = EventType
 ALL_ORDERS_UP_TO = 4

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlencode
 
-from simulator.engine.ports import WebhookKind
+from at_voice_kit.simulator.engine.ports import WebhookKind
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 

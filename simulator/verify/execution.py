@@ -13,20 +13,25 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from contracts.vocabulary import Direction, HangupCause
-from simulator.engine import CallEngine, EngineOptions, EnginePorts, VirtualClock
-from simulator.engine.callee import CalleeAnswer, CalleeScript
-from simulator.engine.memory import InMemoryJournal, InMemoryQueues
-from simulator.engine.outcomes import DEFAULT_RULES, OutcomeDistribution
-from simulator.engine.recordings import RecordingStore
-from simulator.verify.checks import CHECKS, Check, Finding, Severity, judge
-from simulator.verify.exchanges import Exchange, Role, SentRequest
-from simulator.verify.options import VerifyOptions
-from simulator.verify.progress import Progress
-from simulator.verify.recorder import ScenarioRecorder
-from simulator.verify.report import ScenarioResult
-from simulator.verify.scenarios import CallScenario, RequestScenario, Scenario, session_id_for
-from simulator.verify.transport import Poster, Target
+from at_voice_kit.contracts.vocabulary import Direction, HangupCause
+from at_voice_kit.simulator.engine import CallEngine, EngineOptions, EnginePorts, VirtualClock
+from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.engine.memory import InMemoryJournal, InMemoryQueues
+from at_voice_kit.simulator.engine.outcomes import DEFAULT_RULES, OutcomeDistribution
+from at_voice_kit.simulator.engine.recordings import RecordingStore
+from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity, judge
+from at_voice_kit.simulator.verify.exchanges import Exchange, Role, SentRequest
+from at_voice_kit.simulator.verify.options import VerifyOptions
+from at_voice_kit.simulator.verify.progress import Progress
+from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
+from at_voice_kit.simulator.verify.report import ScenarioResult
+from at_voice_kit.simulator.verify.scenarios import (
+    CallScenario,
+    RequestScenario,
+    Scenario,
+    session_id_for,
+)
+from at_voice_kit.simulator.verify.transport import Poster, Target
 
 LEG_ANSWERS = CalleeScript(answer=CalleeAnswer.ANSWERED, hangup_after=20.0)
 """A dialled number that picks up and talks for 20 s."""

@@ -13,9 +13,9 @@ import copy
 import functools
 from typing import Any
 
-from contracts.service_contract import service_spec
-from simulator.verify.exchanges import Origin, Role
-from simulator.verify.scenarios import Category, PlannedRequest, RequestScenario
+from at_voice_kit.contracts.service_contract import service_spec
+from at_voice_kit.simulator.verify.exchanges import Origin, Role
+from at_voice_kit.simulator.verify.scenarios import Category, PlannedRequest, RequestScenario
 
 FORMS = {"callback": "CallbackForm", "event": "EventForm"}
 

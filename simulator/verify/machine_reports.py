@@ -12,11 +12,11 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from simulator.verify.checks import ROLE_PHRASE, Check, Finding, Severity
-from simulator.verify.exchanges import Exchange
-from simulator.verify.report import ProblemGroup, ScenarioResult, VerifyReport
-from simulator.verify.reproduce import REDACTED, curl_command
-from simulator.verify.text_report import verdict
+from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Check, Finding, Severity
+from at_voice_kit.simulator.verify.exchanges import Exchange
+from at_voice_kit.simulator.verify.report import ProblemGroup, ScenarioResult, VerifyReport
+from at_voice_kit.simulator.verify.reproduce import REDACTED, curl_command
+from at_voice_kit.simulator.verify.text_report import verdict
 
 JSON_BODY_LIMIT = 2000
 _NOT_XML_CHARACTER = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -6,9 +6,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from contracts.phone import InvalidPhoneNumber, normalise_international
-from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
-from simulator.verify.scenarios import DEFAULT_AT_NUMBER, DEFAULT_PHONE_NUMBER, Category
+from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
+from at_voice_kit.simulator.verify.scenarios import (
+    DEFAULT_AT_NUMBER,
+    DEFAULT_PHONE_NUMBER,
+    Category,
+)
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CRAWL_DEPTH = 6

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contracts.phone import carrier_name, country_calling_code
-from contracts.vocabulary import (
+from at_voice_kit.contracts.phone import carrier_name, country_calling_code
+from at_voice_kit.contracts.vocabulary import (
     NONE_STRING,
     CallSessionState,
     CallStatus,
@@ -19,10 +19,10 @@ from contracts.vocabulary import (
     EventType,
     HangupCause,
 )
-from contracts.wire import CallStartTimeSeparator
-from simulator.engine.clock import DEFAULT_EPOCH
-from simulator.engine.outcomes import ANSWERED_ENDING, Ending
-from simulator.engine.payloads import (
+from at_voice_kit.contracts.wire import CallStartTimeSeparator
+from at_voice_kit.simulator.engine.clock import DEFAULT_EPOCH
+from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING, Ending
+from at_voice_kit.simulator.engine.payloads import (
     CallFacts,
     DialFacts,
     Fields,
@@ -31,7 +31,7 @@ from simulator.engine.payloads import (
     event_fields,
     final_fields,
 )
-from simulator.engine.rates import DEFAULT_RATE_TABLE
+from at_voice_kit.simulator.engine.rates import DEFAULT_RATE_TABLE
 
 ANSWERED_SECONDS = 42
 """How long an imagined answered call lasted."""

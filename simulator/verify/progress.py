@@ -6,8 +6,8 @@ import shutil
 import time
 from typing import Protocol, TextIO
 
-from simulator.verify.checks import Severity
-from simulator.verify.report import ScenarioResult
+from at_voice_kit.simulator.verify.checks import Severity
+from at_voice_kit.simulator.verify.report import ScenarioResult
 
 
 class Progress(Protocol):

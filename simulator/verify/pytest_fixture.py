@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from simulator.verify.report import VerifyReport
+    from at_voice_kit.simulator.verify.report import VerifyReport
 
 DEFAULT_SEED = 1
 
@@ -39,14 +39,15 @@ def run_verify(
     **options: Any,
 ) -> VerifyReport:
     """Verify an app object (in-process) or a base URL; keyword options are
-    :class:`~simulator.verify.VerifyOptions` fields (``quick=True``, ``timeout=5``, ...).
+    :class:`~at_voice_kit.simulator.verify.VerifyOptions` fields (``quick=True``, ``timeout=5``,
+    ...).
 
     - ``atsim_verify(app, "/voice")``: ``/voice/instruct`` and ``/voice/events`` of ``app``;
     - ``atsim_verify("http://host:port/voice")``: a running service laid out like ours;
     - ``callback_url=`` / ``events_url=``: any other layout (paths, for an app object);
       ``events=False`` leaves the events URL out.
     """
-    from simulator.verify import Target, VerifyOptions, verify
+    from at_voice_kit.simulator.verify import Target, VerifyOptions, verify
 
     if target is None or isinstance(target, str):
         if callback_url is not None:
@@ -67,7 +68,7 @@ def run_verify(
 @pytest.fixture
 def atsim_verify(pytestconfig: pytest.Config) -> Callable[..., VerifyReport]:
     """Run ``atsim verify`` against an app object or a URL and get a
-    :class:`~simulator.verify.VerifyReport` (see :func:`run_verify` for the arguments):
+    :class:`~at_voice_kit.simulator.verify.VerifyReport` (see :func:`run_verify` for the arguments):
     ``assert report.ok, report.summary()``."""
     configured = pytestconfig.getoption("atsim_seed", default=None)
     return functools.partial(

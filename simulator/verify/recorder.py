@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
-from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
-from simulator.verify.checks import passes_first_role_on
-from simulator.verify.exchanges import Exchange, Origin, Role, SentRequest
-from simulator.verify.transport import Poster
+from at_voice_kit.simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.verify.checks import passes_first_role_on
+from at_voice_kit.simulator.verify.exchanges import Exchange, Origin, Role, SentRequest
+from at_voice_kit.simulator.verify.transport import Poster
 
 MAX_CALLBACKS_PER_CALL = 100
 """Live requests one simulated call may make; crawled callers press at most a few keys, so

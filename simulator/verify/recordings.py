@@ -2,7 +2,7 @@
 
 Apps often fetch the recording they are told about (to store or transcribe it). AT serves
 it; during a verification :class:`RecordingServer` does, on a loopback port, with the
-engine's :class:`~simulator.engine.recordings.RecordingStore` (real WAV files).
+engine's :class:`~at_voice_kit.simulator.engine.recordings.RecordingStore` (real WAV files).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
-from simulator.engine.recordings import RecordingStore
+from at_voice_kit.simulator.engine.recordings import RecordingStore
 
 
 class RecordingServer:

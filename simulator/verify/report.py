@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.verify.checks import CHECKS, Check, Finding, Severity
-from simulator.verify.exchanges import Exchange
-from simulator.verify.options import VerifyOptions
-from simulator.verify.scenarios import Category, Scenario
+from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity
+from at_voice_kit.simulator.verify.exchanges import Exchange
+from at_voice_kit.simulator.verify.options import VerifyOptions
+from at_voice_kit.simulator.verify.scenarios import Category, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,18 +155,18 @@ class VerifyReport:
 
     def summary(self) -> str:
         """The readable report: verdict, each problem with a request to reproduce it, coverage."""
-        from simulator.verify.text_report import render_text
+        from at_voice_kit.simulator.verify.text_report import render_text
 
         return render_text(self)
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data (``atsim verify --json``)."""
-        from simulator.verify.machine_reports import report_json
+        from at_voice_kit.simulator.verify.machine_reports import report_json
 
         return report_json(self)
 
     def to_junit(self) -> str:
         """The report as JUnit XML: one test case per scenario and check."""
-        from simulator.verify.machine_reports import report_junit
+        from at_voice_kit.simulator.verify.machine_reports import report_junit
 
         return report_junit(self)

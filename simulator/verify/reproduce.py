@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from simulator.verify.exchanges import FORM_CONTENT_TYPE, SentRequest
+from at_voice_kit.simulator.verify.exchanges import FORM_CONTENT_TYPE, SentRequest
 
 REDACTED = "<redacted>"
 

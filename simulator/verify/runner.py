@@ -16,24 +16,24 @@ import threading
 import time
 from collections.abc import Sequence
 
-from contracts.vocabulary import Direction
-from simulator.http_urls import host_and_port
-from simulator.verify import catalogue, crawl, event_orders, generated, variants
-from simulator.verify.checks import Check, judge
-from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
-from simulator.verify.execution import RunContext, run_call, run_requests
-from simulator.verify.options import VerifyOptions
-from simulator.verify.progress import NoProgress, Progress
-from simulator.verify.recordings import RecordingServer
-from simulator.verify.report import ScenarioResult, VerifyReport
-from simulator.verify.scenarios import (
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.http_urls import host_and_port
+from at_voice_kit.simulator.verify import catalogue, crawl, event_orders, generated, variants
+from at_voice_kit.simulator.verify.checks import Check, judge
+from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
+from at_voice_kit.simulator.verify.execution import RunContext, run_call, run_requests
+from at_voice_kit.simulator.verify.options import VerifyOptions
+from at_voice_kit.simulator.verify.progress import NoProgress, Progress
+from at_voice_kit.simulator.verify.recordings import RecordingServer
+from at_voice_kit.simulator.verify.report import ScenarioResult, VerifyReport
+from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     Category,
     RequestScenario,
     Scenario,
     session_id_for,
 )
-from simulator.verify.transport import Poster, Target, open_client
+from at_voice_kit.simulator.verify.transport import Poster, Target, open_client
 
 PREFLIGHT_TIMEOUT = 5.0
 """Seconds to wait for the callback URL's server to accept a connection before anything."""

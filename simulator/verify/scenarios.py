@@ -15,10 +15,10 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.vocabulary import Direction, HangupCause
-from simulator.engine.callee import CalleeScript
-from simulator.engine.events import NO_FAULTS, EventFaults
-from simulator.verify.exchanges import Origin, Role
+from at_voice_kit.contracts.vocabulary import Direction, HangupCause
+from at_voice_kit.simulator.engine.callee import CalleeScript
+from at_voice_kit.simulator.engine.events import NO_FAULTS, EventFaults
+from at_voice_kit.simulator.verify.exchanges import Origin, Role
 
 DEFAULT_AT_NUMBER = "+254711082000"
 """The app's AT number in simulated calls (``destinationNumber``); ``--at-number``."""

@@ -3,10 +3,10 @@ request to reproduce it, then what was covered."""
 
 from __future__ import annotations
 
-from simulator.verify.checks import ROLE_PHRASE, Severity
-from simulator.verify.report import ProblemGroup, VerifyReport
-from simulator.verify.reproduce import curl_command
-from simulator.verify.scenarios import CATEGORY_DESCRIPTIONS
+from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Severity
+from at_voice_kit.simulator.verify.report import ProblemGroup, VerifyReport
+from at_voice_kit.simulator.verify.reproduce import curl_command
+from at_voice_kit.simulator.verify.scenarios import CATEGORY_DESCRIPTIONS
 
 SCENARIOS_LISTED = 4
 BODY_EXCERPT = 300

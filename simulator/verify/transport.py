@@ -3,8 +3,8 @@
 A :class:`Target` names the app's callback URL and events URL, and optionally the in-process
 app object. :func:`open_client` gives the one ``httpx.AsyncClient`` every scenario shares;
 :class:`Poster` sends one form POST with AT's headers and timeout and turns whatever happens
-into an :class:`~simulator.verify.exchanges.Answer` (it never raises: a request it could not
-send is an answer without a status, which the report shows as a failure).
+into an :class:`~at_voice_kit.simulator.verify.exchanges.Answer` (it never raises: a request it
+could not send is an answer without a status, which the report shows as a failure).
 
 In-process apps are served the way a server would: a WSGI app runs in a worker thread (so a
 slow app cannot stall the other scenarios, and AT's timeout still applies), an exception it
@@ -27,10 +27,10 @@ from urllib.parse import urljoin
 
 import httpx
 
-from simulator.engine.answer_body import ACCEPT_ENCODING, read_answer_body
-from simulator.engine.delivery_http import USER_AGENT
-from simulator.http_urls import http_url_problem
-from simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
+from at_voice_kit.simulator.engine.answer_body import ACCEPT_ENCODING, read_answer_body
+from at_voice_kit.simulator.engine.delivery_http import USER_AGENT
+from at_voice_kit.simulator.http_urls import http_url_problem
+from at_voice_kit.simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
 
 IN_PROCESS_ORIGIN = "http://testserver"
 """The scheme and host in-process apps are addressed by (and see in their Host header)."""

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from contracts.service_contract import form_rules
-from contracts.vocabulary import (
+from at_voice_kit.contracts.service_contract import form_rules
+from at_voice_kit.contracts.vocabulary import (
     NONE_STRING,
     SERVICE_DOC_HANGUP_CAUSES,
     Direction,
     EventType,
     HangupCause,
 )
-from contracts.wire import CallStartTimeSeparator
-from simulator.verify.catalogue import Parties
-from simulator.verify.exchanges import Origin, Role
-from simulator.verify.payloads import CallPayloads
-from simulator.verify.scenarios import (
+from at_voice_kit.contracts.wire import CallStartTimeSeparator
+from at_voice_kit.simulator.verify.catalogue import Parties
+from at_voice_kit.simulator.verify.exchanges import Origin, Role
+from at_voice_kit.simulator.verify.payloads import CallPayloads
+from at_voice_kit.simulator.verify.scenarios import (
     Category,
     PlannedRequest,
     RequestScenario,

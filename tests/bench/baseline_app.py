@@ -6,15 +6,15 @@ status document), computed once at start-up. It reads no form, validates nothing
 nothing, so the service's throughput as a fraction of this one's is the cost of everything the
 service does on top of HTTP and Falcon.
 
-``gunicorn -c python:service.gunicorn_conf 'tests.bench.baseline_app:create_app()'``
+``gunicorn -c python:at_voice_kit.service.gunicorn_conf 'tests.bench.baseline_app:create_app()'``
 """
 
 from __future__ import annotations
 
 import falcon
 
-from service.flows import CallFlow, StepUrls, load_flow, resolve_flow_path
-from service.webhook_forms import parse_callback
+from at_voice_kit.service.flows import CallFlow, StepUrls, load_flow, resolve_flow_path
+from at_voice_kit.service.webhook_forms import parse_callback
 
 SAMPLE_CALLBACK = {
     "sessionId": "ATVId_baseline",

@@ -2,7 +2,7 @@
 
     python -m tests.bench.bench_group_commit [--threads 16] [--items 16000] [--write-ms 1]
 
-Threads submit items to :class:`service.store.group_commit.GroupCommit` as a worker's
+Threads submit items to :class:`at_voice_kit.service.store.group_commit.GroupCommit` as a worker's
 request threads do, while the "write" only sleeps (``--write-ms``, as long as a commit
 takes under load): it uses no CPU, so the CPU the process spends is the queueing, sleeping
 and waking of the threads. Printed per item: CPU (user and system), wall time, context
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from service.store.group_commit import GroupCommit
+from at_voice_kit.service.store.group_commit import GroupCommit
 
 ItemT = TypeVar("ItemT")
 

@@ -42,7 +42,7 @@ from tests.e2e.processes import REPO_ROOT, RunningProcess, free_port, running
 
 GUNICORN_APPS = {
     "baseline": "tests.bench.baseline_app:create_app()",
-    "service": "service.app:create_app()",
+    "service": "at_voice_kit.service.app:create_app()",
 }
 DIAGNOSTIC_APPS = {
     "no-store": "tests.bench.diagnostic_apps:service_without_store()",
@@ -174,7 +174,7 @@ def gunicorn_app(app: str, database_url: str, workdir: Path) -> Iterator[Running
         "-m",
         "gunicorn",
         "-c",
-        "python:service.gunicorn_conf",
+        "python:at_voice_kit.service.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         {**GUNICORN_APPS, **DIAGNOSTIC_APPS}[app],

@@ -32,9 +32,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from service.store import CallEvent, EventStore
-from service.store.database import create_database_engine
-from service.webhook_forms import parse_event
+from at_voice_kit.service.store import CallEvent, EventStore
+from at_voice_kit.service.store.database import create_database_engine
+from at_voice_kit.service.webhook_forms import parse_event
 from tests.bench.bench_group_commit import context_switches, submit_from_threads
 from tests.bench.bench_service import database
 from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock

@@ -37,12 +37,12 @@ from pathlib import Path
 
 import falcon
 
-from service.app import create_app
-from service.store import AppendResult, CallEvent, EventStore
-from service.store.batch_write import BatchWriter, PreparedEvent
-from service.store.database import PerProcess, WriterLock
-from service.store.group_commit import GroupCommit
-from service.store.sqlite_batch_write import SQLiteBatchWriter
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.store import AppendResult, CallEvent, EventStore
+from at_voice_kit.service.store.batch_write import BatchWriter, PreparedEvent
+from at_voice_kit.service.store.database import PerProcess, WriterLock
+from at_voice_kit.service.store.group_commit import GroupCommit
+from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
 
 DIAGNOSTIC_DIRECTORY_ENV = "AVK_DIAGNOSTIC_DIR"
 """Where :func:`service_with_durable_floor` keeps its files (the benchmark's working directory,

@@ -19,7 +19,7 @@ import xmlschema
 from hypothesis import example, given, settings
 from lxml import etree
 
-from contracts.actionxml import XSD_PATH, Problem, Rule, parse, render
+from at_voice_kit.contracts.actionxml import XSD_PATH, Problem, Rule, parse, render
 from tests.strategies_actionxml import grammar_shaped_documents
 
 CORPUS = Path(__file__).parent / "actionxml_corpus"

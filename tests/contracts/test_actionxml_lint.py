@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from at_voice_kit.simulator.cli import main
 
 CORPUS = Path(__file__).parent / "actionxml_corpus"
 ATSIM = Path(sys.executable).parent / "atsim"

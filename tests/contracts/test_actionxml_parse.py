@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.actionxml import (
+from at_voice_kit.contracts.actionxml import (
     DEFAULT_MAX_BYTES,
     DOCUMENT_PATH,
     Dial,

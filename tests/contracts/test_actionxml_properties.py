@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from contracts.actionxml import (
+from at_voice_kit.contracts.actionxml import (
     DOCUMENT_PATH,
     ParseResult,
     Problem,

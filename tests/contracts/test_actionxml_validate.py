@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.actionxml import (
+from at_voice_kit.contracts.actionxml import (
     Conference,
     Dequeue,
     Dial,

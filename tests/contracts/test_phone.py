@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.phone import (
+from at_voice_kit.contracts.phone import (
     InvalidPhoneNumber,
     carrier_name,
     country_calling_code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.service_contract import form_rules, schema_pattern
+from at_voice_kit.contracts.service_contract import form_rules, schema_pattern
 
 VALID = {
     "sessionId": "ATVId_abc123",

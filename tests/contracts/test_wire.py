@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.wire import (
+from at_voice_kit.contracts.wire import (
     CallStartTimeSeparator,
     InvalidCallStartTime,
     format_call_start_time,

@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 import requests
 import sqlalchemy as sa
 
-from service.store import CallOutcome, EventStore, create_database_engine, derive_outcome
-from service.store.batch_write import event_view
-from service.store.records import CallEvent
-from service.webhook_forms import parse_callback, parse_event
+from at_voice_kit.service.store import (
+    CallOutcome,
+    EventStore,
+    create_database_engine,
+    derive_outcome,
+)
+from at_voice_kit.service.store.batch_write import event_view
+from at_voice_kit.service.store.records import CallEvent
+from at_voice_kit.service.webhook_forms import parse_callback, parse_event
 
 AT_NUMBER = "+254711082000"
 HANGUP_CAUSES = ["NORMAL_CLEARING", "NO_ANSWER", "USER_BUSY", "ORIGINATOR_CANCEL"]
@@ -296,7 +301,7 @@ def read_store(database_url: str, session_ids: Iterable[str]) -> StoreReport:
 
 
 def _rederive(engine: sa.Engine, sessions: Sequence[str]) -> dict[str, CallOutcome]:
-    from service.store.schema import call_events
+    from at_voice_kit.service.store.schema import call_events
 
     found: dict[str, list[dict[str, object]]] = {}
     with engine.connect() as connection:

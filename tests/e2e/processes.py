@@ -150,11 +150,11 @@ def gunicorn_argv(port: int, *extra: str) -> list[str]:
         "-m",
         "gunicorn",
         "-c",
-        "python:service.gunicorn_conf",
+        "python:at_voice_kit.service.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         *extra,
-        "service.app:create_app()",
+        "at_voice_kit.service.app:create_app()",
     ]
 
 

@@ -1,4 +1,5 @@
-"""The service as operators run it: ``gunicorn 'service.app:create_app()'``, over real HTTP.
+"""The service as operators run it: ``gunicorn 'at_voice_kit.service.app:create_app()'``, over real
+HTTP.
 
 The service docs' curl examples are run with curl itself, as written (only the port differs).
 """

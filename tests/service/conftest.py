@@ -9,8 +9,8 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 from tests.service.fake_at import FakeAT, run_fake_at
 
 API_TOKEN = "test-token-0123456789abcdef"

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import falcon.testing
 import pytest
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import Config, ConfigError
+from at_voice_kit.service.config import Config, ConfigError
 
 BASE_ENV = {
     "AT_USERNAME": "sandbox",

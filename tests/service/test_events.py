@@ -7,8 +7,8 @@ from dataclasses import replace
 import falcon.testing
 import pytest
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 from tests.service.conftest import auth
 
 DOC_EXAMPLE = {

@@ -9,10 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from contracts import actionxml as ax
-from service.flows import CallFlow, FlowError, StepUrls, load_flow, parse_flow, resolve_flow_path
-from service.flows.runner import RENDERED_CACHE_SIZE
-from service.webhook_forms import CallbackRequest, parse_callback
+from at_voice_kit.contracts import actionxml as ax
+from at_voice_kit.service.flows import (
+    CallFlow,
+    FlowError,
+    StepUrls,
+    load_flow,
+    parse_flow,
+    resolve_flow_path,
+)
+from at_voice_kit.service.flows.runner import RENDERED_CACHE_SIZE
+from at_voice_kit.service.webhook_forms import CallbackRequest, parse_callback
 
 BASE_URL = "https://voice.example.com/voice/instruct"
 URLS = StepUrls(BASE_URL)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy.exc
 
-from service.store.group_commit import GroupCommit
+from at_voice_kit.service.store.group_commit import GroupCommit
 
 
 class RecordingWriter:
@@ -214,7 +214,7 @@ def test_a_failing_after_batch_is_logged_and_fails_no_item(
     group: GroupCommit[int, str] = GroupCommit(
         lambda items: [f"stored {item}" for item in items], after_batch=after_batch
     )
-    with caplog.at_level(logging.ERROR, logger="service.store"):
+    with caplog.at_level(logging.ERROR, logger="at_voice_kit.service.store"):
         assert group.submit(7) == "stored 7"
     assert "housekeeping after a group commit failed" in caplog.text
     assert "housekeeping broke" in caplog.text

@@ -10,9 +10,9 @@ import falcon.testing
 import pytest
 import yaml
 
-from contracts.actionxml import GetDigits, Say, parse
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.contracts.actionxml import GetDigits, Say, parse
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 BASE = {

@@ -9,8 +9,8 @@ import falcon.testing
 import psycopg
 import pytest
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 from tests.service.conftest import API_TOKEN, AT_NUMBER, auth
 from tests.service.fake_at import FakeAT, ScriptedAnswer
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.config import Config
+from at_voice_kit.service.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

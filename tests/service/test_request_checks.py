@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import falcon.testing
 import pytest
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 from tests.service.conftest import API_TOKEN
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

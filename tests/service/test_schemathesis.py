@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
-from contracts.service_contract import SERVICE_SPEC_PATH
-from service.app import create_app
-from service.at_client import voice_client
-from service.config import Config
+from at_voice_kit.contracts.service_contract import SERVICE_SPEC_PATH
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.at_client import voice_client
+from at_voice_kit.service.config import Config
 from tests.service.conftest import API_TOKEN, AT_NUMBER
 from tests.service.fake_at import run_fake_at
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 import falcon.testing
 import psycopg
 
-from service.app import create_app
-from service.config import Config
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
 
 
 def test_documented_answer(client: falcon.testing.TestClient) -> None:

@@ -15,17 +15,17 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.store import (
+from at_voice_kit.service.store import (
     CallEvent,
     EventSource,
     EventStore,
     create_database_engine,
     derive_outcome,
 )
-from service.store.batch_write import event_view
-from service.store.database import read_connection
-from service.store.schema import LATEST_VERSION, schema_version
-from service.webhook_forms import parse_callback, parse_event
+from at_voice_kit.service.store.batch_write import event_view
+from at_voice_kit.service.store.database import read_connection
+from at_voice_kit.service.store.schema import LATEST_VERSION, schema_version
+from at_voice_kit.service.webhook_forms import parse_callback, parse_event
 from tests.service.test_group_commit import wait_until_queued
 
 SESSION = "ATVId_" + "a" * 32

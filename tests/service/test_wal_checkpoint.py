@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from service.store import CallEvent, EventStore, create_database_engine
-from service.store.checkpoint import CHECKPOINT_EVERY_EVENTS
-from service.webhook_forms import parse_event
+from at_voice_kit.service.store import CallEvent, EventStore, create_database_engine
+from at_voice_kit.service.store.checkpoint import CHECKPOINT_EVERY_EVENTS
+from at_voice_kit.service.webhook_forms import parse_event
 
 
 def ringing(call: int) -> CallEvent:
@@ -117,7 +117,7 @@ def test_a_failed_checkpoint_is_logged_and_fails_no_append(
     assert store.append(ringing(0)).stored  # the store's own write connection is open
     # Every new connection now fails, so the checkpoint's does.
     monkeypatch.setattr(store.engine, "raw_connection", unavailable)
-    with caplog.at_level(logging.WARNING, logger="service.store"):
+    with caplog.at_level(logging.WARNING, logger="at_voice_kit.service.store"):
         for call in range(1, CHECKPOINT_EVERY_EVENTS):
             assert store.append(ringing(call)).stored
     assert stored_events(database) == CHECKPOINT_EVERY_EVENTS

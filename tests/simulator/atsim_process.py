@@ -35,7 +35,9 @@ class AtsimProcess:
 def atsim_command() -> list[str]:
     """The ``atsim`` console script installed next to this interpreter."""
     script = Path(sys.executable).parent / "atsim"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "simulator.cli"]
+    return (
+        [str(script)] if script.exists() else [sys.executable, "-m", "at_voice_kit.simulator.cli"]
+    )
 
 
 @contextmanager

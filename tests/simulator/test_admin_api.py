@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from simulator.backend.journal import WebhookExchange
-from simulator.config import (
+from at_voice_kit.simulator.backend.journal import WebhookExchange
+from at_voice_kit.simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     SimulatorConfig,
 )
-from simulator.engine.ports import WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.ports import WebhookRequest, WebhookResult
 from tests.simulator.simulator_client import KE_NUMBERS, InProcessSimulator
 
 TOKEN = "s3cret-admin-token-0123"

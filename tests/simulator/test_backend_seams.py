@@ -10,22 +10,27 @@ from pathlib import Path
 
 import pytest
 
-from contracts.vocabulary import Direction
-from simulator.backend.calls import Call, CallPhase, RecordingLauncher, SeededSessionIds
-from simulator.backend.destinations import DestinationPlan, Tariff
-from simulator.backend.exceptions import Conflict, UnknownCall
-from simulator.backend.journal import Journal, WebhookExchange
-from simulator.backend.queues import QueueRegistry
-from simulator.backend.voice import Credentials, VoiceBackend
-from simulator.config import (
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.backend.calls import (
+    Call,
+    CallPhase,
+    RecordingLauncher,
+    SeededSessionIds,
+)
+from at_voice_kit.simulator.backend.destinations import DestinationPlan, Tariff
+from at_voice_kit.simulator.backend.exceptions import Conflict, UnknownCall
+from at_voice_kit.simulator.backend.journal import Journal, WebhookExchange
+from at_voice_kit.simulator.backend.queues import QueueRegistry
+from at_voice_kit.simulator.backend.voice import Credentials, VoiceBackend
+from at_voice_kit.simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
     SimulatorConfig,
     load_config_file,
 )
-from simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
-from simulator.network.pricing import account_rate_table
+from at_voice_kit.simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.network.pricing import account_rate_table
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, DEFAULT_API_KEY)
 MOMENT = datetime(2025, 9, 29, 10, 30, tzinfo=UTC)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from simulator.backend.accounts import Account
-from simulator.backend.callees import CalleeAnswer, CalleeScript
-from simulator.backend.destinations import Tariff
-from simulator.backend.voice import VoiceBackend
-from simulator.commands.serve import build_config, register
-from simulator.config import (
+from at_voice_kit.simulator.backend.accounts import Account
+from at_voice_kit.simulator.backend.callees import CalleeAnswer, CalleeScript
+from at_voice_kit.simulator.backend.destinations import Tariff
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.commands.serve import build_config, register
+from at_voice_kit.simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
@@ -24,7 +24,7 @@ from simulator.config import (
     load_config_file,
     with_options,
 )
-from simulator.engine.events import EventFaults
+from at_voice_kit.simulator.engine.events import EventFaults
 
 FULL_CONFIG = """\
 host: 127.0.0.1

@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from contracts import CONTRACTS_DIR
-from simulator import settings
-from simulator.app import create_app
-from simulator.config import SimulatorConfig
+from at_voice_kit.contracts import CONTRACTS_DIR
+from at_voice_kit.simulator import settings
+from at_voice_kit.simulator.app import create_app
+from at_voice_kit.simulator.config import SimulatorConfig
 
 CONTRACT: dict[str, Any] = yaml.safe_load((CONTRACTS_DIR / "at_voice.yaml").read_text("utf-8"))
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]

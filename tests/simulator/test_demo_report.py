@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.demo.report import DemoResult, outcome_summary, problems
-from simulator.demo.scenario import SCRIPTED, build_scenario
+from at_voice_kit.simulator.demo.report import DemoResult, outcome_summary, problems
+from at_voice_kit.simulator.demo.scenario import SCRIPTED, build_scenario
 
 SESSION = "ATVId_" + "a" * 32
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.app import create_app
-from service.config import Config
-from simulator.backend.calls import CallPhase
-from simulator.harness import AtSimulator
-from simulator.wsgi_server import serve_wsgi_app
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
+from at_voice_kit.simulator.backend.calls import CallPhase
+from at_voice_kit.simulator.harness import AtSimulator
+from at_voice_kit.simulator.wsgi_server import serve_wsgi_app
 
 USER = "+254711082369"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 import httpx
 import pytest
 
-from simulator.wsgi_server import serve_wsgi_app
+from at_voice_kit.simulator.wsgi_server import serve_wsgi_app
 from tests.simulator.atsim_process import atsim_serve
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.commands.lint import MAX_LIMIT_BYTES
+from at_voice_kit.simulator.cli import main
+from at_voice_kit.simulator.commands.lint import MAX_LIMIT_BYTES
 from tests.simulator.atsim_process import atsim_command
 
 VALID = "<Response><Say>Hello</Say></Response>"

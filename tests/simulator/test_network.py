@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from contracts.vocabulary import EventType
-from simulator.backend.calls import CallPhase
-from simulator.config import DEFAULT_USERNAME
-from simulator.engine.memory import AppAnswer
+from at_voice_kit.contracts.vocabulary import EventType
+from at_voice_kit.simulator.backend.calls import CallPhase
+from at_voice_kit.simulator.config import DEFAULT_USERNAME
+from at_voice_kit.simulator.engine.memory import AppAnswer
 from tests.simulator.platform_harness import (
     APP,
     AT,

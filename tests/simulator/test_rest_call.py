@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.vocabulary import Direction
-from simulator.backend.calls import CallPhase
-from simulator.config import DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
-from simulator.settings import AccountChanges
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.backend.calls import CallPhase
+from at_voice_kit.simulator.config import DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
+from at_voice_kit.simulator.settings import AccountChanges
 from tests.simulator.simulator_client import (
     KE_NUMBERS,
     SESSION_ID,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from contracts.service_contract import form_rules
-from contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.memory import AppAnswer, AppUnreachable
+from at_voice_kit.contracts.service_contract import form_rules
+from at_voice_kit.contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.memory import AppAnswer, AppUnreachable
 from tests.simulator.engine.test_call_properties import scripted_app
 from tests.simulator.engine.test_contract import violations
 from tests.simulator.platform_harness import AT, Platform, run_platform, webhooks, xml

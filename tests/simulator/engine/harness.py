@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from simulator.engine import (
+from at_voice_kit.simulator.engine import (
     CalleeScript,
     CallEngine,
     EngineOptions,
@@ -20,15 +20,15 @@ from simulator.engine import (
     RecordingStore,
     VirtualClock,
 )
-from simulator.engine.memory import (
+from at_voice_kit.simulator.engine.memory import (
     FakeApp,
     InMemoryCallees,
     InMemoryJournal,
     InMemoryQueues,
     InProcessApps,
 )
-from simulator.engine.ports import WebhookExchange, WebhookKind
-from simulator.engine.records import CallRecord
+from at_voice_kit.simulator.engine.ports import WebhookExchange, WebhookKind
+from at_voice_kit.simulator.engine.records import CallRecord
 
 APP = "http://app.test/voice"
 EVENTS = "http://app.test/events"

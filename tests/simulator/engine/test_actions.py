@@ -8,9 +8,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from contracts.wire import parse_call_start_time
-from simulator.engine import EngineOptions, TimingModel
-from simulator.engine.memory import AppAnswer
+from at_voice_kit.contracts.wire import parse_call_start_time
+from at_voice_kit.simulator.engine import EngineOptions, TimingModel
+from at_voice_kit.simulator.engine.memory import AppAnswer
 from tests.simulator.engine.harness import APP, USER, EngineHarness, answering, xml
 
 MENU = '<GetDigits numDigits="1" timeout="10"><Say>Press 1 or 2</Say></GetDigits>'
@@ -251,7 +251,7 @@ def test_empty_answer_means_no_more_actions() -> None:
 
 
 def test_call_start_time_uses_the_configured_separator() -> None:
-    from contracts.wire import CallStartTimeSeparator
+    from at_voice_kit.contracts.wire import CallStartTimeSeparator
 
     for separator, expected in (
         (CallStartTimeSeparator.PLUS, "+"),

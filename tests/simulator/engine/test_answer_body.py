@@ -9,7 +9,12 @@ import zlib
 import httpx
 import pytest
 
-from simulator.engine.answer_body import AnswerBody, UnreadableBody, decode_text, read_answer_body
+from at_voice_kit.simulator.engine.answer_body import (
+    AnswerBody,
+    UnreadableBody,
+    decode_text,
+    read_answer_body,
+)
 
 XML = b'<?xml version="1.0" encoding="UTF-8"?><Response><Say>Karibu</Say></Response>'
 

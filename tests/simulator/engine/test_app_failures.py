@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from simulator.engine import EngineOptions
-from simulator.engine.memory import AppAnswer, AppUnreachable
+from at_voice_kit.simulator.engine import EngineOptions
+from at_voice_kit.simulator.engine.memory import AppAnswer, AppUnreachable
 from tests.simulator.engine.harness import APP, USER, EngineHarness, answering, xml
 
 

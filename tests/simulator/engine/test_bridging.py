@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from contracts.wire import parse_call_start_time
-from simulator.engine import CallEngine, CallState, TransferOutcome
-from simulator.engine.records import CallRecord
+from at_voice_kit.contracts.wire import parse_call_start_time
+from at_voice_kit.simulator.engine import CallEngine, CallState, TransferOutcome
+from at_voice_kit.simulator.engine.records import CallRecord
 from tests.simulator.engine.harness import (
     APP,
     AT_NUMBER,

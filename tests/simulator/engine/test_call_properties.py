@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
-from simulator.engine import CallState, RateTable
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.memory import AppAnswer, AppUnreachable
-from simulator.engine.states import TRANSITIONS, CallLifecycle, IllegalTransition
+from at_voice_kit.contracts.vocabulary import TERMINAL_EVENT_TYPES, EventType
+from at_voice_kit.simulator.engine import CallState, RateTable
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.memory import AppAnswer, AppUnreachable
+from at_voice_kit.simulator.engine.states import TRANSITIONS, CallLifecycle, IllegalTransition
 from tests.simulator.engine.harness import AT_NUMBER, DEFAULT_EPOCH_SHIFT, USER, EngineHarness, xml
 
 AGENT = "+254722555001"

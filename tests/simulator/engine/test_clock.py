@@ -7,7 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from simulator.engine.clock import DEFAULT_EPOCH, RealClock, VirtualClock, Wakeup, clock_for_speed
+from at_voice_kit.simulator.engine.clock import (
+    DEFAULT_EPOCH,
+    RealClock,
+    VirtualClock,
+    Wakeup,
+    clock_for_speed,
+)
 
 EPOCH = datetime(2025, 5, 5, 12, 0, 0)
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.service_contract import FormRules, form_rules
-from contracts.wire import CallStartTimeSeparator
-from simulator.engine import EngineOptions, EventFaults
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.ports import WebhookKind
+from at_voice_kit.contracts.service_contract import FormRules, form_rules
+from at_voice_kit.contracts.wire import CallStartTimeSeparator
+from at_voice_kit.simulator.engine import EngineOptions, EventFaults
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.ports import WebhookKind
 from tests.simulator.engine.harness import USER, EngineHarness
 from tests.simulator.engine.test_call_properties import AGENT, DOCUMENTS, FAULTS, scripted_app
 

@@ -11,9 +11,9 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.phone import carrier_name, normalise_international
-from simulator.engine.fakedata import MARKETS, AfricasTalkingPhoneProvider
-from simulator.engine.recordings import RecordingStore
+from at_voice_kit.contracts.phone import carrier_name, normalise_international
+from at_voice_kit.simulator.engine.fakedata import MARKETS, AfricasTalkingPhoneProvider
+from at_voice_kit.simulator.engine.recordings import RecordingStore
 
 
 @pytest.fixture(scope="module")

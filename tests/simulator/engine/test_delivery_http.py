@@ -14,7 +14,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from simulator.engine import (
+from at_voice_kit.simulator.engine import (
     CallEngine,
     EnginePorts,
     HttpxWebhookDelivery,
@@ -22,9 +22,9 @@ from simulator.engine import (
     VirtualClock,
     WebhookRequest,
 )
-from simulator.engine.callee import CalleeScript
-from simulator.engine.memory import InMemoryCallees, InMemoryJournal, InMemoryQueues
-from simulator.engine.ports import WebhookResult
+from at_voice_kit.simulator.engine.callee import CalleeScript
+from at_voice_kit.simulator.engine.memory import InMemoryCallees, InMemoryJournal, InMemoryQueues
+from at_voice_kit.simulator.engine.ports import WebhookResult
 from tests.simulator.engine.harness import AT_NUMBER, USER, xml
 from tests.simulator.holding_app import HoldingApp
 from tests.simulator.misbehaving_apps import MisbehavingApps

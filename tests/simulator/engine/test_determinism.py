@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from simulator.engine import CallEngine
-from simulator.engine.ports import WebhookExchange
+from at_voice_kit.simulator.engine import CallEngine
+from at_voice_kit.simulator.engine.ports import WebhookExchange
 from tests.simulator.engine.harness import APP, AT_NUMBER, EVENTS, EngineHarness, xml
 
 NUMBERS = [f"+2547220{n:05d}" for n in range(12)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.engine import EngineOptions, EventFaults
+from at_voice_kit.simulator.engine import EngineOptions, EventFaults
 from tests.simulator.engine.harness import USER, EngineHarness, answering, xml
 
 DOC_FIELDS = [

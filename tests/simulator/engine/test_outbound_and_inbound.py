@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from contracts.wire import parse_call_start_time
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.engine import InvalidCallRequest
+from at_voice_kit.contracts.wire import parse_call_start_time
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.engine import InvalidCallRequest
 from tests.simulator.engine.harness import AT_NUMBER, USER, EngineHarness, answering, xml
 
 BASE_KEYS = [
@@ -197,7 +197,7 @@ def test_callee_answer_values_cover_the_table() -> None:
 def test_a_call_runs_on_scaled_real_time() -> None:
     import asyncio
 
-    from simulator.engine import CallEngine, EnginePorts, RealClock
+    from at_voice_kit.simulator.engine import CallEngine, EnginePorts, RealClock
 
     h = EngineHarness()
     h.script(USER, answer="answered", digits=["3"])

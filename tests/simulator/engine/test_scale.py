@@ -6,7 +6,7 @@ import asyncio
 import tracemalloc
 from collections.abc import Mapping
 
-from simulator.engine import CallEngine
+from at_voice_kit.simulator.engine import CallEngine
 from tests.simulator.engine.harness import APP, AT_NUMBER, EVENTS, EngineHarness, xml
 
 

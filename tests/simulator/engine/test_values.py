@@ -11,13 +11,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.vocabulary import CallSessionState, CallStatus, Direction, HangupCause
-from contracts.wire import CallStartTimeSeparator
-from simulator.engine import BillingMode, CalleeScript, InvalidCalleeScript, RateTable
-from simulator.engine.callee import CalleeAnswer
-from simulator.engine.outcomes import DEFAULT_OUTCOMES, DEFAULT_RULES
-from simulator.engine.payloads import CallFacts, Settlement, final_fields, whole_seconds
-from simulator.engine.timing import TimingModel
+from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, Direction, HangupCause
+from at_voice_kit.contracts.wire import CallStartTimeSeparator
+from at_voice_kit.simulator.engine import BillingMode, CalleeScript, InvalidCalleeScript, RateTable
+from at_voice_kit.simulator.engine.callee import CalleeAnswer
+from at_voice_kit.simulator.engine.outcomes import DEFAULT_OUTCOMES, DEFAULT_RULES
+from at_voice_kit.simulator.engine.payloads import (
+    CallFacts,
+    Settlement,
+    final_fields,
+    whole_seconds,
+)
+from at_voice_kit.simulator.engine.timing import TimingModel
 
 
 def test_callee_script_from_json() -> None:

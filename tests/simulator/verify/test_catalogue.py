@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.verify import Category, Check, Severity, Target, VerifyOptions, verify
+from at_voice_kit.simulator.verify import Category, Check, Severity, Target, VerifyOptions, verify
 from tests.simulator.verify.webhook_apps import CATALOGUE, IvrApp, Mistake, as_asgi
 
 

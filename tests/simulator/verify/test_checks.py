@@ -5,9 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.actionxml import Rule
-from simulator.verify.checks import CHECKS, Check, Severity, judge, passes_first_role_on
-from simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
+from at_voice_kit.contracts.actionxml import Rule
+from at_voice_kit.simulator.verify.checks import (
+    CHECKS,
+    Check,
+    Severity,
+    judge,
+    passes_first_role_on,
+)
+from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
 from tests.strategies_actionxml import documents, grammar_shaped_documents
 
 XML = '<?xml version="1.0" encoding="UTF-8"?>'

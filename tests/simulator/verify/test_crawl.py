@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-from contracts.actionxml import GetDigits, Say
-from contracts.vocabulary import Direction
-from simulator.verify import Category, Role, Target, VerifyOptions, verify
-from simulator.verify.crawl import (
+from at_voice_kit.contracts.actionxml import GetDigits, Say
+from at_voice_kit.contracts.vocabulary import Direction
+from at_voice_kit.simulator.verify import Category, Role, Target, VerifyOptions, verify
+from at_voice_kit.simulator.verify.crawl import (
     CrawlNode,
     Replay,
     children,
@@ -16,7 +16,7 @@ from simulator.verify.crawl import (
     inputs_for,
     replay,
 )
-from simulator.verify.exchanges import Answer, Exchange, Origin, SentRequest
+from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, SentRequest
 from tests.simulator.verify.webhook_apps import IvrApp, Reply, Request, response, say
 
 

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from service.app import create_app
-from service.config import Config
-from simulator.verify import VerifyReport
+from at_voice_kit.service.app import create_app
+from at_voice_kit.service.config import Config
+from at_voice_kit.simulator.verify import VerifyReport
 
 INNER_TESTS = """
 import threading

@@ -10,11 +10,11 @@ from urllib.parse import parse_qsl
 
 from lxml import etree
 
-from contracts.vocabulary import SERVICE_DOC_HANGUP_CAUSES, HangupCause
-from simulator.verify import Category, Check, Target, VerifyOptions, verify
-from simulator.verify.exchanges import SentRequest
-from simulator.verify.reproduce import curl_command
-from simulator.verify.variants import UNDOCUMENTED_CAUSE
+from at_voice_kit.contracts.vocabulary import SERVICE_DOC_HANGUP_CAUSES, HangupCause
+from at_voice_kit.simulator.verify import Category, Check, Target, VerifyOptions, verify
+from at_voice_kit.simulator.verify.exchanges import SentRequest
+from at_voice_kit.simulator.verify.reproduce import curl_command
+from at_voice_kit.simulator.verify.variants import UNDOCUMENTED_CAUSE
 from tests.simulator.verify.webhook_apps import (
     SERVICE_DOC_CAUSES,
     CrashOnUnknownCause,

@@ -7,15 +7,15 @@ import itertools
 import re
 from collections import Counter
 
-from contracts.service_contract import form_rules
-from contracts.vocabulary import SERVICE_DOC_HANGUP_CAUSES, EventType, HangupCause
-from simulator.engine.session_ids import SESSION_ID
-from simulator.verify import Category, Role, Target, VerifyOptions, verify
-from simulator.verify.catalogue import Parties
-from simulator.verify.event_orders import LIFECYCLES, event_order_scenarios, orders
-from simulator.verify.generated import draw_forms
-from simulator.verify.report import VerifyReport
-from simulator.verify.variants import UNDOCUMENTED_CAUSE, optional_field_scenarios
+from at_voice_kit.contracts.service_contract import form_rules
+from at_voice_kit.contracts.vocabulary import SERVICE_DOC_HANGUP_CAUSES, EventType, HangupCause
+from at_voice_kit.simulator.engine.session_ids import SESSION_ID
+from at_voice_kit.simulator.verify import Category, Role, Target, VerifyOptions, verify
+from at_voice_kit.simulator.verify.catalogue import Parties
+from at_voice_kit.simulator.verify.event_orders import LIFECYCLES, event_order_scenarios, orders
+from at_voice_kit.simulator.verify.generated import draw_forms
+from at_voice_kit.simulator.verify.report import VerifyReport
+from at_voice_kit.simulator.verify.variants import UNDOCUMENTED_CAUSE, optional_field_scenarios
 from tests.simulator.verify.webhook_apps import IvrApp
 
 PARTIES = Parties("+254711082000", "+254711082369")

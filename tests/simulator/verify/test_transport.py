@@ -10,8 +10,8 @@ import h11
 import httpx
 import pytest
 
-from simulator.http_urls import http_url_problem
-from simulator.verify import (
+from at_voice_kit.simulator.http_urls import http_url_problem
+from at_voice_kit.simulator.verify import (
     Check,
     InvalidOptions,
     InvalidTarget,
@@ -22,8 +22,8 @@ from simulator.verify import (
     judge,
     verify,
 )
-from simulator.verify.recorder import ScenarioRecorder
-from simulator.verify.transport import Poster
+from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
+from at_voice_kit.simulator.verify.transport import Poster
 from tests.simulator.verify.servers import serve_wsgi
 from tests.simulator.verify.webhook_apps import CALL, RedirectToImpossiblePort
 

@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
-from contracts.actionxml import Rule
-from simulator.verify import Category, Check, Severity
+from at_voice_kit.contracts.actionxml import Rule
+from at_voice_kit.simulator.verify import Category, Check, Severity
 
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
 AGENTS = "+254711082001,+254711082002"
