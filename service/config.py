@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from at_voice_kit.contracts.actionxml.values import HttpUrl
 from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.service.store.database import UnsupportedDatabase, check_database_url
 
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -110,27 +110,24 @@ class Config:
 
     def _check_urls(self) -> None:
         if self.at_voice_url is not None:
-            if not _is_http_url(self.at_voice_url):
+            problem = http_url_problem(self.at_voice_url)
+            if problem is not None:
                 raise ConfigError(
-                    "AT_VOICE_URL",
-                    "must be an http(s) URL with a host (and a port up to 65535), such as "
-                    "http://127.0.0.1:5001",
+                    "AT_VOICE_URL", f"{problem}, such as http://127.0.0.1:5001 (the simulator)"
                 )
             object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
         if self.public_url is not None:
-            # The flow's callback URLs are built on it: it must make URLs the ActionXML
-            # grammar accepts (checked by its own rule), or every live callback would fail.
-            # A "?" or "#" even with nothing after it would swallow the path appended to it.
-            if (
-                HttpUrl().problems(self.public_url)
-                or not _is_http_url(self.public_url)
-                or "?" in self.public_url
-                or "#" in self.public_url
-            ):
+            # The flow's callback URLs are built on it: it must make URLs AT can call (the
+            # one URL rule of the contracts). A "?" or "#" even with nothing after it would
+            # swallow the path appended to it.
+            problem = http_url_problem(self.public_url)
+            if problem is None and ("?" in self.public_url or "#" in self.public_url):
+                problem = "must have no query or fragment"
+            if problem is not None:
                 raise ConfigError(
                     "VOICE_PUBLIC_URL",
-                    "must be the service's public http(s) base URL, without spaces, query "
-                    "or fragment, such as https://voice.example.com",
+                    f"{problem}: it is the service's public base URL, such as "
+                    "https://voice.example.com",
                 )
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
 
@@ -238,13 +235,3 @@ def _positive(name: str, value: float, most: float | None = None) -> None:
         raise ConfigError(name, f"must be greater than zero, got {value}")
     if most is not None and not value <= most:
         raise ConfigError(name, f"must be at most {most:g}, got {value}")
-
-
-def _is_http_url(url: str) -> bool:
-    """An http(s) URL with a host, and a port (if any) from 1 to 65535."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port  # ValueError when out of range or not a number
-    except ValueError:  # also a malformed IPv6 literal: "http://[::1"
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0

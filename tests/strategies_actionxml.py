@@ -67,7 +67,7 @@ def spoken_texts() -> st.SearchStrategy[str]:
 
 def http_urls() -> st.SearchStrategy[str]:
     """Absolute http(s) URLs with a host, paths and queries including ``&``, ``<``, ``"``."""
-    host = st.from_regex(r"[a-z0-9][a-z0-9-]{0,15}(\.[a-z]{2,6}){0,2}", fullmatch=True)
+    host = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?(\.[a-z]{2,6}){0,2}", fullmatch=True)
     port = st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}"))
     rest = st.text(
         st.characters(exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp")).filter(

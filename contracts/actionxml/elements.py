@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from at_voice_kit.contracts.actionxml import model
+import at_voice_kit.contracts.actionxml.model as model
 from at_voice_kit.contracts.actionxml.grammar import (
     ELEMENTS,
     RECORD,

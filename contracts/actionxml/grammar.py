@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from at_voice_kit.contracts.actionxml import model
+import at_voice_kit.contracts.actionxml.model as model
 from at_voice_kit.contracts.actionxml.values import (
     Boolean,
     DialTargets,

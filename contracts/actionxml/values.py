@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from at_voice_kit.contracts.actionxml.model import Voice
 from at_voice_kit.contracts.actionxml.problems import Rule
 from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.urls import ABSOLUTE_RULE, http_url_problem
 
 MAX_WHOLE_NUMBER = 2_147_483_647
 """The largest integer attribute value accepted: AT's JVM server reads them as 32-bit ints."""
@@ -23,8 +24,6 @@ XML_WHITESPACE = " \t\r\n"
 """XML's (and XML Schema's ``\\s``) whitespace: narrower than :meth:`str.strip`'s."""
 
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
-# Same as the XSD pattern: an absolute http(s) URL with a host, no whitespace anywhere.
-_HTTP_URL = re.compile(r"https?://[^ \t\r\n/?#]+([/?#][^ \t\r\n]*)?")
 _INTERNATIONAL_SHAPE = re.compile(r"\+[0-9]{4,15}")
 _SIP_ADDRESS = re.compile(r"[A-Za-z0-9._+\-]+@[a-z0-9\-]+\.sip\.africastalking\.com")
 _FINISH_ON_KEY = re.compile(r"[0-9*#]")
@@ -137,12 +136,18 @@ class Boolean(ValueType):
 
 
 class HttpUrl(ValueType):
-    """An absolute ``http://`` or ``https://`` URL with a host and no whitespace."""
+    """A URL AT can send a request to: the one rule of :mod:`at_voice_kit.contracts.urls`
+    (absolute http(s), a host that can be looked up, a port from 1 to 65535, no space)."""
 
     description = "an absolute http:// or https:// URL"
 
     def problems(self, value: str) -> list[ValueProblem]:
-        return [] if _HTTP_URL.fullmatch(value) else self._must_be(value)
+        problem = http_url_problem(value)
+        if problem is None:
+            return []
+        if problem == ABSOLUTE_RULE:
+            return self._must_be(value)
+        return [ValueProblem(Rule.BAD_VALUE, f"{problem}, not {quote(value)}")]
 
 
 class RedirectUrl(HttpUrl):

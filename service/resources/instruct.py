@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import falcon
 
+from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.service.errors import field_error
 from at_voice_kit.service.flows import STEP_PARAM, CallFlow, StepUrls
 from at_voice_kit.service.flows.definition import STEP_NAME
@@ -14,21 +13,12 @@ from at_voice_kit.service.resources.form_body import read_form
 from at_voice_kit.service.store import EventStore
 from at_voice_kit.service.webhook_forms import parse_callback
 
-_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_HOST = re.compile(
-    rf"^(?P<name>(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::(?P<port>[0-9]{{1,5}}))?\Z"
-)
-"""A host name (dot-separated labels, none starting or ending with '-') or a bracketed IPv6
-address, then an optional port."""
-
 
 def is_host(value: str) -> bool:
-    """True when ``value`` is a ``Host`` header a URL can be built on: see :data:`_HOST`,
-    at most 253 characters of name and a port from 1 to 65535."""
-    match = _HOST.match(value)
-    if match is None or len(match["name"]) > 253:
-        return False
-    return match["port"] is None or 0 < int(match["port"]) <= 65535
+    """True when ``value`` is a ``Host`` header a URL can be built on: a host and an optional
+    port, nothing else, by the contracts' one URL rule (labels that can be looked up, a port
+    from 1 to 65535)."""
+    return not any(c in value for c in "@/?#\\") and http_url_problem(f"http://{value}/") is None
 
 
 QUERY_PARAMETERS = frozenset({STEP_PARAM, RequireWebhookSecret.PARAM})

@@ -1,8 +1,8 @@
 """Domain errors of the simulated AT platform: small named classes, no HTTP.
 
 Each surface has one error handler that turns these into its wire shape: AT's plain-text
-answers on the REST surface (:mod:`at_voice_kit.simulator.rest.errors`), RFC 7807 problem documents
-on the admin API (:mod:`at_voice_kit.simulator.admin.errors`).
+answers on the REST surface (:mod:`at_voice_kit.simulator.serving.rest.errors`), RFC 7807 problem
+documents on the admin API (:mod:`at_voice_kit.simulator.serving.admin.errors`).
 """
 
 from __future__ import annotations

@@ -30,7 +30,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from at_voice_kit.contracts.at_voice_contract import component_pattern
 from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
+from at_voice_kit.contracts.urls import is_http_url, is_media_url
 from at_voice_kit.contracts.vocabulary import Direction, EntryStatus
 from at_voice_kit.simulator.backend.accounts import Account, AccountRegistry
 from at_voice_kit.simulator.backend.callees import CalleeRegistry, CalleeScript
@@ -45,6 +47,7 @@ from at_voice_kit.simulator.backend.calls import (
     SessionIdSource,
     TransferRequest,
 )
+from at_voice_kit.simulator.backend.changes import AccountChanges, NumberChanges, Omitted
 from at_voice_kit.simulator.backend.destinations import DestinationPlan
 from at_voice_kit.simulator.backend.exceptions import (
     Conflict,
@@ -56,16 +59,12 @@ from at_voice_kit.simulator.backend.journal import Journal
 from at_voice_kit.simulator.backend.numbers import AtNumber, NumberRegistry
 from at_voice_kit.simulator.backend.queues import QueueRegistry
 from at_voice_kit.simulator.engine.events import EventFaults
-from at_voice_kit.simulator.settings import (
-    AccountChanges,
-    NumberChanges,
-    Omitted,
-    is_http_url,
-    is_media_url,
-)
 
 if TYPE_CHECKING:
-    from at_voice_kit.simulator.config import SimulatorConfig
+    from at_voice_kit.simulator.backend.platform_config import SimulatorConfig
+
+_MEDIA_URL = component_pattern("MediaUploadForm", "properties", "url")
+"""The contract's pattern for a ``/mediaUpload`` URL; the contracts' URL rule applies too."""
 
 
 def utc_now() -> datetime:
@@ -129,7 +128,7 @@ class TransferOutcome:
 
 class VoiceBackend:
     """One simulated AT platform, built from a
-    :class:`~at_voice_kit.simulator.config.SimulatorConfig`.
+    :class:`~at_voice_kit.simulator.configuration.simulator_config.SimulatorConfig`.
 
     Thread-safe: one re-entrant lock guards every registry, so the server's event loop and a
     test thread (the pytest plugin) share the state. ``session_ids`` defaults to a source
@@ -253,7 +252,7 @@ class VoiceBackend:
     def upload_media(self, credentials: Credentials, phone_number: str, url: str) -> None:
         """``/mediaUpload``: remember a media file for one of the account's numbers."""
         account = self.accounts.authenticate(credentials.username, credentials.api_key)
-        if not is_media_url(url):
+        if not _MEDIA_URL.match(url) or not is_media_url(url):
             raise InvalidMediaUrl(url)
         number = self.numbers.owned(account.username, _international_or_raw(phone_number))
         self.numbers.add_media(number.phone_number, url)

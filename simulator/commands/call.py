@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from at_voice_kit.simulator.backend.callees import CalleeAnswer
+from at_voice_kit.simulator.client.remote import SimulatorRefused, SimulatorUnavailable
 from at_voice_kit.simulator.commands.remote_options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -24,7 +25,6 @@ from at_voice_kit.simulator.commands.remote_options import (
     phone_number,
     wait_and_print,
 )
-from at_voice_kit.simulator.remote import SimulatorRefused, SimulatorUnavailable
 
 
 def register(subparsers: Any) -> None:

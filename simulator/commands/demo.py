@@ -23,14 +23,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
     SimulatorConfig,
 )
-from at_voice_kit.simulator.config import Speed as SimulatorSpeed
+from at_voice_kit.simulator.backend.platform_config import Speed as SimulatorSpeed
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient, SimulatorRefused
+from at_voice_kit.simulator.client.timeline import render_call
 from at_voice_kit.simulator.demo.report import (
     DemoResult,
     history_table,
@@ -40,9 +42,7 @@ from at_voice_kit.simulator.demo.report import (
 from at_voice_kit.simulator.demo.scenario import AGENT_SCRIPTS, DemoCall, build_scenario
 from at_voice_kit.simulator.demo.service import ServiceFailed, ServiceProcess, ServiceSettings
 from at_voice_kit.simulator.network import SimulatedNetwork
-from at_voice_kit.simulator.remote import CallTimedOut, SimulatorClient, SimulatorRefused
-from at_voice_kit.simulator.server import ThreadedSimulator
-from at_voice_kit.simulator.timeline import render_call
+from at_voice_kit.simulator.serving.server import ThreadedSimulator
 
 DEFAULT_CALLS = 10
 MAX_CALLS = 1000

@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from at_voice_kit.simulator.client.remote import SimulatorRefused, SimulatorUnavailable
 from at_voice_kit.simulator.commands.remote_options import (
     EXIT_USAGE,
     add_behaviour_options,
@@ -20,7 +21,6 @@ from at_voice_kit.simulator.commands.remote_options import (
     phone_number,
     wait_and_print,
 )
-from at_voice_kit.simulator.remote import SimulatorRefused, SimulatorUnavailable
 
 
 def register(subparsers: Any) -> None:

@@ -11,24 +11,23 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from at_voice_kit.simulator.config import (
+from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
 )
+from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient
+from at_voice_kit.simulator.client.timeline import render_call, webhook_failed
+from at_voice_kit.simulator.configuration.fields import DIGITS, phone_number_problem
 from at_voice_kit.simulator.engine.callee import MAX_SECONDS
-from at_voice_kit.simulator.http_urls import http_url_problem
-from at_voice_kit.simulator.remote import CallTimedOut, SimulatorClient
-from at_voice_kit.simulator.settings import DIGITS_PATTERN, anchored, phone_number_problem
-from at_voice_kit.simulator.timeline import render_call, webhook_failed
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_WAIT_SECONDS = 900.0
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_DIGITS = anchored(DIGITS_PATTERN)
 
 
 def phone_number(text: str) -> str:
@@ -41,7 +40,7 @@ def phone_number(text: str) -> str:
 
 def digits(text: str) -> str:
     """An argparse type: the keys pressed at one prompt."""
-    if not _DIGITS.match(text):
+    if not DIGITS.match(text):
         raise argparse.ArgumentTypeError(f"{text!r} must be up to 32 of the keys 0-9, * and #")
     return text
 

@@ -15,21 +15,20 @@ from typing import Any
 
 from at_voice_kit.simulator.backend.accounts import Account
 from at_voice_kit.simulator.backend.exceptions import InvalidSettings
-from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.call_settings import faults_from_flags, webhook_timeout_problem
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_HOST,
     DEFAULT_PORT,
     ConfigError,
     SimulatorConfig,
     Speed,
-    load_config_file,
-    with_options,
 )
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.configuration.fields import is_api_key, is_username, url_problem
+from at_voice_kit.simulator.configuration.readers import faults_from_flags, webhook_timeout_problem
+from at_voice_kit.simulator.configuration.sources import load_config_file, with_options
 from at_voice_kit.simulator.network import SimulatedNetwork
-from at_voice_kit.simulator.server import bind_socket, is_loopback, serve_forever, url_of
-from at_voice_kit.simulator.settings import is_api_key, is_http_url, is_username
+from at_voice_kit.simulator.serving.server import bind_socket, is_loopback, serve_forever, url_of
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1
@@ -141,8 +140,9 @@ def _probability(text: str) -> float:
 
 
 def _url(text: str) -> str:
-    if not is_http_url(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL")
+    problem = url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
     return text
 
 

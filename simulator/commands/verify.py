@@ -258,7 +258,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 async def _wait_for_server(url: str, seconds: float) -> bool:
     """Poll until the URL's host accepts a TCP connection, for at most ``seconds``."""
-    from at_voice_kit.simulator.http_urls import host_and_port
+    from at_voice_kit.contracts.urls import host_and_port
 
     host, port = host_and_port(url)
     deadline = time.monotonic() + seconds

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from at_voice_kit.simulator.timeline import webhook_failed
+from at_voice_kit.simulator.client.timeline import webhook_failed
 
 CallDocument = Mapping[str, Any]
 

@@ -53,7 +53,6 @@ from at_voice_kit.simulator.engine.clock import (
     VirtualClock,
     clock_for_speed,
 )
-from at_voice_kit.simulator.engine.delivery_http import HttpxWebhookDelivery
 from at_voice_kit.simulator.engine.engine import CallEngine, InvalidCallRequest, LiveCall
 from at_voice_kit.simulator.engine.events import EventFaults
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
@@ -93,7 +92,6 @@ __all__ = [
     "EngineOptions",
     "EnginePorts",
     "EventFaults",
-    "HttpxWebhookDelivery",
     "InvalidCallRequest",
     "InvalidCalleeScript",
     "JournalSink",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from at_voice_kit.contracts.phone import normalise_international
+from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.engine.bridging import TransferOutcome, request_transfer
 from at_voice_kit.simulator.engine.callee import CalleeScript
@@ -246,11 +246,7 @@ def _number(field: str, raw: str) -> str:
 
 
 def _url(field: str, raw: str) -> str:
-    try:
-        parts = urlsplit(raw)
-        port_is_valid = parts.port is None or parts.port >= 0  # .port raises when it is not
-    except ValueError:  # an unbalanced "[", a port that is not a number or out of range
-        port_is_valid = False
-    if not port_is_valid or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidCallRequest(field, "must be an absolute http:// or https:// URL")
+    problem = http_url_problem(raw)
+    if problem is not None:
+        raise InvalidCallRequest(field, problem)
     return raw

@@ -37,7 +37,7 @@ class EngineOptions:
 
     - ``webhook_timeout``: how long AT waits for the app (virtual time charged for a timeout;
       give the same value to
-      :class:`~at_voice_kit.simulator.engine.delivery_http.HttpxWebhookDelivery`).
+      :class:`~at_voice_kit.simulator.delivery.http_delivery.HttpxWebhookDelivery`).
     - ``separator``: how ``callStartTime``/``dialStartTime`` join date and time. Default
       ``+``: what real AT payloads carry after form decoding, and the spelling that breaks
       apps which assume the service docs' space, which is what a simulator should reveal.

@@ -25,10 +25,10 @@ from datetime import datetime
 
 from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, Direction, HangupCause
 from at_voice_kit.simulator.backend.calls import Call, TransferRequest
+from at_voice_kit.simulator.backend.platform_config import SpeedMode
 from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import SpeedMode
+from at_voice_kit.simulator.delivery.http_delivery import HttpxWebhookDelivery
 from at_voice_kit.simulator.engine.clock import Clock, RealClock, VirtualClock
-from at_voice_kit.simulator.engine.delivery_http import HttpxWebhookDelivery
 from at_voice_kit.simulator.engine.engine import CallEngine, InvalidCallRequest
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.outcomes import Ending

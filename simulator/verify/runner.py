@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+from at_voice_kit.contracts.urls import host_and_port
 from at_voice_kit.contracts.vocabulary import Direction
-from at_voice_kit.simulator.http_urls import host_and_port
 from at_voice_kit.simulator.verify import catalogue, crawl, event_orders, generated, variants
 from at_voice_kit.simulator.verify.checks import Check, judge
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest

@@ -27,9 +27,9 @@ from urllib.parse import urljoin
 
 import httpx
 
-from at_voice_kit.simulator.engine.answer_body import ACCEPT_ENCODING, read_answer_body
-from at_voice_kit.simulator.engine.delivery_http import USER_AGENT
-from at_voice_kit.simulator.http_urls import http_url_problem
+from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.simulator.delivery.answer_body import ACCEPT_ENCODING, read_answer_body
+from at_voice_kit.simulator.delivery.http_delivery import USER_AGENT
 from at_voice_kit.simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
 
 IN_PROCESS_ORIGIN = "http://testserver"

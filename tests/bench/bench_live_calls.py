@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from at_voice_kit.simulator.remote import SimulatorClient
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from tests.bench.bench_service import BenchContext
 from tests.bench.bench_simulator import (
     ACCOUNT_BALANCE,

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from at_voice_kit.simulator.remote import SimulatorClient
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from tests.bench.bench_service import BenchContext, database, start_apps
 from tests.bench.process_usage import cpu_seconds, gunicorn_cpu_seconds
 from tests.e2e.processes import REPO_ROOT

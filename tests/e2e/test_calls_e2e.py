@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from at_voice_kit.simulator.remote import SimulatorClient
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from tests.e2e.processes import free_port, gunicorn_argv, running
 from tests.simulator.atsim_process import atsim_serve
 

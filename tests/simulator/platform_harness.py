@@ -15,17 +15,17 @@ from typing import Any
 
 import httpx
 
-from at_voice_kit.simulator.app import create_app
-from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
     SimulatorConfig,
     Speed,
 )
+from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.engine.memory import FakeApp, InProcessApps
 from at_voice_kit.simulator.network import SimulatedNetwork
+from at_voice_kit.simulator.serving.app import create_app
 from tests.simulator.engine.harness import answering, xml
 
 __all__ = ["APP", "AT", "EVENTS", "SIM", "Platform", "answering", "run_platform", "webhooks", "xml"]

@@ -10,14 +10,14 @@ from urllib.parse import urlencode
 
 import falcon.testing
 
-from at_voice_kit.simulator.app import create_app
-from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
     SimulatorConfig,
 )
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.serving.app import create_app
 
 FORM = "application/x-www-form-urlencoded"
 SESSION_ID = re.compile(r"^ATVId_[0-9a-f]{32}$")

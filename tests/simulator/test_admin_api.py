@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from at_voice_kit.simulator.backend.journal import WebhookExchange
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     SimulatorConfig,

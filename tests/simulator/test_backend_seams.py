@@ -20,15 +20,15 @@ from at_voice_kit.simulator.backend.calls import (
 from at_voice_kit.simulator.backend.destinations import DestinationPlan, Tariff
 from at_voice_kit.simulator.backend.exceptions import Conflict, UnknownCall
 from at_voice_kit.simulator.backend.journal import Journal, WebhookExchange
-from at_voice_kit.simulator.backend.queues import QueueRegistry
-from at_voice_kit.simulator.backend.voice import Credentials, VoiceBackend
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
     SimulatorConfig,
-    load_config_file,
 )
+from at_voice_kit.simulator.backend.queues import QueueRegistry
+from at_voice_kit.simulator.backend.voice import Credentials, VoiceBackend
+from at_voice_kit.simulator.configuration.sources import load_config_file
 from at_voice_kit.simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
 from at_voice_kit.simulator.network.pricing import account_rate_table
 

@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from at_voice_kit.simulator.remote import InvalidSimulatorURL, SimulatorClient
-from at_voice_kit.simulator.wsgi_server import serve_wsgi_app
+from at_voice_kit.simulator.client.remote import InvalidSimulatorURL, SimulatorClient
+from at_voice_kit.simulator.testing.wsgi_server import serve_wsgi_app
 from tests.simulator.atsim_process import atsim_command, atsim_serve
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,7 @@ import pytest
 from at_voice_kit.simulator.backend.accounts import Account
 from at_voice_kit.simulator.backend.callees import CalleeAnswer, CalleeScript
 from at_voice_kit.simulator.backend.destinations import Tariff
-from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.commands.serve import build_config, register
-from at_voice_kit.simulator.config import (
+from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
     DEFAULT_USERNAME,
@@ -21,6 +19,11 @@ from at_voice_kit.simulator.config import (
     SimulatorConfig,
     Speed,
     SpeedMode,
+)
+from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.commands.serve import build_config, register
+from at_voice_kit.simulator.configuration.sources import (
+    config_from_environment,
     load_config_file,
     with_options,
 )
@@ -239,7 +242,7 @@ def test_bad_flags_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixtu
 
 def test_environment_configuration(tmp_path: Path) -> None:
     path = write(tmp_path, FULL_CONFIG)
-    config = SimulatorConfig.from_environment(
+    config = config_from_environment(
         {"ATSIM_CONFIG": str(path), "ATSIM_SEED": "5", "ATSIM_SPEED": "fast"}
     )
     assert (config.seed, config.speed.mode, config.accounts[0].username) == (
@@ -248,7 +251,7 @@ def test_environment_configuration(tmp_path: Path) -> None:
         "acme",
     )
     with pytest.raises(ConfigError, match="ATSIM_SEED"):
-        SimulatorConfig.from_environment({"ATSIM_SEED": "x"})
+        config_from_environment({"ATSIM_SEED": "x"})
 
 
 def test_options_keep_an_existing_accounts_balance() -> None:
@@ -316,9 +319,9 @@ def test_bad_call_flags_are_usage_errors(
 
 
 def test_call_settings_from_the_environment() -> None:
-    config = SimulatorConfig.from_environment(
+    config = config_from_environment(
         {"ATSIM_WEBHOOK_TIMEOUT": "3", "ATSIM_PUBLIC_URL": "http://127.0.0.1:9"}
     )
     assert (config.webhook_timeout, config.public_url) == (3.0, "http://127.0.0.1:9")
     with pytest.raises(ConfigError, match="ATSIM_WEBHOOK_TIMEOUT"):
-        SimulatorConfig.from_environment({"ATSIM_WEBHOOK_TIMEOUT": "soon"})
+        config_from_environment({"ATSIM_WEBHOOK_TIMEOUT": "soon"})

@@ -6,11 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from at_voice_kit.contracts import CONTRACTS_DIR
-from at_voice_kit.simulator import settings
-from at_voice_kit.simulator.app import create_app
-from at_voice_kit.simulator.config import SimulatorConfig
+from at_voice_kit.contracts.json_schema import schema_pattern
+from at_voice_kit.contracts.urls import http_url_problem, media_url_problem
+from at_voice_kit.simulator.backend.platform_config import SimulatorConfig
+from at_voice_kit.simulator.configuration import fields
+from at_voice_kit.simulator.engine.callee import (
+    MAX_DIGIT_ENTRIES,
+    MAX_KEYS_PER_ENTRY,
+    MAX_SECONDS,
+    CalleeAnswer,
+)
+from at_voice_kit.simulator.serving.app import create_app
 
 CONTRACT: dict[str, Any] = yaml.safe_load((CONTRACTS_DIR / "at_voice.yaml").read_text("utf-8"))
 SCHEMAS: dict[str, Any] = CONTRACT["components"]["schemas"]
@@ -21,28 +31,25 @@ def test_the_contract_is_openapi_3_1_and_lists_only_the_simulator_as_server() ->
     assert [server["url"] for server in CONTRACT["servers"]] == ["http://127.0.0.1:5001"]
 
 
-def test_patterns_are_the_ones_the_simulator_enforces() -> None:
-    account = SCHEMAS["AccountSettings"]["properties"]
+def test_the_bounds_the_contract_declares_are_the_call_engines() -> None:
     callee = SCHEMAS["CalleeSettings"]["properties"]
-    assert SCHEMAS["PhoneNumber"]["pattern"] == settings.PHONE_NUMBER_PATTERN
-    assert SCHEMAS["Url"]["pattern"] == settings.URL_PATTERN
-    assert SCHEMAS["Username"]["pattern"] == settings.USERNAME_PATTERN
-    assert SCHEMAS["MediaUploadForm"]["properties"]["url"]["pattern"] == settings.MEDIA_URL_PATTERN
-    assert account["apiKey"]["pattern"] == settings.API_KEY_PATTERN
-    assert account["currency"]["pattern"] == settings.CURRENCY_PATTERN
-    assert account["balance"]["anyOf"][1]["pattern"] == settings.DECIMAL_PATTERN
-    assert callee["digits"]["items"]["pattern"] == settings.DIGITS_PATTERN
-    assert callee["digits"]["maxItems"] == settings.MAX_DIGIT_INPUTS
-    assert callee["hangupAfter"]["oneOf"][0]["maximum"] == settings.MAX_HANGUP_AFTER
+    assert fields.MAX_DIGIT_INPUTS == MAX_DIGIT_ENTRIES
+    assert fields.MAX_HANGUP_AFTER == MAX_SECONDS
+    assert callee["digits"]["items"]["pattern"] == f"^[0-9*#]{{0,{MAX_KEYS_PER_ENTRY}}}$"
     assert callee["answer"] == {"$ref": "#/components/schemas/CalleeAnswer"}
-    assert SCHEMAS["CalleeAnswer"]["enum"] == [
-        "answered",
-        "busy",
-        "no-answer",
-        "rejected",
-        "unreachable",
-        "failed",
-    ]
+    assert SCHEMAS["CalleeAnswer"]["enum"] == [answer.value for answer in CalleeAnswer]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(schema_pattern(SCHEMAS["Url"]["pattern"])))
+def test_every_url_the_contract_allows_is_one_a_client_can_use(url: str) -> None:
+    assert http_url_problem(url) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(schema_pattern(SCHEMAS["MediaUploadForm"]["properties"]["url"]["pattern"])))
+def test_every_media_url_the_contract_allows_is_one_a_client_can_use(url: str) -> None:
+    assert media_url_problem(url) is None
 
 
 def test_every_served_route_is_in_the_contract() -> None:

@@ -3,8 +3,8 @@ and both positive and negative data, and must find nothing: in-process over ASGI
 HTTP against a real ``atsim serve`` process.
 
 The contract is loaded from the simulator itself (``/_simulator/openapi.yaml``), so the
-served copy is the one verified. ``at_voice_kit.simulator.schemathesis_hooks`` teaches schemathesis
-to generate the contract's ``at-phone-number`` format.
+served copy is the one verified. ``at_voice_kit.simulator.testing.schemathesis_hooks`` teaches
+schemathesis to generate the contract's ``at-phone-number`` format.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ import pytest
 import schemathesis
 from falcon.testing import TestClient
 
-import at_voice_kit.simulator.schemathesis_hooks  # noqa: F401  (registers the at-phone-number format)
+import at_voice_kit.simulator.testing.schemathesis_hooks  # noqa: F401  (registers the at-phone-number format)
 from at_voice_kit.contracts import CONTRACTS_DIR
-from at_voice_kit.simulator.app import create_app
+from at_voice_kit.simulator.backend.platform_config import (
+    DEFAULT_API_KEY,
+    DEFAULT_USERNAME,
+    SimulatorConfig,
+)
 from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import DEFAULT_API_KEY, DEFAULT_USERNAME, SimulatorConfig
+from at_voice_kit.simulator.serving.app import create_app
 from tests.simulator.atsim_process import atsim_serve
 
 CONTRACT_PATH = "/_simulator/openapi.yaml"

@@ -13,8 +13,8 @@ import pytest
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.config import Config
 from at_voice_kit.simulator.backend.calls import CallPhase
-from at_voice_kit.simulator.harness import AtSimulator
-from at_voice_kit.simulator.wsgi_server import serve_wsgi_app
+from at_voice_kit.simulator.testing.harness import AtSimulator
+from at_voice_kit.simulator.testing.wsgi_server import serve_wsgi_app
 
 USER = "+254711082369"
 

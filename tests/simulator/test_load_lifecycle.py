@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from at_voice_kit.simulator.engine.delivery_http import MAX_KEEPALIVE_CONNECTIONS
-from at_voice_kit.simulator.remote import SimulatorClient
+from at_voice_kit.simulator.client.remote import SimulatorClient
+from at_voice_kit.simulator.delivery.http_delivery import MAX_KEEPALIVE_CONNECTIONS
 from tests.simulator.atsim_process import AtsimProcess, ProcessStats, atsim_serve, process_stats
 from tests.simulator.holding_app import DIAL, HoldingApp, hold_answer
 

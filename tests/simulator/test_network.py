@@ -11,7 +11,7 @@ import pytest
 
 from at_voice_kit.contracts.vocabulary import EventType
 from at_voice_kit.simulator.backend.calls import CallPhase
-from at_voice_kit.simulator.config import DEFAULT_USERNAME
+from at_voice_kit.simulator.backend.platform_config import DEFAULT_USERNAME
 from at_voice_kit.simulator.engine.memory import AppAnswer
 from tests.simulator.platform_harness import (
     APP,

@@ -9,7 +9,7 @@ import africastalking
 import pytest
 from africastalking.Service import AfricasTalkingException
 
-from at_voice_kit.simulator.harness import AtSimulator
+from at_voice_kit.simulator.testing.harness import AtSimulator
 
 # initialize("sandbox", ...) builds the SDK's WhatsApp service too, which warns it has no sandbox.
 pytestmark = pytest.mark.filterwarnings("ignore:Sandbox is currently not available:UserWarning")

@@ -12,7 +12,7 @@ import africastalking
 import pytest
 import requests
 import socket
-from at_voice_kit.simulator.sdk import RealAfricasTalkingBlocked
+from at_voice_kit.simulator.testing.sdk import RealAfricasTalkingBlocked
 
 
 def test_sdk_works(at_simulator):

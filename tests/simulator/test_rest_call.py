@@ -9,8 +9,12 @@ import pytest
 
 from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.backend.calls import CallPhase
-from at_voice_kit.simulator.config import DEFAULT_AT_NUMBER, DEFAULT_USERNAME, SimulatorConfig
-from at_voice_kit.simulator.settings import AccountChanges
+from at_voice_kit.simulator.backend.changes import AccountChanges
+from at_voice_kit.simulator.backend.platform_config import (
+    DEFAULT_AT_NUMBER,
+    DEFAULT_USERNAME,
+    SimulatorConfig,
+)
 from tests.simulator.simulator_client import (
     KE_NUMBERS,
     SESSION_ID,

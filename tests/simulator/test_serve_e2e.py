@@ -11,7 +11,7 @@ import httpx
 import pytest
 from africastalking.Service import AfricasTalkingException
 
-from at_voice_kit.simulator.sdk import real_africastalking_blocked, sdk_pointed_at
+from at_voice_kit.simulator.testing.sdk import real_africastalking_blocked, sdk_pointed_at
 from tests.simulator.atsim_process import atsim_command, atsim_serve
 
 pytestmark = pytest.mark.e2e

@@ -7,9 +7,14 @@ import socket
 import httpx
 import pytest
 
+from at_voice_kit.simulator.backend.platform_config import SimulatorConfig
 from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.config import SimulatorConfig
-from at_voice_kit.simulator.server import ThreadedSimulator, bind_socket, is_loopback, url_of
+from at_voice_kit.simulator.serving.server import (
+    ThreadedSimulator,
+    bind_socket,
+    is_loopback,
+    url_of,
+)
 
 
 def test_the_listening_socket_is_tcp_so_answers_are_not_delayed_by_nagle() -> None:

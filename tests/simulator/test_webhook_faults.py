@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from at_voice_kit.simulator.remote import SimulatorClient
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from tests.simulator.atsim_process import ProcessStats, atsim_serve, process_stats
 from tests.simulator.misbehaving_apps import HUGE_BODY_BYTES, MisbehavingApps
 

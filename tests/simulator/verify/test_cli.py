@@ -174,8 +174,8 @@ def test_a_redirect_no_request_can_follow_fails_with_exit_1() -> None:
     with serve_wsgi(RedirectToImpossiblePort()) as url:
         result = atsim(url + "/voice", "--seed", "1", "--only", "crawl", "--quick")
     assert result.returncode == 1, result.stdout
-    assert "ERROR [reachable] Could not get an answer to the first request" in result.stdout
-    assert "e.g. InvalidURL: the URL must have a port from 1 to 65535" in result.stdout
+    assert "ERROR [actionxml-valid]" in result.stdout
+    assert "`Redirect` text must have a port from 1 to 65535" in result.stdout
     assert "could not be sent" not in result.stderr  # the engine saw no exception
 
 

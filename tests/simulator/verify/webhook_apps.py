@@ -353,8 +353,9 @@ class RedirectLoop(IvrApp):
 
 
 class RedirectToImpossiblePort(IvrApp):
-    """Redirects to port 99999: the grammar takes any http(s) URL, but no request can reach
-    it (before, the request vanished and the app passed)."""
+    """Redirects to port 99999, which no request can reach: the one URL rule
+    (contracts/urls.py) makes it a bad value of the ActionXML (once the request vanished and
+    the app passed; then it failed only when verify tried to send it)."""
 
     def welcome(self, request: Request) -> Reply:
         url = "http://127.0.0.1:99999/voice/instruct?step=start"
@@ -461,7 +462,7 @@ CATALOGUE: tuple[Mistake, ...] = (
             categories=frozenset({Category.OPTIONAL_FIELDS})),
     Mistake("redirect-loop", RedirectLoop, Check.CALL_PROGRESSES, scenario="crawl/",
             categories=CALL),
-    Mistake("redirect-to-impossible-port", RedirectToImpossiblePort, Check.REACHABLE,
+    Mistake("redirect-to-impossible-port", RedirectToImpossiblePort, Check.ACTIONXML_VALID,
             scenario="crawl/", categories=CALL),
     Mistake("trailing-slash-redirect", TrailingSlashRedirect, Check.STATUS_2XX,
             scenario="crawl/", also=frozenset({Check.FINAL_NOTIFICATION_2XX}), categories=CALL),

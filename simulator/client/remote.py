@@ -1,0 +1,165 @@
+"""A client for a running simulator, over HTTP: what ``atsim call``, ``atsim dial`` and
+``atsim demo`` use, so they work against any ``atsim serve`` (or the fixture's server).
+
+REST calls carry the account's API key; admin calls the admin token, when there is one.
+Errors are :class:`SimulatorUnavailable` (nothing answers) or :class:`SimulatorRefused`
+(an answer that is not what was asked for), each with a message fit for the terminal; a URL
+no request can be sent to is refused at once, with :class:`InvalidSimulatorURL`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.simulator.backend.platform_config import DEFAULT_API_KEY, DEFAULT_USERNAME
+
+POLL_SECONDS = 0.05
+REQUEST_TIMEOUT_SECONDS = 30.0
+
+CallDocument = dict[str, Any]
+
+
+class SimulatorUnavailable(RuntimeError):
+    """Nothing answers at the simulator's URL."""
+
+
+class SimulatorRefused(RuntimeError):
+    """The simulator answered with an error (the message carries its detail)."""
+
+
+class CallTimedOut(RuntimeError):
+    """A call did not end within the time allowed."""
+
+
+class InvalidSimulatorURL(ValueError):
+    """The simulator's URL is not one a request can be sent to (a port that is no number or
+    out of range, a malformed IPv6 address, no http(s) scheme); the message says why."""
+
+
+class SimulatorClient:
+    """Talks to the simulator at ``url`` as the account ``username``/``api_key``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str = DEFAULT_USERNAME,
+        api_key: str = DEFAULT_API_KEY,
+        admin_token: str | None = None,
+        client: httpx.Client | None = None,
+    ) -> None:
+        # Checked here, not left to the first request: httpx raises InvalidURL for some of
+        # these (not an HTTPError), others fail only as it connects.
+        problem = http_url_problem(url)
+        if problem is not None:
+            raise InvalidSimulatorURL(f"the simulator's URL {problem}, not {url!r}")
+        self.url = url.rstrip("/")
+        self.username = username
+        self.api_key = api_key
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self._http = client or httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, headers=headers)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> SimulatorClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, self.url + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise SimulatorUnavailable(
+                f"no simulator answers at {self.url} ({type(exc).__name__}: {exc}); "
+                "start one with `atsim serve`"
+            ) from None
+
+    def admin(self, method: str, path: str, body: object | None = None) -> Any:
+        """An admin API request (``path`` under ``/_simulator/``); the decoded JSON answer."""
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        response = self._request(method, f"/_simulator/{path}", **kwargs)
+        if response.status_code >= 400:
+            raise SimulatorRefused(_problem_text(response))
+        return response.json() if response.content else None
+
+    # -- the REST API ---------------------------------------------------------------------
+
+    def place_call(self, caller: str, recipients: Sequence[str]) -> dict[str, Any]:
+        """``/call`` from the AT number ``caller``; AT's JSON answer."""
+        response = self._request(
+            "POST",
+            "/call",
+            data={"username": self.username, "from": caller, "to": ",".join(recipients)},
+            headers={"apiKey": self.api_key, "Accept": "application/json"},
+        )
+        if response.status_code != 200:
+            raise SimulatorRefused(f"/call answered {response.status_code}: {response.text}")
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    # -- the admin API --------------------------------------------------------------------
+
+    def numbers(self) -> list[dict[str, Any]]:
+        """Every AT number."""
+        numbers: list[dict[str, Any]] = self.admin("GET", "numbers")["numbers"]
+        return numbers
+
+    def first_number(self) -> str:
+        """The account's first AT number (what calls are placed from by default)."""
+        for number in self.numbers():
+            if number["username"] == self.username:
+                return str(number["phoneNumber"])
+        raise SimulatorRefused(f"account {self.username!r} has no AT number on the simulator")
+
+    def set_number(self, number: str, settings: Mapping[str, object]) -> None:
+        """``PUT numbers/{number}``."""
+        self.admin("PUT", f"numbers/{quote(number)}", dict(settings))
+
+    def set_callee(self, number: str, script: Mapping[str, object]) -> None:
+        """``PUT callees/{number}``: script what the phone user at ``number`` does."""
+        self.admin("PUT", f"callees/{quote(number)}", dict(script))
+
+    def dial_in(self, caller: str, at_number: str) -> CallDocument:
+        """``POST calls``: the phone user ``caller`` calls ``at_number``."""
+        call: CallDocument = self.admin("POST", "calls", {"from": caller, "to": at_number})
+        return call
+
+    def call(self, session_id: str) -> CallDocument:
+        """``GET calls/{sessionId}``: the call with its journal."""
+        call: CallDocument = self.admin("GET", f"calls/{quote(session_id)}")
+        return call
+
+    def wait_for_end(self, session_id: str, timeout: float) -> CallDocument:
+        """Poll the call until it has ended (its final request and events sent)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            call = self.call(session_id)
+            if call["phase"] == "ended":
+                return call
+            if time.monotonic() >= deadline:
+                raise CallTimedOut(
+                    f"call {session_id} had not ended after {timeout:g} s (phase {call['phase']})"
+                )
+            time.sleep(POLL_SECONDS)
+
+
+def _problem_text(response: httpx.Response) -> str:
+    try:
+        problem = response.json()
+    except ValueError:
+        return f"{response.status_code}: {response.text}"
+    if isinstance(problem, dict) and "detail" in problem:
+        return f"{response.status_code} {problem.get('title', '')}: {problem['detail']}"
+    return f"{response.status_code}: {response.text}"
