@@ -9,9 +9,15 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from at_voice_kit.contracts import kit_version
 from at_voice_kit.simulator import commands
 
 EXIT_USAGE = 2
+DISTRIBUTION = "at-voice-kit"
+SIMULATOR_EXTRA_MODULES = frozenset(
+    {"httpx", "httpcore", "uvicorn", "faker", "schemathesis", "hypothesis", "sniffio"}
+)
+"""Top-level modules of the ``simulator`` extra: without them ``atsim`` cannot run."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="atsim",
         description="Offline Africa's Talking Voice simulator and webhook contract runner.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"atsim (at-voice-kit) {kit_version()}"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -31,7 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``atsim`` console script; returns the process exit status."""
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in SIMULATOR_EXTRA_MODULES:
+            raise
+        print(
+            f"atsim: the simulator needs the 'simulator' extra ({exc.name} is not installed): "
+            f"pip install '{DISTRIBUTION}[simulator]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

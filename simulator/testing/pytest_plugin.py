@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 # The contract runner's checks as a fixture (its own module: it is another feature).
-from at_voice_kit.simulator.verify.pytest_fixture import atsim_verify  # noqa: F401
+from at_voice_kit.simulator.testing.verify_fixture import (
+    atsim_verify,  # noqa: F401
+    require_simulator_extra,
+)
 
 if TYPE_CHECKING:
     from at_voice_kit.simulator.backend.platform_config import SimulatorConfig
@@ -71,6 +74,7 @@ def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
 @pytest.fixture(scope="session")
 def at_simulator_server(pytestconfig: pytest.Config) -> Iterator[ThreadedSimulator]:
     """The simulator serving HTTP on 127.0.0.1 (a free port) for the whole session."""
+    require_simulator_extra("at_simulator")
     from at_voice_kit.simulator.backend.voice import VoiceBackend
     from at_voice_kit.simulator.network import SimulatedNetwork
     from at_voice_kit.simulator.serving.server import ThreadedSimulator

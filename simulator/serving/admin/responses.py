@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from importlib import metadata
 
 import falcon
 import falcon.asgi
 
-from at_voice_kit.contracts import CONTRACTS_DIR
+from at_voice_kit.contracts import CONTRACTS_DIR, kit_version
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.configuration.fields import check_path_phone_number, check_path_username
 from at_voice_kit.simulator.configuration.readers import (
@@ -88,7 +86,7 @@ class HealthResource(AdminResource):
             resp,
             {
                 "status": "ok",
-                "version": _version(),
+                "version": kit_version(),
                 "speed": str(config.speed),
                 "seed": config.seed,
                 "accounts": len(self._backend.accounts.all()),
@@ -97,14 +95,6 @@ class HealthResource(AdminResource):
                 "liveCalls": self._backend.calls.count_live(),
             },
         )
-
-
-@functools.cache  # reading the installed metadata costs a millisecond: health is polled
-def _version() -> str:
-    try:
-        return metadata.version("at-voice-kit")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
 
 
 class ResetResource(AdminResource):

@@ -11,12 +11,14 @@ Loaded by the ``atsim`` pytest plugin, so any project with at-voice-kit installe
         assert report.ok, report.summary()
 
 Runs are seeded (``--atsim-seed``, else 1) so a failure repeats exactly. Only pytest is
-imported here: this module loads in every pytest run of such a project.
+imported here: this module loads in every pytest run of such a project, also where only the
+service is installed (the fixtures then say which extra they need).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,19 @@ if TYPE_CHECKING:
     from at_voice_kit.simulator.verify.report import VerifyReport
 
 DEFAULT_SEED = 1
+SIMULATOR_EXTRA_MODULES = ("httpx", "uvicorn", "faker", "schemathesis", "hypothesis")
+
+
+def require_simulator_extra(fixture: str) -> None:
+    """Fail the test with the install command when the ``simulator`` extra is missing (a
+    production install of the service has the plugin but not what the fixtures run)."""
+    missing = [name for name in SIMULATOR_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.fail(
+            f"the {fixture} fixture needs the simulator extra ({', '.join(missing)} missing): "
+            "pip install 'at-voice-kit[simulator]'",
+            pytrace=False,
+        )
 
 
 def run_verify(
@@ -70,6 +85,7 @@ def atsim_verify(pytestconfig: pytest.Config) -> Callable[..., VerifyReport]:
     """Run ``atsim verify`` against an app object or a URL and get a
     :class:`~at_voice_kit.simulator.verify.VerifyReport` (see :func:`run_verify` for the arguments):
     ``assert report.ok, report.summary()``."""
+    require_simulator_extra("atsim_verify")
     configured = pytestconfig.getoption("atsim_seed", default=None)
     return functools.partial(
         run_verify, seed=configured if isinstance(configured, int) else DEFAULT_SEED
