@@ -1,10 +1,11 @@
 """Appending call events: durable, idempotent, and keeping each call's derived outcome current.
 
 An event is acknowledged only after :meth:`EventStore.append` returns, which is after the
-transaction that stored it committed. Appends arriving together share one transaction (see
-:mod:`service.store.group_commit`). Redeliveries (same source and identical fields) are stored
-once: the unique ``dedup_key`` makes the second insert a no-op, in one statement, race-free
-across workers and instances.
+transaction that stored it committed, into the database file now at the configured path
+(SQLite: checked before and after each commit, ``database_file.py``). Appends arriving
+together share one transaction (see :mod:`service.store.group_commit`). Redeliveries (same
+source and identical fields) are stored once: the unique ``dedup_key`` makes the second
+insert a no-op, in one statement, race-free across workers and instances.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 from service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
 from service.store.checkpoint import WalCheckpointer
 from service.store.database import PerProcess, WriterLock, read_connection
+from service.store.database_file import database_file
+from service.store.failures import spoils_connection
 from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
 from service.store.records import AppendResult, CallEvent, EventSource
@@ -45,6 +48,7 @@ class EventStore:
         )
         self._writer_lock = WriterLock(engine)
         self._write_connection = PerProcess(lambda: self.engine.connect())
+        self._file = database_file(engine)
         self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
         self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
             self._append_holding_lock,
@@ -53,8 +57,16 @@ class EventStore:
             after_batch=self._checkpoint_if_due,
         )
 
-    def migrate(self) -> int:
-        """Create or upgrade the schema; return its version."""
+    def migrate(self, *, create_missing: bool = True) -> int:
+        """Create or upgrade the schema; return its version.
+
+        SQLite: an absent database file is created only with ``create_missing`` (at the
+        service's start); otherwise :class:`StoreUnavailable` is raised.
+        """
+        if self._file is not None and create_missing:
+            self._file.create()
+        elif self._file is not None and self._file.identity() is None:
+            raise self._file.gone()
         return migrate(self.engine)
 
     def ping(self) -> None:
@@ -116,18 +128,49 @@ class EventStore:
         """A transaction to write in; the caller holds the writer lock.
 
         SQLite: on a connection kept by this process for its writes (a file has no server
-        to go away, and a pool checkout per batch is measurable). PostgreSQL: from the pool,
-        whose pre-ping replaces connections a database restart has broken.
+        to go away, and a pool checkout per batch is measurable), which must hold the file
+        now at the path before the transaction and still after its commit: otherwise the
+        batch is refused, never acknowledged (``database_file.py``). After any failure the
+        connection is closed, never pooled again; after one that spoils connections (read-only,
+        I/O), so is every other connection this process holds to the file, which may share
+        the spoiled state. PostgreSQL: from the pool, whose pre-ping replaces connections a
+        database restart has broken (and ``database.py`` those a read-only session spoiled).
         """
         if not self._sqlite:
             with self.engine.begin() as connection:
                 yield connection
             return
-        connection = self._write_connection.get()
+        connection = self._writer_connection()
         try:
             with connection.begin():
                 yield connection
-        except BaseException:
+            assert self._file is not None
+            self._file.require(connection.connection.info)
+        except BaseException as exc:
             self._write_connection.discard()
-            connection.close()
+            connection.invalidate()
+            if spoils_connection(exc):
+                self._close_connections()
             raise
+
+    def _close_connections(self) -> None:
+        """Close every connection this process holds to the SQLite file: SQLite shares a
+        read-only state among them (``database_file.py``). Those checked out now go back to
+        a pool the engine no longer uses, and are closed with it."""
+        self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+
+    def _writer_connection(self) -> sa.Connection:
+        """This process's SQLite write connection, on the file now at the path."""
+        assert self._file is not None
+        now = self._file.identity()
+        if now is None:
+            raise self._file.gone()
+        connection = self._write_connection.get()
+        if not self._file.holds(connection.connection.info, now):
+            # Replaced (a backup restored over it): the next connection opens the new file.
+            self._write_connection.discard()
+            connection.invalidate()
+            connection = self._write_connection.get()
+        return connection
