@@ -5,33 +5,42 @@ transaction that stored it committed, into the database file now at the configur
 (SQLite: checked before and after each commit, ``database_file.py``). Appends arriving
 together share one transaction (see :mod:`service.store.group_commit`). Redeliveries (same
 source and identical fields) are stored once: the unique ``dedup_key`` makes the second
-insert a no-op, in one statement, race-free across workers and instances.
+insert a no-op, in one statement, race-free across workers and instances. The store
+remembers whether its writes commit, for the readiness probe (``write_health.py``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
 from service.store.checkpoint import WalCheckpointer
 from service.store.database import PerProcess, WriterLock, read_connection
 from service.store.database_file import database_file
-from service.store.failures import spoils_connection
+from service.store.failures import StoreUnavailable, failure_reason, spoils_connection
 from service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from service.store.queries import CallHistory, CallPage, get_call, list_calls
 from service.store.records import AppendResult, CallEvent, EventSource
-from service.store.schema import migrate
+from service.store.schema import migrate, trial_write
 from service.store.sqlite_batch_write import SQLiteBatchWriter
+from service.store.write_health import READY, Readiness, WriteHealth
 
 __all__ = ["AppendResult", "CallEvent", "EventSource", "EventStore"]
 
 
 class EventStore:
-    """The event log and the per-call outcomes derived from it."""
+    """The event log and the per-call outcomes derived from it.
+
+    ``now`` stamps each event's arrival; ``clock`` (monotonic seconds) paces the trial
+    writes of the readiness probe.
+    """
 
     def __init__(
         self,
@@ -39,6 +48,7 @@ class EventStore:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_batch: int = DEFAULT_MAX_BATCH,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self._now = now
@@ -49,6 +59,8 @@ class EventStore:
         self._writer_lock = WriterLock(engine)
         self._write_connection = PerProcess(lambda: self.engine.connect())
         self._file = database_file(engine)
+        self._health = WriteHealth(clock)
+        self._trial = threading.Lock()
         self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
         self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
             self._append_holding_lock,
@@ -63,16 +75,60 @@ class EventStore:
         SQLite: an absent database file is created only with ``create_missing`` (at the
         service's start); otherwise :class:`StoreUnavailable` is raised.
         """
-        if self._file is not None and create_missing:
-            self._file.create()
-        elif self._file is not None and self._file.identity() is None:
-            raise self._file.gone()
-        return migrate(self.engine)
+        try:
+            if self._file is not None and create_missing:
+                self._file.create()
+            elif self._file is not None and self._file.identity() is None:
+                raise self._file.gone()
+            return migrate(self.engine)
+        except Exception as exc:
+            self._health.failed(exc)
+            raise
 
-    def ping(self) -> None:
-        """Raise if the database cannot answer a query right now."""
-        with read_connection(self.engine) as connection:
-            connection.execute(sa.text("SELECT 1"))
+    def readiness(self) -> Readiness:
+        """Whether a write can commit now, found without writing on the happy path.
+
+        Not ready when the database file shows it cannot take a write (gone, read-only, its
+        disk nearly full), the database is unreachable or read-only, or this process's last
+        commit attempt failed and a trial write (at most one every few seconds) fails too.
+        """
+        problem = self._file.problem() if self._file is not None else None
+        if problem is None:
+            problem = self._database_problem()
+        if problem is not None:
+            return Readiness(ready=False, reason=problem)
+        if self._health.trial_due() and self._trial.acquire(blocking=False):
+            try:
+                self._trial_write()
+            finally:
+                self._trial.release()
+        failure = self._health.failure()
+        if failure is not None:
+            return Readiness(ready=False, reason=f"the last write failed: {failure}")
+        return READY
+
+    def _database_problem(self) -> str | None:
+        """Why the database cannot take a write (unreachable, read-only), as a query that
+        writes nothing shows."""
+        try:
+            with read_connection(self.engine) as connection:
+                if not self._sqlite and _postgres_is_read_only(connection):
+                    # This session began read-only and would stay so: not pooled again.
+                    connection.invalidate()
+                    return "the database is read-only (a standby, or read-only transactions)"
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            return f"database unreachable: {failure_reason(exc)}"
+        except StoreUnavailable as exc:
+            return str(exc)
+        return None
+
+    def _trial_write(self) -> None:
+        """One write that leaves nothing behind, recorded like any other commit attempt."""
+        try:
+            with self._writer_lock.held(), self._recorded_write() as connection:
+                trial_write(connection)
+        except (sqlalchemy.exc.SQLAlchemyError, StoreUnavailable):
+            pass  # recorded: readiness reports it
 
     def list_calls(
         self,
@@ -112,7 +168,7 @@ class EventStore:
         return results
 
     def _append_holding_lock(self, events: Sequence[PreparedEvent]) -> list[AppendResult]:
-        with self._write_transaction() as connection:
+        with self._recorded_write() as connection:
             results = self._writer.write(connection, PreparedBatch.of(events))
         if self._checkpointer is not None:
             self._checkpointer.committed(len(events))
@@ -122,6 +178,17 @@ class EventStore:
         """SQLite: checkpoint the write-ahead log now and then, without the writer lock."""
         if self._checkpointer is not None:
             self._checkpointer.run_if_due()
+
+    @contextmanager
+    def _recorded_write(self) -> Iterator[sa.Connection]:
+        """:meth:`_write_transaction`, its outcome remembered for readiness."""
+        try:
+            with self._write_transaction() as connection:
+                yield connection
+        except BaseException as exc:
+            self._health.failed(exc)
+            raise
+        self._health.succeeded()
 
     @contextmanager
     def _write_transaction(self) -> Iterator[sa.Connection]:
@@ -174,3 +241,11 @@ class EventStore:
             connection.invalidate()
             connection = self._write_connection.get()
         return connection
+
+
+def _postgres_is_read_only(connection: sa.Connection) -> bool:
+    return bool(
+        connection.execute(
+            sa.text("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")
+        ).scalar()
+    )

@@ -1,5 +1,5 @@
-"""The event store when its SQLite file fails under it (deleted, put back, read-only): on
-real files, the read-only case on a tmpfs the test mounts.
+"""The event store when its SQLite file fails under it (deleted, put back, read-only), and the
+memory behind its readiness: on real files, the read-only case on a tmpfs the test mounts.
 
 Under gunicorn the same faults are run end to end by ``tests/e2e/test_storage_faults.py``.
 """
@@ -23,8 +23,19 @@ from service.store import EventStore, create_database_engine
 from service.store.checkpoint import CHECKPOINT_EVERY_EVENTS
 from service.store.database import WriterLock
 from service.store.failures import StoreUnavailable, is_store_failure, spoils_connection
+from service.store.write_health import TRIAL_WRITE_INTERVAL_SECONDS, WriteHealth
 from tests.filesystem_faults import read_only_for_new_opens, small_tmpfs
 from tests.service.test_wal_checkpoint import ringing
+
+
+class Clock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -33,9 +44,14 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(database: Path) -> Iterator[EventStore]:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(database: Path, clock: Clock) -> Iterator[EventStore]:
     engine = create_database_engine(f"sqlite:///{database}")
-    store = EventStore(engine)
+    store = EventStore(engine, clock=clock)
     store.migrate()
     yield store
     engine.dispose()
@@ -89,6 +105,8 @@ def test_after_the_database_file_is_deleted_appends_and_reads_are_refused_creati
         store.append_many([ringing(3)])
     with pytest.raises(StoreUnavailable, match=gone):  # no history read from the lost file
         store.list_calls(limit=10)
+    readiness = store.readiness()
+    assert not readiness.ready and f"{database} is gone" in readiness.reason
     # An empty database in its place would hide the loss and split the history.
     assert not database.exists()
 
@@ -176,16 +194,54 @@ def test_a_store_that_starts_while_the_file_is_read_only_recovers_once_it_is_wri
         started_meanwhile = EventStore(create_database_engine(url))
         try:
             with another_worker_holding(database):
-                with (
-                    read_only_for_new_opens(disk),
-                    pytest.raises((StoreUnavailable, sa.exc.OperationalError)),
-                ):
-                    started_meanwhile.append(ringing(2))
+                with read_only_for_new_opens(disk):
+                    with pytest.raises((StoreUnavailable, sa.exc.OperationalError)):
+                        started_meanwhile.append(ringing(2))
+                    readiness = started_meanwhile.readiness()
+                    assert not readiness.ready and "read-only" in readiness.reason
                 assert started_meanwhile.append(ringing(3)).stored
                 assert started_meanwhile.append(ringing(4)).stored
         finally:
             started_meanwhile.engine.dispose()
         assert stored_sessions(database) == {ringing(call).session_id for call in (1, 3, 4)}
+
+
+def data_version(database: Path) -> Iterator[int]:
+    """Yields SQLite's data version seen by one connection: it changes when another commits."""
+    with contextlib.closing(sqlite3.connect(database)) as observer:
+        while True:
+            yield int(observer.execute("PRAGMA data_version").fetchone()[0])
+
+
+def test_readiness_probes_write_nothing_while_writes_commit(
+    store: EventStore, database: Path, clock: Clock
+) -> None:
+    assert store.append(ringing(1)).stored
+    versions = data_version(database)
+    before = next(versions)
+    for _ in range(5):
+        clock.now += TRIAL_WRITE_INTERVAL_SECONDS
+        assert store.readiness().ready
+    assert next(versions) == before, "a probe wrote"
+    assert store.append(ringing(2)).stored
+    assert next(versions) != before  # the observer does see commits
+
+
+def test_after_a_failed_write_readiness_waits_for_a_write_that_commits(
+    store: EventStore, database: Path, tmp_path: Path, clock: Clock
+) -> None:
+    lose_and_put_back(store, database, tmp_path)
+    versions = data_version(database)
+    before = next(versions)
+    # The file is back, but no write has committed since the failure: not ready yet, and
+    # no trial write before the interval is over.
+    readiness = store.readiness()
+    assert not readiness.ready and "the last write failed" in readiness.reason
+    assert next(versions) == before
+    clock.now += TRIAL_WRITE_INTERVAL_SECONDS
+    assert store.readiness().ready  # one trial write committed
+    assert next(versions) != before
+    assert stored_sessions(database) == {ringing(1).session_id}  # it left nothing behind
 
 
 def database_error(error_class: type[sa.exc.DBAPIError], orig: Exception) -> Exception:
@@ -196,6 +252,25 @@ def sqlite_error(message: str, code: int) -> sqlite3.Error:
     error = sqlite3.OperationalError(message)
     error.sqlite_errorcode = code
     return error
+
+
+def test_write_health_remembers_failures_of_the_store_and_ignores_contention() -> None:
+    clock = Clock()
+    health = WriteHealth(clock)
+    busy = database_error(sa.exc.OperationalError, sqlite_error("database is locked", 5))
+    timeout = database_error(sa.exc.OperationalError, psycopg.errors.QueryCanceled())
+    one_bad_event = database_error(sa.exc.IntegrityError, sqlite_error("constraint", 19))
+    for error in (busy, timeout, one_bad_event, KeyboardInterrupt()):
+        health.failed(error)
+        assert health.failure() is None, error
+    full = database_error(sa.exc.OperationalError, sqlite_error("database or disk is full", 13))
+    health.failed(full)
+    assert health.failure() == "database or disk is full"
+    assert not health.trial_due()
+    clock.now += TRIAL_WRITE_INTERVAL_SECONDS
+    assert health.trial_due()
+    health.succeeded()
+    assert health.failure() is None and not health.trial_due()
 
 
 def test_errors_that_spoil_a_connection_are_told_apart() -> None:
