@@ -168,3 +168,28 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         **extra,
     }
+
+
+def readiness(url: str) -> int:
+    """The status of the service's readiness probe, on a connection of its own (so that
+    successive probes reach different gunicorn workers)."""
+    return requests.get(f"{url}/voice/", timeout=15, headers={"Connection": "close"}).status_code
+
+
+def wait_for_readiness(url: str, status: int, timeout: float = 30) -> None:
+    """Probe until readiness answers ``status``; fail if it never does within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if readiness(url) == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"readiness never answered {status}")
+
+
+def wait_for_log(service: RunningProcess, text: str, count: int, timeout: float = 30) -> None:
+    """Wait until ``text`` appears ``count`` times in the service's output."""
+    deadline = time.monotonic() + timeout
+    while service.log().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not logged {count} times"
+        assert service.process.poll() is None, service.log()
+        time.sleep(0.05)
