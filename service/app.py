@@ -31,6 +31,7 @@ from at_voice_kit.service.resources.instruct import InstructResource
 from at_voice_kit.service.resources.invoke_call import InvokeCallResource
 from at_voice_kit.service.resources.status import StatusResource
 from at_voice_kit.service.store import EventStore, create_database_engine
+from at_voice_kit.service.store.failures import StoreUnavailable
 from at_voice_kit.service.webhook_forms import load_form_rules
 
 log = logging.getLogger("at_voice_kit.service")
@@ -136,12 +137,20 @@ def _migrate(store: EventStore) -> None:
     gunicorn shuts the whole service down when a worker fails to boot. A worker that starts
     during a database outage (replacing one that crashed, or recycled after max_requests)
     therefore starts anyway: readiness and webhooks answer 503 until the database is back,
-    and pooled connections reconnect by themselves. The master migrated at start.
+    and pooled connections reconnect by themselves. The master migrated at start, and
+    created the SQLite file if there was none; a worker never creates it (it would replace
+    a database deleted meanwhile with an empty one).
     """
+    checked = os.environ.get(DATABASE_CHECKED_ENV) == "1"
     try:
-        store.migrate()
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError) as exc:
-        if os.environ.get(DATABASE_CHECKED_ENV) != "1":
+        store.migrate(create_missing=not checked)
+    except (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.InternalError,
+        StoreUnavailable,
+    ) as exc:
+        if not checked:
             raise
         log.error("database unreachable as this worker starts; not ready until it is: %s", exc)
 

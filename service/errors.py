@@ -16,6 +16,7 @@ import falcon
 import sqlalchemy.exc
 
 from at_voice_kit.contracts.phone import InvalidPhoneNumber
+from at_voice_kit.service.store.failures import StoreUnavailable
 from at_voice_kit.service.store.queries import InvalidCursor
 from at_voice_kit.service.webhook_forms import InvalidForm
 
@@ -127,7 +128,7 @@ def _at_call_failed(
 
 
 def _database_unavailable(
-    req: falcon.Request, resp: falcon.Response, exc: sqlalchemy.exc.SQLAlchemyError, params: Any
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
 ) -> None:
     # Nothing was acknowledged: AT (or the client) may retry, and nothing is lost.
     log.error("database error on %s %s: %s", req.method, req.path, exc)
@@ -149,3 +150,7 @@ def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> 
     app.add_error_handler(sqlalchemy.exc.OperationalError, _database_unavailable)
     app.add_error_handler(sqlalchemy.exc.InterfaceError, _database_unavailable)
     app.add_error_handler(sqlalchemy.exc.TimeoutError, _database_unavailable)
+    # A read-only PostgreSQL transaction (a standby, default_transaction_read_only) and the
+    # like: the database's state, not the request's fault.
+    app.add_error_handler(sqlalchemy.exc.InternalError, _database_unavailable)
+    app.add_error_handler(StoreUnavailable, _database_unavailable)

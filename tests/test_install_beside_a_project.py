@@ -3,8 +3,9 @@
 
 The kit is built as a wheel and installed (without dependencies, which this environment has)
 into a directory put first on ``PYTHONPATH``, as a user's ``pip install at-voice-kit`` would
-put it on their path. Before the namespace, the plugin's entry point (``simulator.pytest_plugin``)
-resolved to the project's own ``simulator`` package and pytest stopped before any test ran.
+put it on their path. Before the namespace, the plugin's entry point (the top-level
+``simulator`` package's ``pytest_plugin``) resolved to the project's own ``simulator`` package
+and pytest stopped before any test ran.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ PROJECT_FILES = {
     "simulator/__init__.py": "NAME = 'the project simulator'\n",
     "contracts/__init__.py": "NAME = 'the project contracts'\n",
     "tests/test_own_packages.py": """
-        import contracts
-        import service
-        import simulator
+        import at_voice_kit.contracts
+        import at_voice_kit.service
+        import at_voice_kit.simulator
 
 
         def test_the_project_imports_its_own_packages():

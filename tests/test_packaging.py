@@ -1,5 +1,5 @@
-"""``pip install '.[simulator]' && atsim demo`` works from a non-editable install only if every data file
-the code reads at run time is shipped: each one must match pyproject's package-data."""
+"""``pip install '.[simulator]' && atsim demo`` works from a non-editable install only if every data
+file the code reads at run time is shipped: each one must match pyproject's package-data."""
 
 from __future__ import annotations
 

@@ -5,35 +5,37 @@ from __future__ import annotations
 import logging
 
 import falcon
-import sqlalchemy.exc
 
 from at_voice_kit.service.errors import ProblemError
 from at_voice_kit.service.store import EventStore
+from at_voice_kit.service.store.write_health import TRIAL_WRITE_INTERVAL_SECONDS
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = int(TRIAL_WRITE_INTERVAL_SECONDS)
+"""A probe sooner would find the same answer: no trial write is made before then."""
+
 
 class StatusResource:
-    """Ready only when the event store answers: a load balancer must not send calls here
-    while events could not be stored."""
+    """Ready only when an event could be stored now (``EventStore.readiness``): a load
+    balancer must not send calls here while events cannot be stored."""
 
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """``{"service": "voice", "status": "ready"}``, or 503 with the reason."""
-        try:
-            self._store.ping()
-        except sqlalchemy.exc.SQLAlchemyError as exc:
-            log.error("readiness: database unreachable: %s", exc)
+        readiness = self._store.readiness()
+        if not readiness.ready:
+            log.warning("readiness: not ready: %s", readiness.reason)
             raise ProblemError(
                 falcon.HTTP_503,
                 "Service Unavailable",
-                "not ready: the event store's database is unreachable",
-                headers={"Retry-After": "5"},
+                f"not ready: the event store cannot store events now: {readiness.reason}",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 service="voice",
-                status_reason="database unreachable",
-            ) from exc
+                status_reason=readiness.reason,
+            )
         resp.media = {"service": "voice", "status": "ready"}
 
     def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:

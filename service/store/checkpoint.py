@@ -27,6 +27,7 @@ import threading
 import sqlalchemy as sa
 
 from at_voice_kit.service.store.database import PerProcess
+from at_voice_kit.service.store.database_file import database_file
 
 log = logging.getLogger("at_voice_kit.service.store")
 
@@ -40,7 +41,9 @@ class WalCheckpointer:
 
     The checkpoint runs on a connection of its own, kept by the process (a pool checkout
     could wait behind readers), and opened again after a fork: a SQLite connection must not
-    cross into a child process.
+    cross into a child process, after a failure, and when the database file at the path is
+    no longer the one it holds (replaced: it would copy a log nobody reads into a file
+    nobody reads).
     """
 
     def __init__(self, engine: sa.Engine, every: int = CHECKPOINT_EVERY_EVENTS) -> None:
@@ -50,6 +53,7 @@ class WalCheckpointer:
         self._running = threading.Lock()
         # engine.raw_connection is looked up at each opening, not bound once here.
         self._connection = PerProcess(lambda: engine.raw_connection())
+        self._file = database_file(engine)
 
     def committed(self, events: int) -> None:
         """Note a commit of ``events`` events. Called holding the writer lock, so additions
@@ -76,10 +80,19 @@ class WalCheckpointer:
         finally:
             self._running.release()
 
+    def close(self) -> None:
+        """Close this process's checkpoint connection; the next checkpoint opens another."""
+        with self._running:
+            self._close()
+
     def _checkpoint(self) -> tuple[int, int, int]:
         # The connection is in autocommit (database.py): no transaction of its own pins a
         # snapshot of the log, which would keep the checkpoint from copying past it.
-        cursor = self._connection.get().cursor()
+        connection = self._connection.get()
+        if self._file is not None and not self._file.holds(connection.info, self._file.identity()):
+            self._close()
+            connection = self._connection.get()  # the file now at the path, if there is one
+        cursor = connection.cursor()
         try:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
             row = cursor.fetchone()

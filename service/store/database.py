@@ -2,10 +2,13 @@
 
 SQLite: WAL journal with ``synchronous=FULL`` (a commit survives power loss, not only a
 process crash), a busy timeout instead of instant "database is locked" errors, and
-``BEGIN IMMEDIATE`` for transactions so two writers never deadlock upgrading a read lock.
-PostgreSQL: a bounded connection pool, pre-ping (a restarted database is not an error), and
-a statement timeout so a stuck query cannot pin a worker. Both hide statement parameters
-from error messages: they are call data (phone numbers), and errors are logged.
+``BEGIN IMMEDIATE`` for transactions so two writers never deadlock upgrading a read lock;
+connections never create the file, and one whose file went stale is replaced
+(``database_file.py``). PostgreSQL: a bounded connection pool, pre-ping (a restarted
+database is not an error), and a statement timeout so a stuck query cannot pin a worker.
+Both replace a connection an error has spoiled, with every other pooled connection opened
+before it (``failures.py``), and hide statement parameters from error messages: they are
+call data (phone numbers), and errors are logged.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
+
+from at_voice_kit.service.store.database_file import database_file
+from at_voice_kit.service.store.failures import StoreUnavailable, spoils_connection
 
 ResourceT = TypeVar("ResourceT")
 
@@ -100,8 +106,21 @@ def create_database_engine(
         engine = _sqlite_engine(parsed)
     else:
         engine = _postgres_engine(parsed, pool_size, statement_timeout_ms)
+    _replace_spoiled_connections(engine)
     _new_pool_after_fork(engine)
     return engine
+
+
+def _replace_spoiled_connections(engine: Engine) -> None:
+    """An error that spoils its connection (``failures.spoils_connection``: opened read-only,
+    its file broken, a PostgreSQL session begun read-only) is handled as a lost connection:
+    SQLAlchemy closes it instead of pooling it again, and replaces every pooled connection
+    opened before it, which may be spoiled the same way, at their next checkout."""
+
+    @event.listens_for(engine, "handle_error")
+    def _spoiled(context: sa.engine.ExceptionContext) -> None:
+        if spoils_connection(context.sqlalchemy_exception or context.original_exception):
+            context.is_disconnect = True
 
 
 def _new_pool_after_fork(engine: Engine) -> None:
@@ -159,6 +178,7 @@ def _sqlite_engine(url: URL) -> Engine:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    database_file(engine)  # opens the file without creating it, replaces stale connections
     return engine
 
 
@@ -219,6 +239,11 @@ class WriterLock:
     kernel instead, and wakes the next one the moment the lock is released. The kernel also
     releases it when a process dies, even by ``kill -9``. For PostgreSQL it does nothing:
     the server's row locks order its writers.
+
+    The file is opened for reading only (``flock`` needs no more), so a lock file or disk
+    turned read-only does not stop the writers; and it is opened again when the file at
+    its path is no longer the one this process holds (``rm voice-events.db*`` removes it
+    too): processes locking different files would not exclude each other.
     """
 
     SUFFIX = "-writer.lock"
@@ -236,13 +261,39 @@ class WriterLock:
             yield
             return
         with self._threads:
-            fd = self._file.get()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fd = self._locked_file()
             try:
                 yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def _locked_file(self) -> int:
+        """This process's descriptor of the lock file now at the path, locked."""
+        for _ in range(3):
+            fd = self._file.get()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if self._is_at_path(fd):
+                return fd
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            stale = self._file.discard()
+            if stale is not None:
+                os.close(stale)
+        raise StoreUnavailable(f"the writer lock file {self._path} keeps being replaced")
+
+    def _is_at_path(self, fd: int) -> bool:
+        assert self._path is not None
+        held = os.fstat(fd)
+        try:
+            current = os.stat(self._path)
+        except FileNotFoundError:
+            return False
+        return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
+
     def _open_file(self) -> int:
         assert self._path is not None
-        return os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            return os.open(self._path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"the writer lock file {self._path} cannot be opened: {exc.strerror}"
+            ) from exc

@@ -23,6 +23,8 @@ from typing import Generic, TypeVar
 
 import sqlalchemy.exc
 
+from at_voice_kit.service.store.failures import StoreUnavailable
+
 log = logging.getLogger("at_voice_kit.service.store")
 
 ItemT = TypeVar("ItemT")
@@ -34,9 +36,12 @@ DEFAULT_MAX_BATCH = 128
 WHOLE_BATCH_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.InternalError,
     sqlalchemy.exc.TimeoutError,
+    StoreUnavailable,
 )
-"""Failures of the database itself (unreachable, timed out): every item of the batch gets them.
+"""Failures of the database itself (unreachable, timed out, read-only, its file gone): every
+item of the batch gets them.
 
 Any other failure may be one bad item's fault, so the batch is retried item by item and only
 that item fails.

@@ -127,3 +127,17 @@ def migrate(engine: sa.Engine) -> int:
                 schema_version.insert().values(version=version, applied_at=datetime.now(UTC))
             )
     return LATEST_VERSION
+
+
+TRIAL_VERSION = -1
+"""The ``schema_version`` row a trial write inserts and deletes: no migration has it."""
+
+
+def trial_write(connection: sa.Connection) -> None:
+    """Write something and leave nothing, inside the caller's transaction: a row of
+    ``schema_version`` inserted, then deleted. Its commit writes to disk like any other
+    (a commit that changed nothing would not: SQLite skips rewriting identical rows)."""
+    connection.execute(
+        schema_version.insert().values(version=TRIAL_VERSION, applied_at=datetime.now(UTC))
+    )
+    connection.execute(schema_version.delete().where(schema_version.c.version == TRIAL_VERSION))

@@ -168,3 +168,32 @@ def service_environment(database_url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         **extra,
     }
+
+
+def readiness(url: str) -> int:
+    """The status of the service's readiness probe, on a connection of its own (so that
+    successive probes reach different gunicorn workers)."""
+    return requests.get(f"{url}/voice/", timeout=15, headers={"Connection": "close"}).status_code
+
+
+def wait_for_readiness(url: str, status: int, timeout: float = 30, *, in_a_row: int = 1) -> None:
+    """Probe until readiness answers ``status`` ``in_a_row`` times running (probes land on any
+    worker, and each worker judges readiness for itself); fail if that never happens within
+    ``timeout``."""
+    deadline = time.monotonic() + timeout
+    running = 0
+    while time.monotonic() < deadline:
+        running = running + 1 if readiness(url) == status else 0
+        if running >= in_a_row:
+            return
+        time.sleep(0.1 if running == 0 else 0)
+    raise AssertionError(f"readiness never answered {status} {in_a_row} times in a row")
+
+
+def wait_for_log(service: RunningProcess, text: str, count: int, timeout: float = 30) -> None:
+    """Wait until ``text`` appears ``count`` times in the service's output."""
+    deadline = time.monotonic() + timeout
+    while service.log().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not logged {count} times"
+        assert service.process.poll() is None, service.log()
+        time.sleep(0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import falcon.testing
 import psycopg
@@ -37,6 +38,26 @@ def test_not_ready_when_the_database_is_gone(config: Config, postgres_url: str) 
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert events.status_code == 503  # never "OK" for an event that was not stored
+
+
+def test_not_ready_while_the_database_file_is_gone(config: Config) -> None:
+    """A probe that only queried a pooled connection answered 200 after ``rm voice.db*``:
+    that connection still had the deleted file open, and every webhook was lost."""
+    client = falcon.testing.TestClient(create_app(config))
+    assert client.simulate_get("/voice/").status_code == 200
+    database = Path(config.database_url.removeprefix("sqlite:///"))
+    for path in database.parent.glob(f"{database.name}*"):
+        path.unlink()
+    result = client.simulate_get("/voice/")
+    assert result.status_code == 503
+    assert result.headers["retry-after"] == "5"
+    assert f"{database} is gone" in result.json["status_reason"]
+    events = client.simulate_post(
+        "/voice/events",
+        body="sessionId=ATVId_x&eventType=SessionEnded",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert events.status_code == 503
 
 
 def test_unknown_path_is_a_json_404(client: falcon.testing.TestClient) -> None:

@@ -340,6 +340,7 @@ def test_database_errors_do_not_carry_call_data(database_url: str) -> None:
     """Errors are logged (a 503's cause): their messages must not carry statement values."""
     engine = create_database_engine(database_url)
     try:
+        EventStore(engine).migrate()  # creates the SQLite file: connections never do
         with engine.connect() as connection, pytest.raises(sa.exc.DBAPIError) as excinfo:
             connection.execute(
                 sa.text("SELECT * FROM no_such_table WHERE number = :number"),
