@@ -16,7 +16,7 @@ import falcon
 import falcon.asgi
 from falcon.media.multipart import MultipartFormHandler
 
-from simulator.admin.auth import AdminTokenGuard, is_admin_path
+from simulator.admin.auth import AdminTokenGuard
 from simulator.admin.errors import render_problem
 from simulator.admin.routes import add_admin_routes
 from simulator.backend.voice import VoiceBackend
@@ -26,7 +26,7 @@ from simulator.rest.errors import render_rest_error
 from simulator.rest.journaling import ApiJournal
 from simulator.rest.routes import add_rest_routes
 from simulator.rest.wire import MULTIPART_FORM
-from simulator.webapp import SimulatorApp
+from simulator.webapp import RouteSurface, SimulatorApp, Surface, request_surface
 
 MAX_MULTIPART_PARTS = 64
 
@@ -44,6 +44,7 @@ def create_app(
     elif config is not None:
         raise ValueError("give create_app a config or a backend, not both")
     middleware: list[Any] = [
+        RouteSurface(),  # first: the guard, the journal and the error handler decide on it
         NetworkLifespan(backend),
         ApiJournal(backend),
         AdminTokenGuard(backend.config.admin_token),
@@ -81,9 +82,9 @@ class NetworkLifespan:
 async def handle_error(
     req: falcon.asgi.Request, resp: falcon.asgi.Response, error: BaseException, params: object
 ) -> None:
-    """Route an error to its surface's handler: problem documents on ``/_simulator/``, AT's
-    plain texts everywhere else."""
-    if is_admin_path(req.path):
+    """Route an error to its surface's handler: problem documents on the admin API, AT's
+    plain texts everywhere else (the surface of the resource the router chose)."""
+    if request_surface(req) is Surface.ADMIN:
         render_problem(resp, error)
     else:
         render_rest_error(resp, error)

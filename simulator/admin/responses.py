@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 from importlib import metadata
+from typing import ClassVar
+from urllib.parse import quote
 
 import falcon
 import falcon.asgi
@@ -30,6 +32,7 @@ from simulator.settings import (
     read_number_changes,
 )
 from simulator.untrusted_json import load_untrusted_json
+from simulator.webapp import ADMIN_PREFIX, Surface
 
 JSON = "application/json"
 CONTRACT_FILE = CONTRACTS_DIR / "at_voice.yaml"
@@ -49,8 +52,18 @@ def send_saved(resp: falcon.asgi.Response, document: object, created: bool, loca
     send(resp, document, 201 if created else 200)
 
 
+def admin_location(collection: str, key: str) -> str:
+    """The canonical path of one admin resource, for ``Location``: built from the route,
+    never from the path as sent (``//_simulator/...`` there reads as another host's URL)."""
+    return f"{ADMIN_PREFIX}/{collection}/{quote(key, safe='+@')}"
+
+
 class AdminResource:
-    """An admin resource bound to the backend it reads and changes."""
+    """An admin resource bound to the backend it reads and changes; it needs the admin token
+    (when one is set) unless it says ``open_without_token``."""
+
+    surface: ClassVar[Surface] = Surface.ADMIN
+    open_without_token: ClassVar[bool] = False
 
     def __init__(self, backend: VoiceBackend) -> None:
         self._backend = backend
@@ -74,7 +87,9 @@ class AdminResource:
 
 
 class HealthResource(AdminResource):
-    """``GET /_simulator/health``: is it up, and how is it set."""
+    """``GET /_simulator/health``: is it up, and how is it set (open: probes carry no token)."""
+
+    open_without_token: ClassVar[bool] = True
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Answer status, version, speed, seed and counts."""
@@ -135,7 +150,7 @@ class AccountResource(AdminResource):
         check_path_username(username)
         changes = read_account_changes(await self.json_body(req))
         account, created = self._backend.put_account(username, changes)
-        send_saved(resp, account_view(account), created, req.path)
+        send_saved(resp, account_view(account), created, admin_location("accounts", username))
 
 
 class NumbersResource(AdminResource):
@@ -162,7 +177,7 @@ class NumberResource(AdminResource):
         check_path_phone_number(number)
         changes = read_number_changes(await self.json_body(req))
         saved, created = self._backend.put_number(number, changes)
-        send_saved(resp, number_view(saved), created, req.path)
+        send_saved(resp, number_view(saved), created, admin_location("numbers", number))
 
     async def on_delete(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, number: str
@@ -203,7 +218,8 @@ class CalleeResource(AdminResource):
         check_path_phone_number(number)
         behaviour = read_callee(await self.json_body(req))
         created = self._backend.put_callee(number, behaviour)
-        send_saved(resp, callee_view(behaviour, number), created, req.path)
+        location = admin_location("callees", number)
+        send_saved(resp, callee_view(behaviour, number), created, location)
 
     async def on_delete(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, number: str
@@ -224,7 +240,7 @@ class CallsResource(AdminResource):
         """Simulate an inbound call: ``{"from": phone user, "to": AT number}``."""
         inbound = read_inbound_call(await self.json_body(req))
         call = self._backend.receive_call(inbound.caller, inbound.at_number)
-        send_saved(resp, call_view(call), True, f"{req.path}/{call.session_id}")
+        send_saved(resp, call_view(call), True, admin_location("calls", call.session_id))
 
 
 class EventFaultsResource(AdminResource):
@@ -274,7 +290,10 @@ class RequestsResource(AdminResource):
 
 
 class ContractResource:
-    """``GET /_simulator/openapi.yaml``: the OpenAPI contract of this server."""
+    """``GET /_simulator/openapi.yaml``: the OpenAPI contract of this server (open: public)."""
+
+    surface: ClassVar[Surface] = Surface.ADMIN
+    open_without_token: ClassVar[bool] = True
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """The contract file, as YAML."""

@@ -7,11 +7,10 @@ import time
 
 import falcon.asgi
 
-from simulator.admin.auth import is_admin_path
 from simulator.backend.journal import ApiExchange
 from simulator.backend.voice import VoiceBackend
-from simulator.rest.recordings import is_recording_path
 from simulator.rest.wire import RequestForm
+from simulator.webapp import Surface, request_surface
 
 SECRET_HEADERS = frozenset({"apikey", "authorization"})
 REDACTED = "<redacted>"
@@ -36,8 +35,9 @@ class ApiJournal:
         req_succeeded: bool,
     ) -> None:
         """Journal the exchange (admin API requests and recording downloads are not API
-        requests, so they are not part of the journal)."""
-        if is_admin_path(req.path) or is_recording_path(req.path):
+        requests, so they are not part of the journal: decided on the surface the router
+        chose, so no spelling of a path moves a request in or out of the journal)."""
+        if request_surface(req) is not Surface.REST:
             return
         context = req.context
         form: RequestForm = context.get("form") or RequestForm()
