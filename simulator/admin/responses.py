@@ -12,6 +12,7 @@ import falcon
 import falcon.asgi
 
 from contracts import CONTRACTS_DIR
+from simulator.admin.auth import admin_authorised
 from simulator.admin.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType
 from simulator.admin.views import (
     account_view,
@@ -24,6 +25,7 @@ from simulator.admin.views import (
 )
 from simulator.backend.voice import VoiceBackend
 from simulator.call_settings import event_faults_document, read_event_faults, read_inbound_call
+from simulator.engine.session_ids import SEEDED_WARNING
 from simulator.settings import (
     check_path_phone_number,
     check_path_username,
@@ -87,26 +89,34 @@ class AdminResource:
 
 
 class HealthResource(AdminResource):
-    """``GET /_simulator/health``: is it up, and how is it set (open: probes carry no token)."""
+    """``GET /_simulator/health``: is it up, and how is it set (open: probes carry no token).
+
+    The seed is shown only to requests the admin API is open to (no token set, or the token
+    given): a seeded run's session ids, hence its recording URLs, follow from the seed.
+    """
 
     open_without_token: ClassVar[bool] = True
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        """Answer status, version, speed, seed and counts."""
+        """Answer status, version, speed, whether seeded (and the seed) and counts."""
         config = self._backend.config
-        send(
-            resp,
-            {
-                "status": "ok",
-                "version": _version(),
-                "speed": str(config.speed),
-                "seed": config.seed,
-                "accounts": len(self._backend.accounts.all()),
-                "numbers": len(self._backend.numbers.all()),
-                "calls": len(self._backend.calls.all()),
-                "liveCalls": self._backend.calls.count_live(),
-            },
+        document: dict[str, object] = {
+            "status": "ok",
+            "version": _version(),
+            "speed": str(config.speed),
+            "seeded": config.seed is not None,
+        }
+        if admin_authorised(req):
+            document["seed"] = config.seed
+        if config.seed is not None:
+            document["warning"] = SEEDED_WARNING
+        document.update(
+            accounts=len(self._backend.accounts.all()),
+            numbers=len(self._backend.numbers.all()),
+            calls=len(self._backend.calls.all()),
+            liveCalls=self._backend.calls.count_live(),
         )
+        send(resp, document)
 
 
 @functools.cache  # reading the installed metadata costs a millisecond: health is polled

@@ -27,6 +27,7 @@ from simulator.config import (
     load_config_file,
     with_options,
 )
+from simulator.engine.session_ids import SEEDED_WARNING
 from simulator.network import SimulatedNetwork
 from simulator.server import bind_socket, is_loopback, serve_forever, url_of
 from simulator.settings import is_api_key, is_http_url, is_username
@@ -50,7 +51,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--port", type=_port, help=f"TCP port, 0 for any free one (default {DEFAULT_PORT})"
     )
-    parser.add_argument("--seed", type=int, help="seed for session ids: same seed, same ids")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed for session ids: same seed, same ids (for tests: ids and recording URLs "
+        "become predictable)",
+    )
     parser.add_argument(
         "--speed", type=_speed, help="'real' (default), 'fast' (virtual clock) or a multiplier"
     )
@@ -207,6 +213,8 @@ def banner(config: SimulatorConfig, url: str) -> str:
         f"  SDK: africastalking.Voice._baseUrl = {url!r}",
         f"  webhooks: timeout {config.webhook_timeout:g} s; events faults: " + _faults_text(config),
     ]
+    if config.seed is not None:
+        lines.append(f"  {SEEDED_WARNING}")
     for account in config.accounts:
         key = f", API key {account.api_key}" if account.api_key == DEFAULT_API_KEY else ""
         lines.append(
