@@ -279,6 +279,9 @@ class CallResource(AdminResource):
         document = call_view(call)
         document["requests"] = [api_request_view(x) for x in journal.api_requests_for(session_id)]
         document["webhooks"] = [webhook_view(x) for x in journal.webhooks_for(session_id)]
+        requests_left_out, webhooks_left_out = journal.left_out_for(session_id)
+        document["requestsLeftOut"] = requests_left_out
+        document["webhooksLeftOut"] = webhooks_left_out
         send(resp, document)
 
 

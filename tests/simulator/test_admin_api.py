@@ -323,6 +323,8 @@ def test_calls_are_listed_and_each_has_its_journal() -> None:
             "form": {"isActive": "1", "sessionId": session_id},
             "status": 200,
             "body": "<Response/>",
+            "bodySize": 11,
+            "bodyTruncated": False,
             "error": None,
             "timedOut": False,
             "note": None,
