@@ -13,6 +13,7 @@ simulator calls :meth:`CallLauncher.reset`.
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -133,22 +134,29 @@ class SessionIdSource(Protocol):
 
 
 class SeededSessionIds:
-    """``ATVId_`` + 32 lowercase hex from a ``random.Random`` seeded with ``seed``.
+    """``ATVId_`` + 32 lowercase hex: from a ``random.Random`` seeded with ``seed``, or, with
+    ``seed=None``, from :mod:`secrets`.
 
-    ``seed=None`` seeds from the operating system, so ids differ on every run.
+    A seeded run repeats its ids (a test setting: anyone who knows the seed, or sees enough
+    ids, knows the next ones). An unseeded run must not: a session id is all it takes to
+    fetch a call's recordings, and the Mersenne Twister behind ``random.Random()`` gives its
+    future draws away once 624 of its 32-bit outputs have been seen (156 ids).
     """
 
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
-        self._random = random.Random(seed)
+        self._random = random.Random(seed) if seed is not None else None
 
     def next_id(self) -> str:
-        """The next id of the sequence."""
+        """The next id of the sequence (an unpredictable one when unseeded)."""
+        if self._random is None:
+            return SESSION_ID_PREFIX + secrets.token_hex(16)
         return f"{SESSION_ID_PREFIX}{self._random.getrandbits(128):032x}"
 
     def reset(self) -> None:
-        """Restart the sequence from the seed."""
-        self._random = random.Random(self._seed)
+        """Restart the sequence from the seed (nothing to restart when unseeded)."""
+        if self._seed is not None:
+            self._random = random.Random(self._seed)
 
 
 class CallRegistry:

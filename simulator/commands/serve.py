@@ -27,6 +27,7 @@ from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.configuration.fields import is_api_key, is_username, url_problem
 from at_voice_kit.simulator.configuration.readers import faults_from_flags, webhook_timeout_problem
 from at_voice_kit.simulator.configuration.sources import load_config_file, with_options
+from at_voice_kit.simulator.engine.session_ids import SEEDED_WARNING
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.server import bind_socket, is_loopback, serve_forever, url_of
 
@@ -49,7 +50,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--port", type=_port, help=f"TCP port, 0 for any free one (default {DEFAULT_PORT})"
     )
-    parser.add_argument("--seed", type=int, help="seed for session ids: same seed, same ids")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed for session ids: same seed, same ids (for tests: ids and recording URLs "
+        "become predictable)",
+    )
     parser.add_argument(
         "--speed", type=_speed, help="'real' (default), 'fast' (virtual clock) or a multiplier"
     )
@@ -207,6 +213,8 @@ def banner(config: SimulatorConfig, url: str) -> str:
         f"  SDK: africastalking.Voice._baseUrl = {url!r}",
         f"  webhooks: timeout {config.webhook_timeout:g} s; events faults: " + _faults_text(config),
     ]
+    if config.seed is not None:
+        lines.append(f"  {SEEDED_WARNING}")
     for account in config.accounts:
         key = f", API key {account.api_key}" if account.api_key == DEFAULT_API_KEY else ""
         lines.append(

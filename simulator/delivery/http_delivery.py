@@ -26,14 +26,13 @@ from at_voice_kit.simulator.delivery.answer_body import (
 )
 from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 from at_voice_kit.simulator.engine.ports import WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.previews import preview
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "atsim (Africa's Talking Voice simulator)"
 FORM = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 1_000_000
-BODY_PREVIEW_BYTES = 4096
-"""How much of a too-large answer the journal keeps, to show what the app sent."""
 MAX_CONCURRENT_WEBHOOKS = 500
 """Webhooks in flight at once (one connection each); further ones wait for a free slot
 before their deadline starts. The bound is also what keeps the connection pool fast: httpx's
@@ -117,8 +116,10 @@ class HttpxWebhookDelivery:
         elapsed = time.perf_counter() - started
         if answer.too_large:
             error = f"the answer is over {self.max_body_bytes} bytes (not read further)"
-            preview = answer.text[:BODY_PREVIEW_BYTES]
-            return WebhookResult(status, preview, elapsed, error, too_large=True)
+            start = preview(answer.text)  # only shown, never parsed: its start is enough
+            return WebhookResult(
+                status, start.text, elapsed, error, too_large=True, body_size=start.size
+            )
         return WebhookResult(status, answer.text, elapsed)
 
     async def aclose(self) -> None:

@@ -66,7 +66,9 @@ class CallEngine:
     """Runs simulated calls against apps through the injected ports and clock.
 
     ``seed`` fixes every random draw (and, through :class:`SessionIds`, the session ids it
-    hands out); without one a fresh seed is drawn and kept in :attr:`seed` for replay.
+    hands out). Without one, the session ids come from :mod:`secrets` and the calls' draws
+    from a fresh secret seed kept in :attr:`seed` (never shown): a call's draws, however many
+    are observed, tell nothing about another call's, nor about any session id.
     """
 
     def __init__(
@@ -79,7 +81,7 @@ class CallEngine:
     ) -> None:
         self.seeded = seed is not None
         self.seed: int | str = seed if seed is not None else new_run_seed()
-        self.session_ids = SessionIds(self.seed)
+        self.session_ids = SessionIds(seed)
         self.clock: Clock = clock or RealClock()
         self.options = options or EngineOptions()
         self.ports = ports

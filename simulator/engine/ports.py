@@ -57,6 +57,15 @@ class WebhookResult:
     timed_out: bool = False
     too_large: bool = False
     """The answer went over the platform's size limit; ``body`` holds only its start."""
+    body_size: int | None = None
+    """The length in characters of the body as read, when ``body`` may hold only its start
+    (an answer over the size limit; the journal's bounded copy); ``None``: ``body`` is whole."""
+
+    @property
+    def body_truncated(self) -> bool:
+        """True when ``body`` is only the start of what the app answered."""
+        whole = self.body_size if self.body_size is not None else len(self.body)
+        return self.too_large or whole > len(self.body)
 
     @property
     def ok(self) -> bool:

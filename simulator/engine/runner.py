@@ -43,11 +43,15 @@ from at_voice_kit.simulator.engine.payloads import (
 )
 from at_voice_kit.simulator.engine.phone_user import PhoneUser
 from at_voice_kit.simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.engine.previews import NOTE_CHARS, PREVIEW_CHARS, HeadAndTail, clipped
 from at_voice_kit.simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
 from at_voice_kit.simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
 from at_voice_kit.simulator.engine.timing import draw
 
 log = logging.getLogger(__name__)
+
+TIMELINE_KEPT = (200, 100)
+"""A call's first and latest timeline lines kept (a Redirect loop may never hang up)."""
 
 _EVENT_STATE = {
     EventType.SESSION_RINGING: CallSessionState.RINGING,
@@ -137,7 +141,7 @@ class CallRun:
         self.deadline: datetime | None = None
         self.legs: list[LegRecord] = []
         self.recordings: list[str] = []
-        self.notes: list[tuple[datetime, str]] = []
+        self.notes: HeadAndTail[tuple[datetime, str]] = HeadAndTail(*TIMELINE_KEPT)
         self.transfer_wakeup: Wakeup | None = None
         self.queue_wakeup: Wakeup | None = None
         self.queue_peer: str | None = None
@@ -263,7 +267,7 @@ class CallRun:
             phone_number=self.facts.phone_number,
             at_number=self.facts.at_number,
             ending=ending,
-            end_reason=reason,
+            end_reason=clipped(reason, PREVIEW_CHARS),
             queued_at=self.lifecycle.history[0][1],
             call_start=self.facts.call_start,
             ended_at=now,
@@ -272,7 +276,9 @@ class CallRun:
             amount=charge.wire_amount,
             legs=tuple(self.legs),
             recording_urls=tuple(self.recordings),
-            timeline=tuple(self.notes),
+            timeline=self.notes.joined(
+                lambda count, next_line: (next_line[0], f"({count} lines left out)")
+            ),
         )
         if self.context.ports.on_call_end is not None:
             self.context.ports.on_call_end(record)
@@ -307,8 +313,8 @@ class CallRun:
             listener(StateChange(self.facts.session_id, state, now, peer_session_id, peer_number))
 
     def note(self, text: str) -> None:
-        """Add a line to the call's readable timeline."""
-        self.notes.append((self.context.clock.now(), text))
+        """Add a line to the call's readable timeline (bounded: URLs in it are the app's)."""
+        self.notes.append((self.context.clock.now(), clipped(text, NOTE_CHARS)))
 
     def remaining(self) -> float | None:
         """Seconds until the phone user hangs up, or None if they will not."""

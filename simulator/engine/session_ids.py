@@ -4,7 +4,8 @@ A run has one seed. Each call's random stream is ``random.Random(f"{seed}/{sessi
 so a call's draws do not depend on how many other calls ran before it or how their steps
 interleaved. Seeded runs also number their session ids deterministically, so the same
 sequence of ``/call`` requests gets the same ids, hence the same streams, hence the same
-payloads.
+payloads. Unseeded runs draw their ids from :mod:`secrets` and their streams from a secret
+seed: a session id is what a recording URL is made of, so it must not be guessable.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import re
 import secrets
 
 SESSION_ID = re.compile(r"^ATVId_[0-9a-f]{32}$")
+SEEDED_WARNING = "seeded: session ids and recordings are predictable, for tests only"
+"""What a seeded run says about itself (banner, health): its ids follow from the seed."""
 
 
 def new_run_seed() -> int:
-    """A fresh seed for an unseeded run (reported so the run can be replayed)."""
+    """A fresh secret seed for the random draws of an unseeded run's calls."""
     return secrets.randbelow(2**63)
 
 

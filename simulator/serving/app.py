@@ -21,14 +21,19 @@ from at_voice_kit.simulator.backend.platform_config import SimulatorConfig
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.configuration.sources import config_from_environment
 from at_voice_kit.simulator.network import SimulatedNetwork
-from at_voice_kit.simulator.serving.admin.auth import AdminTokenGuard, is_admin_path
+from at_voice_kit.simulator.serving.admin.auth import AdminTokenGuard
 from at_voice_kit.simulator.serving.admin.errors import render_problem
 from at_voice_kit.simulator.serving.admin.routes import add_admin_routes
 from at_voice_kit.simulator.serving.rest.errors import render_rest_error
 from at_voice_kit.simulator.serving.rest.journaling import ApiJournal
 from at_voice_kit.simulator.serving.rest.routes import add_rest_routes
 from at_voice_kit.simulator.serving.rest.wire import MULTIPART_FORM
-from at_voice_kit.simulator.serving.webapp import SimulatorApp
+from at_voice_kit.simulator.serving.webapp import (
+    RouteSurface,
+    SimulatorApp,
+    Surface,
+    request_surface,
+)
 
 MAX_MULTIPART_PARTS = 64
 
@@ -46,6 +51,7 @@ def create_app(
     elif config is not None:
         raise ValueError("give create_app a config or a backend, not both")
     middleware: list[Any] = [
+        RouteSurface(),  # first: the guard, the journal and the error handler decide on it
         NetworkLifespan(backend),
         ApiJournal(backend),
         AdminTokenGuard(backend.config.admin_token),
@@ -83,9 +89,9 @@ class NetworkLifespan:
 async def handle_error(
     req: falcon.asgi.Request, resp: falcon.asgi.Response, error: BaseException, params: object
 ) -> None:
-    """Route an error to its surface's handler: problem documents on ``/_simulator/``, AT's
-    plain texts everywhere else."""
-    if is_admin_path(req.path):
+    """Route an error to its surface's handler: problem documents on the admin API, AT's
+    plain texts everywhere else (the surface of the resource the router chose)."""
+    if request_surface(req) is Surface.ADMIN:
         render_problem(resp, error)
     else:
         render_rest_error(resp, error)

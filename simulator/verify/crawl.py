@@ -14,6 +14,7 @@ the rest.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -153,7 +154,7 @@ def replay(node: CrawlNode, exchanges: Sequence[Exchange], session_id: str) -> R
         response = _response(exchange)
         if response is None:
             break
-        state_prefix = f"{node.direction}|{_normalised(exchange.answer.body, session_id)}"
+        state_prefix = f"{node.direction}|{_document_key(exchange.answer.body, session_id)}"
         for position, action in enumerate(response.actions):
             if isinstance(action, GetDigits):
                 entry = node.entries[entry_index] if entry_index < len(node.entries) else ""
@@ -183,8 +184,11 @@ def _response(exchange: Exchange) -> Response | None:
     return parse(answer.body).response
 
 
-def _normalised(body: str, session_id: str) -> str:
-    return " ".join(body.replace(session_id, "{sessionId}").split())
+def _document_key(body: str, session_id: str) -> str:
+    """What identifies a document across calls (whitespace and the call's own id aside): a
+    digest, so the set of explored prompts holds no app's answer whole."""
+    normalised = " ".join(body.replace(session_id, "{sessionId}").split())
+    return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def children(

@@ -6,11 +6,12 @@ request that provoked it (as a ``curl`` command) and the answer the app gave.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlencode
 
 from at_voice_kit.simulator.engine.ports import WebhookKind
+from at_voice_kit.simulator.engine.previews import preview
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
@@ -67,7 +68,11 @@ class SentRequest:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """What the app answered: a status, content type and body, or why there was none."""
+    """What the app answered: a status, content type and body, or why there was none.
+
+    ``body_size`` is the whole body's length in characters once ``body`` was cut to the
+    start the report keeps (:meth:`kept`); ``None`` while ``body`` is whole.
+    """
 
     status: int | None
     body: str = ""
@@ -75,6 +80,15 @@ class Answer:
     elapsed: float = 0.0
     error: str | None = None
     timed_out: bool = False
+    body_size: int | None = None
+
+    def kept(self) -> Answer:
+        """This answer as a report keeps it, once judged: the body's start (4096
+        characters) and its size, so a run's memory does not grow with what apps answer."""
+        body = preview(self.body)
+        if not body.truncated:
+            return self
+        return replace(self, body=body.text, body_size=body.size)
 
     @property
     def is_2xx(self) -> bool:
@@ -91,3 +105,8 @@ class Exchange:
     origin: Origin
     request: SentRequest
     answer: Answer
+
+    def kept(self) -> Exchange:
+        """This exchange with its answer as a report keeps it (:meth:`Answer.kept`)."""
+        answer = self.answer.kept()
+        return self if answer is self.answer else replace(self, answer=answer)

@@ -3,10 +3,15 @@
 Apps often fetch the recording they are told about (to store or transcribe it). AT serves
 it; during a verification :class:`RecordingServer` does, on a loopback port, with the
 engine's :class:`~at_voice_kit.simulator.engine.recordings.RecordingStore` (real WAV files).
+
+A verification's session ids follow from its seed, which the report prints (so a run can be
+repeated): the recordings' path therefore starts with a secret of the run's own, and only
+the app, told the URL, can fetch them; another local user who read the seed cannot.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -28,7 +33,8 @@ class RecordingServer:
         self._server = ThreadingHTTPServer((self.host, 0), handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
-        self.store = RecordingStore(f"http://{self.host}:{port}")
+        secret = secrets.token_urlsafe(16)
+        self.store = RecordingStore(f"http://{self.host}:{port}", f"/{secret}/recordings")
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="atsim-verify-recordings", daemon=True
         )

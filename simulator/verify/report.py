@@ -9,7 +9,7 @@ many requests and scenarios it showed up in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity
@@ -37,6 +37,16 @@ class ScenarioResult:
     def id(self) -> str:
         """The scenario's stable id."""
         return self.scenario.id
+
+    def kept(self) -> ScenarioResult:
+        """This result as the report keeps it once judged: every answer cut to its start
+        (:meth:`Exchange.kept`), in the exchanges and in the findings that show them."""
+        kept = {id(exchange): exchange.kept() for exchange in self.exchanges}
+        findings = tuple(
+            replace(f, exchange=kept.get(id(f.exchange)) or f.exchange.kept())
+            for f in self.findings
+        )
+        return replace(self, exchanges=tuple(kept.values()), findings=findings)
 
     @property
     def category(self) -> Category:

@@ -14,7 +14,7 @@ import asyncio
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from at_voice_kit.contracts.urls import host_and_port
 from at_voice_kit.contracts.vocabulary import Direction
@@ -51,9 +51,24 @@ async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResul
 
 
 async def run_all(context: RunContext, scenarios: Sequence[Scenario]) -> list[ScenarioResult]:
-    """Run scenarios side by side (``concurrency`` at a time); results in the given order."""
+    """Run scenarios side by side (``concurrency`` at a time); results in the given order,
+    as the report keeps them (answers cut to their start once judged)."""
     context.progress.planned(len(scenarios))
-    return list(await asyncio.gather(*(run_scenario(context, s) for s in scenarios)))
+    return list(await asyncio.gather(*(_kept(run_scenario(context, s)) for s in scenarios)))
+
+
+async def _kept(running: Awaitable[ScenarioResult]) -> ScenarioResult:
+    return (await running).kept()
+
+
+async def explore(
+    context: RunContext, node: crawl.CrawlNode, scenario: Scenario
+) -> tuple[ScenarioResult, crawl.Replay]:
+    """Run one call of the crawl and replay its answers (whole) to find the branches it left
+    open; the result is then kept as the report keeps it."""
+    result = await run_scenario(context, scenario)
+    session_id = session_id_for(context.seed, node.scenario_id)
+    return result.kept(), crawl.replay(node, result.exchanges, session_id)
 
 
 async def run_crawl(context: RunContext) -> list[ScenarioResult]:
@@ -70,13 +85,14 @@ async def run_crawl(context: RunContext) -> list[ScenarioResult]:
                 spent[node.direction] += 1
                 allowed.append(node)
         scenarios = context.take([node.scenario(context.options.phone_number) for node in allowed])
-        level_results = await run_all(context, scenarios)
-        results.extend(level_results)
+        context.progress.planned(len(scenarios))
+        explored_level = await asyncio.gather(
+            *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=False))
+        )
+        results.extend(result for result, _ in explored_level)
         next_level: list[crawl.CrawlNode] = []
         seen_ids = {result.id for result in results}
-        for node, result in zip(allowed, level_results, strict=False):
-            session_id = session_id_for(context.seed, node.scenario_id)
-            replayed = crawl.replay(node, result.exchanges, session_id)
+        for node, (_, replayed) in zip(allowed, explored_level, strict=False):
             for child in crawl.children(
                 node, replayed, explored, max_depth=context.options.crawl_depth
             ):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,15 @@ def atsim_command() -> list[str]:
 
 
 @contextmanager
-def atsim_serve(*args: str) -> Iterator[AtsimProcess]:
-    """Start ``atsim serve --port 0 ARGS``, wait for its banner, stop it (SIGTERM) at the end."""
+def atsim_serve(*args: str, env: Mapping[str, str] | None = None) -> Iterator[AtsimProcess]:
+    """Start ``atsim serve --port 0 ARGS`` (``env`` added to the environment), wait for its
+    banner, stop it (SIGTERM) at the end."""
     process = subprocess.Popen(
         [*atsim_command(), "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     lines: queue.Queue[str | None] = queue.Queue()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
+from urllib.parse import quote
 
 import falcon
 import falcon.asgi
@@ -18,6 +20,8 @@ from at_voice_kit.simulator.configuration.readers import (
     read_inbound_call,
     read_number_changes,
 )
+from at_voice_kit.simulator.engine.session_ids import SEEDED_WARNING
+from at_voice_kit.simulator.serving.admin.auth import admin_authorised
 from at_voice_kit.simulator.serving.admin.errors import (
     BodyTooLarge,
     MalformedJson,
@@ -33,6 +37,7 @@ from at_voice_kit.simulator.serving.admin.views import (
     webhook_view,
 )
 from at_voice_kit.simulator.serving.untrusted_json import load_untrusted_json
+from at_voice_kit.simulator.serving.webapp import ADMIN_PREFIX, Surface
 
 JSON = "application/json"
 CONTRACT_FILE = CONTRACTS_DIR / "at_voice.yaml"
@@ -52,8 +57,18 @@ def send_saved(resp: falcon.asgi.Response, document: object, created: bool, loca
     send(resp, document, 201 if created else 200)
 
 
+def admin_location(collection: str, key: str) -> str:
+    """The canonical path of one admin resource, for ``Location``: built from the route,
+    never from the path as sent (``//_simulator/...`` there reads as another host's URL)."""
+    return f"{ADMIN_PREFIX}/{collection}/{quote(key, safe='+@')}"
+
+
 class AdminResource:
-    """An admin resource bound to the backend it reads and changes."""
+    """An admin resource bound to the backend it reads and changes; it needs the admin token
+    (when one is set) unless it says ``open_without_token``."""
+
+    surface: ClassVar[Surface] = Surface.ADMIN
+    open_without_token: ClassVar[bool] = False
 
     def __init__(self, backend: VoiceBackend) -> None:
         self._backend = backend
@@ -77,24 +92,34 @@ class AdminResource:
 
 
 class HealthResource(AdminResource):
-    """``GET /_simulator/health``: is it up, and how is it set."""
+    """``GET /_simulator/health``: is it up, and how is it set (open: probes carry no token).
+
+    The seed is shown only to requests the admin API is open to (no token set, or the token
+    given): a seeded run's session ids, hence its recording URLs, follow from the seed.
+    """
+
+    open_without_token: ClassVar[bool] = True
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
-        """Answer status, version, speed, seed and counts."""
+        """Answer status, version, speed, whether seeded (and the seed) and counts."""
         config = self._backend.config
-        send(
-            resp,
-            {
-                "status": "ok",
-                "version": kit_version(),
-                "speed": str(config.speed),
-                "seed": config.seed,
-                "accounts": len(self._backend.accounts.all()),
-                "numbers": len(self._backend.numbers.all()),
-                "calls": len(self._backend.calls.all()),
-                "liveCalls": self._backend.calls.count_live(),
-            },
+        document: dict[str, object] = {
+            "status": "ok",
+            "version": kit_version(),
+            "speed": str(config.speed),
+            "seeded": config.seed is not None,
+        }
+        if admin_authorised(req):
+            document["seed"] = config.seed
+        if config.seed is not None:
+            document["warning"] = SEEDED_WARNING
+        document.update(
+            accounts=len(self._backend.accounts.all()),
+            numbers=len(self._backend.numbers.all()),
+            calls=len(self._backend.calls.all()),
+            liveCalls=self._backend.calls.count_live(),
         )
+        send(resp, document)
 
 
 class ResetResource(AdminResource):
@@ -130,7 +155,7 @@ class AccountResource(AdminResource):
         check_path_username(username)
         changes = read_account_changes(await self.json_body(req))
         account, created = self._backend.put_account(username, changes)
-        send_saved(resp, account_view(account), created, req.path)
+        send_saved(resp, account_view(account), created, admin_location("accounts", username))
 
 
 class NumbersResource(AdminResource):
@@ -157,7 +182,7 @@ class NumberResource(AdminResource):
         check_path_phone_number(number)
         changes = read_number_changes(await self.json_body(req))
         saved, created = self._backend.put_number(number, changes)
-        send_saved(resp, number_view(saved), created, req.path)
+        send_saved(resp, number_view(saved), created, admin_location("numbers", number))
 
     async def on_delete(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, number: str
@@ -198,7 +223,8 @@ class CalleeResource(AdminResource):
         check_path_phone_number(number)
         behaviour = read_callee(await self.json_body(req))
         created = self._backend.put_callee(number, behaviour)
-        send_saved(resp, callee_view(behaviour, number), created, req.path)
+        location = admin_location("callees", number)
+        send_saved(resp, callee_view(behaviour, number), created, location)
 
     async def on_delete(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, number: str
@@ -219,7 +245,7 @@ class CallsResource(AdminResource):
         """Simulate an inbound call: ``{"from": phone user, "to": AT number}``."""
         inbound = read_inbound_call(await self.json_body(req))
         call = self._backend.receive_call(inbound.caller, inbound.at_number)
-        send_saved(resp, call_view(call), True, f"{req.path}/{call.session_id}")
+        send_saved(resp, call_view(call), True, admin_location("calls", call.session_id))
 
 
 class EventFaultsResource(AdminResource):
@@ -248,6 +274,9 @@ class CallResource(AdminResource):
         document = call_view(call)
         document["requests"] = [api_request_view(x) for x in journal.api_requests_for(session_id)]
         document["webhooks"] = [webhook_view(x) for x in journal.webhooks_for(session_id)]
+        requests_left_out, webhooks_left_out = journal.left_out_for(session_id)
+        document["requestsLeftOut"] = requests_left_out
+        document["webhooksLeftOut"] = webhooks_left_out
         send(resp, document)
 
 
@@ -269,7 +298,10 @@ class RequestsResource(AdminResource):
 
 
 class ContractResource:
-    """``GET /_simulator/openapi.yaml``: the OpenAPI contract of this server."""
+    """``GET /_simulator/openapi.yaml``: the OpenAPI contract of this server (open: public)."""
+
+    surface: ClassVar[Surface] = Surface.ADMIN
+    open_without_token: ClassVar[bool] = True
 
     async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """The contract file, as YAML."""

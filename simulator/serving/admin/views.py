@@ -124,17 +124,22 @@ def outcome_view(record: CallRecord) -> dict[str, object]:
 
 
 def api_request_view(exchange: ApiExchange) -> dict[str, object]:
-    """A journaled API request and the simulator's answer."""
+    """A journaled API request and the simulator's answer (bounded previews: the flags say
+    what was cut, ``bodySize`` is the whole answer's length in characters)."""
     return {
         "sequence": exchange.sequence,
         "method": exchange.method,
         "path": exchange.path,
         "username": exchange.username,
         "headers": dict(exchange.headers),
+        "headersTruncated": exchange.headers_truncated,
         "form": dict(exchange.form),
+        "formTruncated": exchange.form_truncated,
         "status": exchange.status,
         "contentType": exchange.content_type,
         "body": exchange.body,
+        "bodySize": len(exchange.body) if exchange.body_size is None else exchange.body_size,
+        "bodyTruncated": exchange.body_truncated,
         "sessionIds": list(exchange.session_ids),
         "startedAt": timestamp(exchange.started_at),
         "elapsedSeconds": exchange.elapsed,
@@ -145,7 +150,9 @@ def webhook_view(exchange: WebhookExchange) -> dict[str, object]:
     """A journaled webhook and the app's answer.
 
     ``startedAt`` is the call's clock (virtual under ``--speed fast``, so a call's timeline
-    reads in realistic seconds); ``elapsedSeconds`` is the real time the app took.
+    reads in realistic seconds); ``elapsedSeconds`` is the real time the app took. ``body``
+    is the start of the answer (the journal keeps 4096 characters), ``bodySize`` its whole
+    length in characters as read, ``bodyTruncated`` whether ``body`` is only its start.
     """
     request, result = exchange.request, exchange.result
     return {
@@ -154,6 +161,8 @@ def webhook_view(exchange: WebhookExchange) -> dict[str, object]:
         "form": request.form(),
         "status": result.status,
         "body": result.body,
+        "bodySize": len(result.body) if result.body_size is None else result.body_size,
+        "bodyTruncated": result.body_truncated,
         "error": result.error,
         "timedOut": result.timed_out,
         "note": exchange.note,

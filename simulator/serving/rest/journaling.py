@@ -9,9 +9,8 @@ import falcon.asgi
 
 from at_voice_kit.simulator.backend.journal import ApiExchange
 from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.serving.admin.auth import is_admin_path
-from at_voice_kit.simulator.serving.rest.recordings import is_recording_path
 from at_voice_kit.simulator.serving.rest.wire import RequestForm
+from at_voice_kit.simulator.serving.webapp import Surface, request_surface
 
 SECRET_HEADERS = frozenset({"apikey", "authorization"})
 REDACTED = "<redacted>"
@@ -36,8 +35,9 @@ class ApiJournal:
         req_succeeded: bool,
     ) -> None:
         """Journal the exchange (admin API requests and recording downloads are not API
-        requests, so they are not part of the journal)."""
-        if is_admin_path(req.path) or is_recording_path(req.path):
+        requests, so they are not part of the journal: decided on the surface the router
+        chose, so no spelling of a path moves a request in or out of the journal)."""
+        if request_surface(req) is not Surface.REST:
             return
         context = req.context
         form: RequestForm = context.get("form") or RequestForm()

@@ -8,24 +8,23 @@ call's session id, unguessable unless the run is seeded (see the README).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import falcon
 import falcon.asgi
 
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.rest.wire import RECORDING_METHODS, MethodNotAllowed
+from at_voice_kit.simulator.serving.webapp import Surface
 
-RECORDINGS_PREFIX = "/recordings/"
 WAV = "audio/wav"
-
-
-def is_recording_path(path: str) -> bool:
-    """Whether ``path`` names a recording (not an API request, so not journaled)."""
-    return path.startswith(RECORDINGS_PREFIX)
 
 
 class RecordingResource:
     """Serves one recording of the current simulator run; unknown ids are AT's 404."""
+
+    surface: ClassVar[Surface] = Surface.RECORDINGS
 
     def __init__(self, backend: VoiceBackend) -> None:
         self._backend = backend

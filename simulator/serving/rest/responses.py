@@ -3,6 +3,8 @@ serialise AT's answer (moto's ``responses.py``)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import falcon
 import falcon.asgi
 
@@ -25,12 +27,15 @@ from at_voice_kit.simulator.serving.rest.wire import (
     read_form,
     split_phone_numbers,
 )
+from at_voice_kit.simulator.serving.webapp import Surface
 
 QUEUE_SIZE_HEADER = "X-Current-Queue-Size"
 
 
 class AtEndpoint:
     """Common ground of the four endpoints: the form read once, and the credentials."""
+
+    surface: ClassVar[Surface] = Surface.REST
 
     def __init__(self, backend: VoiceBackend) -> None:
         self._backend = backend

@@ -10,7 +10,7 @@ from at_voice_kit.simulator.serving.rest.responses import (
     MediaUploadResource,
     QueueStatusResource,
 )
-from at_voice_kit.simulator.serving.webapp import SimulatorApp
+from at_voice_kit.simulator.serving.webapp import RECORDINGS_PREFIX, SimulatorApp
 
 REST_PATHS = ("/call", "/queueStatus", "/mediaUpload", "/callTransfer")
 
@@ -21,4 +21,4 @@ def add_rest_routes(app: SimulatorApp, backend: VoiceBackend) -> None:
     app.add_route("/queueStatus", QueueStatusResource(backend))
     app.add_route("/mediaUpload", MediaUploadResource(backend))
     app.add_route("/callTransfer", CallTransferResource(backend))
-    app.add_route("/recordings/{recording_id}", RecordingResource(backend))
+    app.add_route(RECORDINGS_PREFIX + "/{recording_id}", RecordingResource(backend))

@@ -19,7 +19,8 @@ from at_voice_kit.simulator.verify.variants import UNDOCUMENTED_CAUSE, optional_
 from tests.simulator.verify.webhook_apps import IvrApp
 
 PARTIES = Parties("+254711082000", "+254711082369")
-LOCAL = re.compile(r"127\.0\.0\.1:\d+")
+LOCAL = re.compile(r"127\.0\.0\.1:\d+/[\w-]+/recordings")
+"""Where a run serves its recordings: a fresh port, and a secret of the run's own."""
 
 
 def run(*categories: Category, seed: int = 21, quick: bool = False) -> VerifyReport:
@@ -120,7 +121,7 @@ def test_session_ids_look_like_ats_and_a_seed_repeats_a_run_exactly() -> None:
     def sent(report: VerifyReport) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
         # Callbacks are in order, and events are; how the two interleave depends on how fast
         # the app answers (events go out in the background, as on AT). Recordings are served
-        # on a fresh port each run. Everything else is the seed's.
+        # on a fresh port, under a secret path, each run. Everything else is the seed's.
         return [
             (r.id, e.role.kind.value, tuple((k, LOCAL.sub("HOST", v)) for k, v in e.request.fields))
             for r in report.results
