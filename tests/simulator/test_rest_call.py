@@ -274,3 +274,73 @@ def test_a_form_body_in_a_real_charset_is_read() -> None:
     assert json.loads(result.text)["entries"][0]["status"] == "Queued"
     (call,) = sim.backend.calls.all()
     assert call.client_request_id == "caf\u00e9"
+
+
+def multipart_call(client_request_id_part: bytes) -> bytes:
+    """A multipart /call body whose clientRequestId part is ``client_request_id_part``."""
+    return (
+        b'--XyZ\r\nContent-Disposition: form-data; name="username"\r\n\r\nsandbox\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="from"\r\n\r\n+254711082000\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="to"\r\n\r\n+254711082001\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="clientRequestId"\r\n'
+        + client_request_id_part
+        + b"\r\n--XyZ--\r\n"
+    )
+
+
+def test_a_multipart_field_is_read_in_the_charset_it_declares() -> None:
+    """A part's charset was ignored (every part read as UTF-8): café in Latin-1 was a 400."""
+    sim = InProcessSimulator()
+    result = sim.client.simulate_post(
+        "/call",
+        headers={
+            "apiKey": "atsim-sandbox-key",
+            "Content-Type": "multipart/form-data; boundary=XyZ",
+        },
+        body=multipart_call(b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9"),
+    )
+    assert result.status_code == 200, result.text
+    (call,) = sim.backend.calls.all()
+    assert call.client_request_id == "caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("part", "detail"),
+    [
+        (b"Content-Type: text/plain; charset=unicode_escape\r\n\r\n\\ud800", "'unicode_escape'"),
+        (b"Content-Type: text/plain; charset=punycode\r\n\r\nabc-def", "'punycode' is not"),
+        (b"Content-Type: text/plain; charset=utf-8\r\n\r\ncaf\xe9", "field 'clientRequestId'"),
+    ],
+)
+def test_a_multipart_field_in_no_supported_charset_is_ats_400(part: bytes, detail: str) -> None:
+    sim = InProcessSimulator()
+    result = sim.client.simulate_post(
+        "/call",
+        headers={
+            "apiKey": "atsim-sandbox-key",
+            "Content-Type": "multipart/form-data; boundary=XyZ",
+        },
+        body=multipart_call(part),
+    )
+    assert result.status_code == 400, result.text
+    assert result.text.startswith("The request content was malformed:\n")
+    assert detail in result.text
+    assert not sim.backend.calls.all()
+
+
+def test_a_form_body_in_utf16_is_read() -> None:
+    sim = InProcessSimulator()
+    fields = (
+        "username=sandbox&from=%2B254711082000&to=%2B254711082001&clientRequestId=\u1eb8k\u00e1"
+    )
+    result = sim.client.simulate_post(
+        "/call",
+        headers={
+            "apiKey": "atsim-sandbox-key",
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-16",
+        },
+        body=fields.encode("utf-16"),
+    )
+    assert result.status_code == 200, result.text
+    (call,) = sim.backend.calls.all()
+    assert call.client_request_id == "\u1eb8k\u00e1"
