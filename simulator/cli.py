@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from simulator import commands
+from simulator.untrusted_text import never_fail_to_print
 
 EXIT_USAGE = 2
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``atsim`` console script; returns the process exit status."""
+    never_fail_to_print()  # an app's text must never cost the report (LANG=C, an ASCII pipe)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
