@@ -19,6 +19,7 @@ from types import TracebackType
 
 import httpx
 
+from contracts.redaction import masked_url
 from simulator.engine.answer_body import ACCEPT_ENCODING, UnreadableBody, read_answer_body
 from simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 from simulator.engine.ports import WebhookRequest, WebhookResult
@@ -87,7 +88,9 @@ class HttpxWebhookDelivery:
         except httpx.HTTPError as exc:
             return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
         except Exception as exc:  # an app's bytes must never crash a call: journal it instead
-            log.warning("webhook to %s failed unexpectedly", request.url, exc_info=True)
+            # The URL's query is masked: apps put their secrets there, logs keep them.
+            url = masked_url(request.url)
+            log.warning("webhook to %s failed unexpectedly", url, exc_info=True)
             return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
 
     async def _exchange(self, request: WebhookRequest, started: float) -> WebhookResult:

@@ -12,7 +12,7 @@ from simulator.backend.accounts import Account
 from simulator.backend.callees import CalleeAnswer, CalleeScript
 from simulator.backend.destinations import Tariff
 from simulator.backend.voice import VoiceBackend
-from simulator.commands.serve import build_config, register
+from simulator.commands.serve import banner, build_config, register
 from simulator.config import (
     DEFAULT_API_KEY,
     DEFAULT_AT_NUMBER,
@@ -218,6 +218,16 @@ def test_beyond_loopback_the_admin_api_gets_a_token(host: str) -> None:
     assert config.admin_token is not None and len(config.admin_token) >= 16
     chosen = build_config(parse_serve("--host", host, "--admin-token", "x" * 20))
     assert chosen.admin_token == "x" * 20
+
+
+def test_the_banner_prints_an_admin_token_only_when_it_was_made_up() -> None:
+    config = build_config(parse_serve("--host", "0.0.0.0"))
+    assert config.admin_token is not None
+    made_up = banner(config, "http://0.0.0.0:5001", show_admin_token=True)
+    assert f"(Authorization: Bearer {config.admin_token})" in made_up
+    given = banner(config, "http://0.0.0.0:5001")
+    assert config.admin_token not in given
+    assert "(Authorization: Bearer <the admin token you set>)" in given
 
 
 @pytest.mark.parametrize(
