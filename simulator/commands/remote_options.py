@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.redaction import masked_url
 from simulator.config import DEFAULT_API_KEY, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_USERNAME
 from simulator.engine.callee import MAX_SECONDS
 from simulator.http_urls import http_url_problem
@@ -30,7 +31,7 @@ def phone_number(text: str) -> str:
     """An argparse type: a valid international number."""
     problem = phone_number_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{masked_url(text)!r} {problem}")
     return text
 
 
@@ -77,7 +78,7 @@ def simulator_url(text: str) -> str:
     """An argparse type: an http(s) URL with a host and a port from 1 to 65535."""
     problem = http_url_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{masked_url(text)!r} {problem}")
     return text
 
 

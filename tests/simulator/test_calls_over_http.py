@@ -254,3 +254,12 @@ def test_timelines_mask_url_secrets_and_print_what_the_app_said_to_any_terminal(
     assert f"-> 200 Redirect {url}/voice?step=***&auth=***" in out
     assert "timeline-secret-value" not in out
     assert '200 Say "Karibu caf\\xe9 \\x9b2J\\u202e"' in out
+
+
+def test_a_password_in_the_simulators_url_is_not_printed() -> None:
+    url = "http://atsim:url-password-value@127.0.0.1:1"
+    for command in CALL_AND_DIAL:
+        done = atsim(*command, "--url", url)
+        assert done.returncode == 2, done.stderr
+        assert "no simulator answers at http://atsim:***@127.0.0.1:1" in done.stderr
+        assert "url-password-value" not in done.stdout + done.stderr
