@@ -1,4 +1,5 @@
-"""The agreement both sides keep: AT vocabulary, wire converters, ActionXML grammar, OpenAPI files.
+"""The agreement both sides keep: AT vocabulary, wire converters, ActionXML grammar, OpenAPI files,
+and the rules for untrusted bytes and printed URLs (``charsets``, ``redaction``).
 
 Imports nothing from ``service`` or ``simulator``.
 """

@@ -15,6 +15,7 @@ import falcon
 import sqlalchemy as sa
 import sqlalchemy.exc
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.service.at_client import CallPlacer, VoiceClient, voice_client
 from at_voice_kit.service.config import Config
 from at_voice_kit.service.errors import install_error_handlers
@@ -164,7 +165,8 @@ def _ensure_logging() -> None:
 
 
 def _log_start(config: Config, flow: CallFlow) -> None:
-    target = config.at_voice_url or (
+    # Masked: an AT_VOICE_URL may carry credentials (user:password@, a query), logs keep them.
+    target = (config.at_voice_url and masked_url(config.at_voice_url)) or (
         "Africa's Talking sandbox" if config.at_username == "sandbox" else "Africa's Talking (live)"
     )
     log.info(

@@ -11,9 +11,10 @@ import json
 from typing import Any, Protocol
 
 import requests
-from africastalking.Service import AfricasTalkingException
+from africastalking.Service import DEFAULT_TIMEOUT_S, AfricasTalkingException
 from africastalking.Voice import VoiceService
 
+from at_voice_kit.contracts.charsets import charset_parameter, decode_leniently
 from at_voice_kit.contracts.vocabulary import NONE_STRING, EntryStatus
 from at_voice_kit.service.errors import ATCallFailed
 
@@ -26,9 +27,39 @@ class VoiceClient(Protocol):
     def call(self, callFrom: str, callTo: list[str], timeout: Any = ...) -> Any: ...
 
 
+class AllowListedVoiceService(VoiceService):  # type: ignore[misc]  # the SDK is untyped
+    """The SDK's voice client, reading AT's answers only in an allow-listed charset.
+
+    The SDK hands back ``requests``' ``response.text``, which decodes the body with whatever
+    codec the answer's ``Content-Type`` names (looked up in Python's registry, where
+    ``punycode`` is quadratic: a megabyte held a worker for minutes). This posts the same
+    request and reads the answer as the SDK does, with :mod:`at_voice_kit.contracts.charsets`
+    instead: JSON when the ``Content-Type`` is exactly ``application/json``, else the text (an
+    unsupported charset read as UTF-8, bad bytes replaced), an error status raised as the SDK's
+    :class:`AfricasTalkingException` with that text.
+    """
+
+    def _make_request(  # type: ignore[no-untyped-def]  # the SDK's own signature
+        self, url, method, headers, data, params, callback=None, timeout=DEFAULT_TIMEOUT_S
+    ) -> Any:
+        if callback is not None or method.upper() != "POST":
+            return super()._make_request(url, method, headers, data, params, callback, timeout)
+        response = requests.post(url, headers=headers, params=params, data=data, timeout=timeout)
+        content_type = response.headers.get("content-type")
+        if not 200 <= response.status_code < 300:
+            raise AfricasTalkingException(_answer_text(response.content, content_type))
+        if content_type == "application/json":
+            return response.json()
+        return _answer_text(response.content, content_type)
+
+
+def _answer_text(body: bytes, content_type: str | None) -> str:
+    return decode_leniently(body, charset_parameter(content_type))
+
+
 def voice_client(username: str, api_key: str, base_url: str | None) -> VoiceService:
     """An SDK voice client for this account, pointed at ``base_url`` when given."""
-    client = VoiceService(username, api_key)
+    client = AllowListedVoiceService(username, api_key)
     if base_url is not None:
         client._baseUrl = base_url
     return client

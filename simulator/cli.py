@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from at_voice_kit.contracts import kit_version
 from at_voice_kit.simulator import commands
+from at_voice_kit.simulator.untrusted_text import never_fail_to_print
 
 EXIT_USAGE = 2
 DISTRIBUTION = "at-voice-kit"
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``atsim`` console script; returns the process exit status."""
+    never_fail_to_print()  # an app's text must never cost the report (LANG=C, an ASCII pipe)
     try:
         parser = build_parser()
     except ModuleNotFoundError as exc:

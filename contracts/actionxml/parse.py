@@ -9,6 +9,7 @@ cut-off, since nothing deeper than ``Response/GetDigits/Say/x`` is ever judged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -20,6 +21,7 @@ from at_voice_kit.contracts.actionxml.elements import WireElement, typed_respons
 from at_voice_kit.contracts.actionxml.model import Response
 from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule
 from at_voice_kit.contracts.actionxml.rules import check_document
+from at_voice_kit.contracts.charsets import UnsupportedCharset, charset_named, supported_names
 
 DEFAULT_MAX_BYTES = 64 * 1024
 """Default size limit. Real answers are a few hundred bytes; 64 KiB leaves room for long
@@ -52,10 +54,11 @@ class ParseResult:
 def parse(document: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
     """Parse and validate an untrusted ActionXML document.
 
-    Bytes are decoded as XML says (declaration, BOM; UTF-8 by default). Never raises on any
-    document: every defect, from "not XML" to a bad attribute value, is a :class:`Problem`.
-    ``max_bytes`` (the size of the document in bytes; str is measured as UTF-8) must be
-    positive.
+    Bytes are decoded as XML says (declaration, BOM; UTF-8 by default); a declared encoding
+    must be one of :mod:`at_voice_kit.contracts.charsets` (another is a ``not-xml`` problem). Never
+    raises on any document: every defect, from "not XML" to a bad attribute value, is a
+    :class:`Problem`. ``max_bytes`` (the size of the document in bytes; str is measured as UTF-8)
+    must be positive.
     """
     if max_bytes <= 0:
         raise ValueError(f"max_bytes must be positive, not {max_bytes}")
@@ -170,10 +173,58 @@ def _display_name(name: str) -> str:
 _XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
 
 
+def _declared_encoding(document: bytes) -> str | None:
+    """The encoding the XML declaration names, or ``None`` if there is no declaration.
+
+    Looked for as XML's appendix F does: in UTF-16 when the first bytes say so (a byte order
+    mark, or ``<?`` in two bytes each), else in an ASCII-compatible encoding.
+    """
+    head = document[:_DECLARATION_BYTES]
+    if head.startswith((b"\xff\xfe", b"<\x00?\x00")):
+        text = head.decode("utf-16-le", "replace")
+    elif head.startswith((b"\xfe\xff", b"\x00<\x00?")):
+        text = head.decode("utf-16-be", "replace")
+    else:
+        text = head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")  # a UTF-8 byte order mark
+    match = _XML_DECLARATION.match(text)
+    return match.group("encoding") if match else None
+
+
+def _expat_encoding(document: str | bytes) -> str | None:
+    """The encoding expat is told to read ``document`` in (``None``: as XML says, which
+    without a declaration means UTF-8 or UTF-16 by the byte order mark).
+
+    A declared encoding is matched against :mod:`at_voice_kit.contracts.charsets`, never handed to
+    Python's codec registry (pyexpat would look up any name it does not know itself);
+    :class:`~at_voice_kit.contracts.charsets.UnsupportedCharset` for one not on the allow-list.
+    """
+    if isinstance(document, str):
+        return None  # already text: expat reads it as UTF-8 whatever it declares
+    declared = _declared_encoding(document)
+    if declared is None:
+        return None
+    charset = charset_named(declared)
+    if charset is None:
+        raise UnsupportedCharset(declared)
+    return charset.name
+
+
 def _read_tree(document: str | bytes) -> WireElement | Problem:
     reader = _TreeReader()
+    try:
+        encoding = _expat_encoding(document)
+    except UnsupportedCharset as error:
+        message = (
+            f"not well-formed XML: unsupported encoding {error.shown!r} "
+            f"(ActionXML is read in {supported_names()})"
+        )
+        return _document_problem(Rule.NOT_XML, message)
     parser = DefusedXMLParser(
-        target=reader, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        target=reader,
+        encoding=encoding,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
     )
     reader.expat = parser.parser
     if isinstance(document, str) and document.startswith("\ufeff"):
@@ -196,14 +247,21 @@ def _read_tree(document: str | bytes) -> WireElement | Problem:
             Rule.NOT_XML, f"not well-formed XML: cannot decode or encode it ({error})"
         )
     except (LookupError, ValueError) as error:
-        # The declared encoding is unknown to Python ("AUTF-8"), not a text codec ("hex"), or
-        # one expat cannot use (multi-byte ones such as Shift JIS or UTF-7).
+        # Not expected once the declared encoding is allow-listed; kept so that whatever
+        # pyexpat raises about an encoding stays a problem, never an exception.
         message = f"not well-formed XML: unsupported encoding ({error})"
         return _document_problem(Rule.NOT_XML, message, reader.line)
     if not isinstance(root, WireElement):
         return _document_problem(Rule.NOT_XML, "not well-formed XML: no root element")
     return root
 
+
+_DECLARATION_BYTES = 512
+"""Room enough for any real XML declaration (with a byte order mark, in UTF-16)."""
+_XML_DECLARATION = re.compile(
+    r"\A\ufeff?<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(\"[^\"]*\"|'[^']*')"
+    r"[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*([\"'])(?P<encoding>[^\"']*)\2"
+)
 
 _DTD_MESSAGE = (
     "ActionXML takes no DTD (<!DOCTYPE ...>): DTDs, entity declarations and external "

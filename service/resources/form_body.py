@@ -15,11 +15,10 @@ import falcon
 from falcon.media import URLEncodedFormHandler
 from falcon.media.multipart import BodyPart, MultipartForm
 
+from at_voice_kit.contracts.charsets import UTF8_READABLE, charset_named
 from at_voice_kit.service.errors import ProblemError, field_error
 
 FORM_TYPES = (falcon.MEDIA_URLENCODED, falcon.MEDIA_MULTIPART)
-UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-"""The charsets a multipart text part may declare: UTF-8, or ASCII (a subset of it)."""
 
 _NON_ASCII_ESCAPE = re.compile(rb"%[89A-Fa-f][0-9A-Fa-f]")
 
@@ -56,12 +55,20 @@ def read_form(req: falcon.Request) -> dict[str, Any]:
     """
     if not req.content_length:
         return {}
-    media_type = (req.content_type or "").split(";")[0].strip().lower()
+    media_type, options = falcon.parse_header(req.content_type or "")
+    media_type = media_type.strip().lower()
     if media_type not in FORM_TYPES:
         raise ProblemError(
             falcon.HTTP_415,
             "Unsupported Media Type",
             "send form fields as application/x-www-form-urlencoded or multipart/form-data",
+        )
+    if media_type == falcon.MEDIA_URLENCODED and not _reads_as_utf8(options.get("charset")):
+        # The form's escapes are read as UTF-8: text in another charset would be misread.
+        raise ProblemError(
+            falcon.HTTP_400,
+            "Invalid request",
+            f"a URL-encoded form must be in UTF-8 (or US-ASCII), not {req.content_type!r}",
         )
     # The handler is picked here by the media type in lower case: a media type is
     # case-insensitive (RFC 9110), and Falcon's own lookup (req.get_media) is not.
@@ -104,10 +111,15 @@ def _part_text(part: BodyPart, name: str) -> str:
     can carry): only UTF-8 and ASCII are taken.
     """
     media_type, options = falcon.parse_header(part.content_type or "text/plain")
-    charset = options.get("charset", "utf-8").strip().lower()
-    if media_type.strip().lower() != "text/plain" or charset not in UTF8_CHARSETS:
+    if media_type.strip().lower() != "text/plain" or not _reads_as_utf8(options.get("charset")):
         raise field_error(name, f"must be text/plain in UTF-8, not {part.content_type!r}")
     try:
         return part.data.decode("utf-8")
     except (UnicodeDecodeError, falcon.MediaMalformedError) as exc:
         raise field_error(name, "must be UTF-8 text") from exc
+
+
+def _reads_as_utf8(charset: str | None) -> bool:
+    """Whether a declared ``charset`` (``None``: none declared) is UTF-8 or US-ASCII, by the
+    aliases of :mod:`at_voice_kit.contracts.charsets`: the only text the service stores is UTF-8."""
+    return charset is None or charset_named(charset) in UTF8_READABLE

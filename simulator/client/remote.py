@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.simulator.backend.platform_config import DEFAULT_API_KEY, DEFAULT_USERNAME
 
@@ -58,7 +59,7 @@ class SimulatorClient:
         # these (not an HTTPError), others fail only as it connects.
         problem = http_url_problem(url)
         if problem is not None:
-            raise InvalidSimulatorURL(f"the simulator's URL {problem}, not {url!r}")
+            raise InvalidSimulatorURL(f"the simulator's URL {problem}, not {masked_url(url)!r}")
         self.url = url.rstrip("/")
         self.username = username
         self.api_key = api_key
@@ -82,7 +83,7 @@ class SimulatorClient:
             return self._http.request(method, self.url + path, **kwargs)
         except httpx.HTTPError as exc:
             raise SimulatorUnavailable(
-                f"no simulator answers at {self.url} ({type(exc).__name__}: {exc}); "
+                f"no simulator answers at {masked_url(self.url)} ({type(exc).__name__}: {exc}); "
                 "start one with `atsim serve`"
             ) from None
 

@@ -7,7 +7,6 @@ recordings, bridges, why the call ended), in the call's own clock, seconds from 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +24,10 @@ from at_voice_kit.contracts.actionxml.model import (
     Redirect,
     Say,
 )
+from at_voice_kit.contracts.redaction import masked_text
+from at_voice_kit.simulator.untrusted_text import printable
 
 SAY_PREVIEW = 38
-_SECRET_PARAMETER = re.compile(r"(?i)\b(secret|token|key|password)=[^&\s]+")
 HIDDEN_NOTES = frozenset({"in-flow", "answered", "ringing", "not-answered"})
 """State notes the events already show (or that say nothing a reader needs)."""
 
@@ -90,8 +90,9 @@ def timeline(call: Mapping[str, Any]) -> list[TimelineLine]:
 
 
 def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
-    """The headline and timeline of a call as text."""
-    lines = [call_headline(call)]
+    """The headline and timeline of a call as text: what the app answered made printable,
+    the query values and passwords of URLs (an app's Redirect) masked."""
+    lines = [printable(call_headline(call))]
     for line in timeline(call):
         lines.append(f"{indent}{line.seconds:>8.1f}s {redact(line.text)}")
     outcome = call.get("outcome")
@@ -102,13 +103,14 @@ def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
                 f"{indent}leg {leg['phoneNumber']}: rang {leg['ringSeconds']:g} s, {cause}"
             )
         for url in outcome["recordingUrls"]:
-            lines.append(f"{indent}recording: {url}")
+            lines.append(f"{indent}recording: {redact(url)}")
     return "\n".join(lines)
 
 
 def redact(text: str) -> str:
-    """``text`` with the values of secret-looking query parameters (``secret=``) hidden."""
-    return _SECRET_PARAMETER.sub(lambda match: f"{match.group(1)}=...", text)
+    """``text`` as a timeline shows it: every URL's query values and password masked
+    (:func:`~at_voice_kit.contracts.redaction.masked_text`), and made printable."""
+    return printable(masked_text(text))
 
 
 def _moment(text: str) -> datetime:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from at_voice_kit.contracts.actionxml import DEFAULT_MAX_BYTES, Problem, parse
 from at_voice_kit.contracts.actionxml.parse import too_large
+from at_voice_kit.simulator.untrusted_text import printable
 
 EXIT_VALID = 0
 EXIT_PROBLEMS = 1
@@ -134,10 +135,11 @@ def _judge(document: bytes, max_bytes: int) -> tuple[tuple[Problem, ...], tuple[
 
 
 def format_problem(label: str, problem: Problem, *, note: bool = False) -> str:
-    """``file:line: path: message [rule]``, the line left out when unknown."""
+    """``file:line: path: message [rule]``, the line left out when unknown; what the document
+    put in it (element names, values) made printable, one line whatever it holds."""
     where = label if problem.line is None else f"{label}:{problem.line}"
     kind = "note: " if note else ""
-    return f"{where}: {problem.path}: {kind}{problem.message} [{problem.rule}]"
+    return printable(f"{where}: {problem.path}: {kind}{problem.message} [{problem.rule}]")
 
 
 def _summarise(documents: int, unreadable: int, invalid: int, problems: int) -> None:

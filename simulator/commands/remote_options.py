@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
@@ -20,7 +21,10 @@ from at_voice_kit.simulator.backend.platform_config import (
 )
 from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient
 from at_voice_kit.simulator.client.timeline import render_call, webhook_failed
-from at_voice_kit.simulator.configuration.fields import DIGITS, phone_number_problem
+from at_voice_kit.simulator.configuration.fields import (
+    DIGITS,
+    phone_number_problem,
+)
 from at_voice_kit.simulator.engine.callee import MAX_SECONDS
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
@@ -34,7 +38,7 @@ def phone_number(text: str) -> str:
     """An argparse type: a valid international number."""
     problem = phone_number_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{masked_url(text)!r} {problem}")
     return text
 
 
@@ -81,7 +85,7 @@ def simulator_url(text: str) -> str:
     """An argparse type: an http(s) URL with a host and a port from 1 to 65535."""
     problem = http_url_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{masked_url(text)!r} {problem}")
     return text
 
 

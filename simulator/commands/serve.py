@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.simulator.backend.accounts import Account
 from at_voice_kit.simulator.backend.exceptions import InvalidSettings
 from at_voice_kit.simulator.backend.platform_config import (
@@ -148,12 +149,18 @@ def _probability(text: str) -> float:
 def _url(text: str) -> str:
     problem = url_problem(text)
     if problem is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+        raise argparse.ArgumentTypeError(f"{masked_url(text)!r} {problem}")
     return text
 
 
 def build_config(args: argparse.Namespace) -> SimulatorConfig:
-    """The configuration ``args`` describe: the file first, flags over it."""
+    """The configuration ``args`` describe: the file first, flags over it; an admin token
+    made up when the simulator is reachable from other machines and none was given."""
+    return _with_admin_token(_given_config(args))
+
+
+def _given_config(args: argparse.Namespace) -> SimulatorConfig:
+    """The configuration as the user gave it (file, flags, environment)."""
     config = load_config_file(args.config) if args.config else SimulatorConfig()
     try:
         faults = faults_from_flags(
@@ -178,6 +185,10 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
         event_faults=faults,
         public_url=args.public_url,
     )
+    return config
+
+
+def _with_admin_token(config: SimulatorConfig) -> SimulatorConfig:
     if config.admin_token is None and not is_loopback(config.host):
         # Reachable from other machines: the admin API (which can read every call and set
         # balances) must not be open to whoever finds the port.
@@ -188,10 +199,12 @@ def build_config(args: argparse.Namespace) -> SimulatorConfig:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; returns the exit status."""
     try:
-        config = build_config(args)
+        given = _given_config(args)
     except ConfigError as exc:
         print(f"atsim serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    config = _with_admin_token(given)
+    made_up = config.admin_token != given.admin_token
     backend = VoiceBackend(config)
     network = SimulatedNetwork.attach(backend)
     try:
@@ -201,12 +214,18 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BIND
     url = url_of(sock)
     network.set_public_url(url)
-    serve_forever(backend, sock, on_started=lambda: print(banner(backend.config, url), flush=True))
+    text = banner(backend.config, url, show_admin_token=made_up)
+    serve_forever(backend, sock, on_started=lambda: print(text, flush=True))
     return 0
 
 
-def banner(config: SimulatorConfig, url: str) -> str:
-    """What ``atsim serve`` prints on start: where it listens and what it accepts."""
+def banner(config: SimulatorConfig, url: str, *, show_admin_token: bool = False) -> str:
+    """What ``atsim serve`` prints on start: where it listens and what it accepts.
+
+    Secrets stay out of it (it ends up in logs): the query values of the numbers' URLs are
+    masked, and the admin token is printed only when ``show_admin_token`` (it was made up
+    here, so nobody else knows it).
+    """
     lines = [
         f"atsim serve: AT Voice simulator listening on {url} (speed {config.speed}, "
         f"seed {config.seed if config.seed is not None else 'random'})",
@@ -223,13 +242,19 @@ def banner(config: SimulatorConfig, url: str) -> str:
     for number in config.numbers:
         lines.append(
             f"  number {number.phone_number} of {number.username}: "
-            f"callback {number.callback_url or '-'}, events {number.events_url or '-'}"
+            f"callback {_shown_url(number.callback_url)}, events {_shown_url(number.events_url)}"
         )
     admin = f"  admin API: {url}/_simulator/"
-    if config.admin_token:
+    if config.admin_token and show_admin_token:
         admin += f" (Authorization: Bearer {config.admin_token})"
+    elif config.admin_token:
+        admin += " (Authorization: Bearer <the admin token you set>)"
     lines.append(admin)
     return "\n".join(lines)
+
+
+def _shown_url(url: str | None) -> str:
+    return masked_url(url) if url else "-"
 
 
 def _faults_text(config: SimulatorConfig) -> str:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 
 EXIT_OK = 0
@@ -124,6 +125,11 @@ def _add_output_arguments(group: Any) -> None:
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false",
                           help="never show the progress line")  # fmt: skip
+    group.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="show the query values and passwords of the URLs in reports (default: ***)",
+    )
 
 
 def _whole(text: str) -> int:
@@ -207,15 +213,19 @@ def build_options(args: argparse.Namespace) -> Any:
             headers=tuple(_header(text) for text in args.header),
             categories=frozenset(selected),
             strict=args.strict,
+            show_secrets=args.show_secrets,
         )
     except (InvalidOptions, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
 
 def _header(text: str) -> tuple[str, str]:
+    # The text stays out of the messages: it may be all value, and values are secrets.
     name, separator, value = text.partition(":")
-    if not separator or not name.strip() or any(c in name for c in " \t\r\n"):
-        raise UsageError(f"--header must look like 'Name: value', not {text!r}")
+    if not separator:
+        raise UsageError("--header must look like 'Name: value' (this one has no ':')")
+    if not name.strip() or any(c in name for c in " \t\r\n"):
+        raise UsageError("--header must look like 'Name: value' (a name without spaces)")
     if any(c in value for c in "\r\n"):
         raise UsageError("--header values cannot contain line breaks")
     return name.strip(), value.strip()
@@ -233,9 +243,9 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"atsim verify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.wait > 0 and not asyncio.run(_wait_for_server(target.callback_url, args.wait)):
+        url = target.callback_url if args.show_secrets else masked_url(target.callback_url)
         print(
-            f"atsim verify: nothing accepted connections at {target.callback_url} "
-            f"within {args.wait:g} s",
+            f"atsim verify: nothing accepted connections at {url} within {args.wait:g} s",
             file=sys.stderr,
         )
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress

@@ -3,8 +3,9 @@
 An app under test may answer anything: 50 MB, a gzip bomb (kilobytes on the wire, gigabytes
 unpacked), bytes in no encoding, a ``charset`` that names no text codec. The platform reads
 at most ``max_bytes`` of the *decoded* body (compressed bodies are unpacked with a bounded
-zlib, never all at once), stops there, and decodes the text leniently, so the worst answer
-costs a bounded amount of memory and never raises anything but :class:`UnreadableBody`.
+zlib, never all at once), stops there, and decodes the text leniently with an allow-listed
+charset (linear time), so the worst answer costs a bounded amount of memory and time on the
+event loop, and never raises anything but :class:`UnreadableBody`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import zlib
 from dataclasses import dataclass
 
 import httpx
+
+from at_voice_kit.contracts.charsets import charset_parameter, decode_leniently
 
 ACCEPT_ENCODING = "gzip, deflate"
 """The content codings the platform can unpack within its bounds."""
@@ -70,30 +73,27 @@ class _BoundedDecoder:
 
 async def read_answer_body(response: httpx.Response, max_bytes: int) -> AnswerBody:
     """Read ``response``'s body (streamed) up to ``max_bytes`` decoded bytes, then stop."""
+    charset = charset_parameter(response.headers.get("content-type"))
     if response.is_stream_consumed:
         # Built in memory (a test double, a transport that read it already): httpx has
         # unpacked it, so only the size bound is left to apply.
         content = response.content
         too_large = len(content) > max_bytes
-        return AnswerBody(decode_text(content[:max_bytes], response.charset_encoding), too_large)
+        return AnswerBody(decode_text(content[:max_bytes], charset), too_large)
     decoder = _BoundedDecoder(response.headers.get("content-encoding", ""))
     body = bytearray()
     async for chunk in response.aiter_raw():
         body += decoder.feed(chunk, max_bytes + 1 - len(body))
         if len(body) > max_bytes:
-            return AnswerBody(decode_text(bytes(body[:max_bytes]), response.charset_encoding), True)
-    return AnswerBody(decode_text(bytes(body), response.charset_encoding))
+            return AnswerBody(decode_text(bytes(body[:max_bytes]), charset), True)
+    return AnswerBody(decode_text(bytes(body), charset))
 
 
 def decode_text(raw: bytes, charset: str | None) -> str:
     """``raw`` as text in the declared ``charset``, else UTF-8; bad bytes become U+FFFD.
 
-    A charset that names no text codec (``rot13``, ``hex``, a typo) falls back to UTF-8
-    instead of raising.
+    Only the real text charsets of :mod:`at_voice_kit.contracts.charsets` are applied: any other
+    label (``rot13``, a typo, or ``punycode``, whose decoder is quadratic and held the event loop
+    for minutes over a megabyte) reads as UTF-8, as it never reaches Python's codec registry.
     """
-    if charset:
-        try:
-            return raw.decode(charset, errors="replace")
-        except (LookupError, UnicodeError):
-            pass
-    return raw.decode("utf-8", errors="replace")
+    return decode_leniently(raw, charset)

@@ -19,6 +19,7 @@ from types import TracebackType
 
 import httpx
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.simulator.delivery.answer_body import (
     ACCEPT_ENCODING,
     UnreadableBody,
@@ -90,7 +91,9 @@ class HttpxWebhookDelivery:
         except httpx.HTTPError as exc:
             return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
         except Exception as exc:  # an app's bytes must never crash a call: journal it instead
-            log.warning("webhook to %s failed unexpectedly", request.url, exc_info=True)
+            # The URL's query is masked: apps put their secrets there, logs keep them.
+            url = masked_url(request.url)
+            log.warning("webhook to %s failed unexpectedly", url, exc_info=True)
             return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
 
     async def _exchange(self, request: WebhookRequest, started: float) -> WebhookResult:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from at_voice_kit.simulator.client.timeline import webhook_failed
+from at_voice_kit.simulator.client.timeline import redact, webhook_failed
 
 CallDocument = Mapping[str, Any]
 
@@ -106,7 +106,7 @@ def _call_problems(
     webhooks = call["webhooks"]
     found = [
         f"{session_id}: the service answered {w['status']} to {w['kind']} "
-        f"({w['error'] or w['body'][:80]})"
+        f"({redact(w['error'] or w['body'][:80])})"  # what it answered: printable, masked
         for w in webhooks
         if webhook_failed(w)
     ]

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from at_voice_kit.simulator.untrusted_text import printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Check, Finding, Severity
 from at_voice_kit.simulator.verify.exchanges import Exchange
 from at_voice_kit.simulator.verify.report import ProblemGroup, ScenarioResult, VerifyReport
@@ -105,7 +106,12 @@ def _scenario_json(report: VerifyReport, result: ScenarioResult) -> dict[str, An
 
 
 def report_json(report: VerifyReport) -> dict[str, Any]:
-    """Everything in the report, as JSON-ready data."""
+    """Everything in the report, as JSON-ready data (secrets masked, no lone surrogates)."""
+    data: dict[str, Any] = report.secret_mask().data(_unmasked_json(report))
+    return data
+
+
+def _unmasked_json(report: VerifyReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "verdict": verdict(report),
@@ -131,6 +137,7 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
 
 
 def _failure_text(report: VerifyReport, findings: list[Finding]) -> str:
+    """The findings with the request behind each, as text for the XML (masked, printable)."""
     lines: list[str] = []
     for finding in findings:
         exchange = finding.exchange
@@ -140,7 +147,13 @@ def _failure_text(report: VerifyReport, findings: list[Finding]) -> str:
             exchange.request, timeout=report.options.timeout, headers=report.options.headers
         )
         lines.extend("  " + line for line in command.splitlines())
-    return "\n".join(lines)
+    return _junit_text(report, "\n".join(lines))
+
+
+def _junit_text(report: VerifyReport, text: str) -> str:
+    """``text`` as the JUnit file may carry it: secrets masked, characters XML cannot carry
+    replaced, and the rest (control characters too) made printable."""
+    return xml_text(printable_lines(report.secret_mask().text(text)))
 
 
 def _testcase(
@@ -158,8 +171,9 @@ def _testcase(
     failing = result.failed(check, strict=strict)
     if failing:
         first = failing[0]
-        failure = ET.SubElement(case, "failure", type=check.value, message=xml_text(first.headline))
-        failure.text = xml_text(_failure_text(report, failing))
+        message = _junit_text(report, first.headline)
+        failure = ET.SubElement(case, "failure", type=check.value, message=message)
+        failure.text = _failure_text(report, failing)
     warnings = [
         finding
         for finding in result.findings
@@ -167,7 +181,7 @@ def _testcase(
     ]
     if warnings:
         text = "warning: " + _failure_text(report, warnings)
-        ET.SubElement(case, "system-out").text = xml_text(text)
+        ET.SubElement(case, "system-out").text = text
     return bool(failing)
 
 

@@ -56,6 +56,8 @@ class VerifyOptions:
       and none of the :data:`FRAMING_HEADERS` the HTTP client writes itself.
     - ``categories``: which kinds of scenario to run.
     - ``strict``: warnings fail the run too.
+    - ``show_secrets``: reports show the target's secrets (query values, passwords in its
+      URLs; :mod:`at_voice_kit.simulator.verify.report_secrets`) instead of ``***``.
     """
 
     seed: int | None = None
@@ -71,6 +73,7 @@ class VerifyOptions:
     headers: tuple[tuple[str, str], ...] = ()
     categories: frozenset[Category] = field(default_factory=lambda: frozenset(Category))
     strict: bool = False
+    show_secrets: bool = False
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:

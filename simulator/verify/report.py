@@ -2,9 +2,10 @@
 
 :class:`VerifyReport` is what the library returns and every output is rendered from: the
 readable report (:meth:`VerifyReport.summary`), JSON (:meth:`VerifyReport.to_json`) and
-JUnit XML (:meth:`VerifyReport.to_junit`). A *problem* is one :class:`ProblemGroup`: the
-same check broken the same way (same status, same grammar rule at the same place), however
-many requests and scenarios it showed up in.
+JUnit XML (:meth:`VerifyReport.to_junit`), each with the target's secrets masked
+(:meth:`VerifyReport.secret_mask`) and whatever the app sent made printable. A *problem* is
+one :class:`ProblemGroup`: the same check broken the same way (same status, same grammar rule
+at the same place), however many requests and scenarios it showed up in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity
 from at_voice_kit.simulator.verify.exchanges import Exchange
 from at_voice_kit.simulator.verify.options import VerifyOptions
+from at_voice_kit.simulator.verify.report_secrets import SecretMask
 from at_voice_kit.simulator.verify.scenarios import Category, Scenario
 
 
@@ -162,6 +164,14 @@ class VerifyReport:
             if results:
                 by_category[category] = results
         return by_category
+
+    def secret_mask(self) -> SecretMask:
+        """What every output of this report hides (nothing with ``show_secrets``)."""
+        return SecretMask.for_target(
+            (self.callback_url, self.events_url),
+            self.options.headers,
+            shown=self.options.show_secrets,
+        )
 
     def summary(self) -> str:
         """The readable report: verdict, each problem with a request to reproduce it, coverage."""

@@ -1,8 +1,14 @@
 """The readable report of ``atsim verify``: the verdict, each problem once with the exact
-request to reproduce it, then what was covered."""
+request to reproduce it, then what was covered.
+
+Whatever the app sent (answers, URLs it handed back, the problems found in them) is shown
+:func:`~at_voice_kit.simulator.untrusted_text.printable` on its own line, and the target's secrets
+are masked (:meth:`~at_voice_kit.simulator.verify.report.VerifyReport.secret_mask`), in every line.
+"""
 
 from __future__ import annotations
 
+from at_voice_kit.simulator.untrusted_text import printable, printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Severity
 from at_voice_kit.simulator.verify.report import ProblemGroup, VerifyReport
 from at_voice_kit.simulator.verify.reproduce import curl_command
@@ -60,7 +66,7 @@ def render_text(report: VerifyReport) -> str:
             f"  {category.value:<16} {len(results):>4} scenarios {requests:>5} requests  "
             f"{CATEGORY_DESCRIPTIONS[category]}"
         )
-    return "\n".join(lines) + "\n"
+    return printable_lines(report.secret_mask().text("\n".join(lines))) + "\n"
 
 
 def _group_lines(report: VerifyReport, number: int, group: ProblemGroup) -> list[str]:
@@ -75,14 +81,15 @@ def _group_lines(report: VerifyReport, number: int, group: ProblemGroup) -> list
         listed += f", ... (+{more})"
     answered = f"HTTP {answer.status}{_body_excerpt(answer.body)}" if answer.status else None
     lines = [
-        f"{number}. {label} [{group.check}] {group.headline}",
+        f"{number}. {label} [{group.check}] {printable(group.headline)}",
         f"   {_plural(len(group.occurrences), 'request')} in "
         f"{_plural(len(scenario_ids), 'scenario')}: {listed}",
     ]
     if example.finding.problem is not None or answer.status is None:
-        lines.append(f"   e.g. {example.finding.detail}")  # what this occurrence showed
+        # what this occurrence showed
+        lines.append(f"   e.g. {printable(example.finding.detail)}")
     if answer.status is not None or example.finding.detail != answer.error:
-        lines.append(f"   answer: {answered or answer.error or 'none'}")
+        lines.append(f"   answer: {printable(answered or answer.error or 'none')}")
     if not exchange.request.fields:  # nothing was sent: the server could not be reached
         return lines
     lines.append(

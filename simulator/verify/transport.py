@@ -27,6 +27,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.simulator.delivery.answer_body import ACCEPT_ENCODING, read_answer_body
 from at_voice_kit.simulator.delivery.http_delivery import USER_AGENT
@@ -91,9 +92,11 @@ class Target:
         return self.app is not None
 
     def describe(self) -> str:
-        """One line naming the URLs (and the app, when in-process)."""
-        text = f"callback URL {self.callback_url}"
-        text += f", events URL {self.events_url}" if self.events_url else ", no events URL"
+        """One line naming the URLs, secrets masked (and the app, when in-process)."""
+        text = f"callback URL {masked_url(self.callback_url)}"
+        text += (
+            f", events URL {masked_url(self.events_url)}" if self.events_url else ", no events URL"
+        )
         if self.app is not None:
             text += f" (in-process {'ASGI' if is_asgi(self.app) else 'WSGI'} app)"
         return text
@@ -109,7 +112,8 @@ def check_url(what: str, url: str) -> None:
     (a host, a port from 1 to 65535): checked here, so nothing later trips on it."""
     problem = http_url_problem(url)
     if problem is not None:
-        raise InvalidTarget(f"the {what} {problem}, not {url!r}")
+        # Masked: the message ends up in CI logs and test output, the URL's shape is enough.
+        raise InvalidTarget(f"the {what} {problem}, not {masked_url(url)!r}")
 
 
 def is_asgi(app: Any) -> bool:

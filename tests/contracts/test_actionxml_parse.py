@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from at_voice_kit.contracts.actionxml import (
@@ -341,9 +343,49 @@ def test_valid_document_round_trips_through_prompt_and_play() -> None:
 
 
 @pytest.mark.parametrize(
-    "encoding", ["AUTF-8", "hex", "rot13", "shift_jis", "utf-7", "idna", "undefined"]
+    "encoding",
+    ["AUTF-8", "hex", "rot13", "shift_jis", "utf-7", "idna", "undefined", "punycode", "cp500"],
 )
 def test_unusable_declared_encodings_are_not_xml(encoding: str) -> None:
     document = f'<?xml version="1.0" encoding="{encoding}"?><Response/>'.encode()
     problem = parse(document).problems[0]
     assert (problem.rule, problem.path) == (Rule.NOT_XML, DOCUMENT_PATH)
+    assert f"unsupported encoding {encoding!r}" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("encoding", "codec", "byte_order_mark"),
+    [
+        ("UTF-8", "utf-8", ""),
+        ("utf8", "utf-8", "\ufeff"),
+        ("csISOLatin1", "latin-1", ""),  # an IANA alias pyexpat would not know
+        ("windows-1252", "cp1252", ""),
+        ("UTF-16", "utf-16", ""),
+        ("UTF-16LE", "utf-16-le", ""),
+        ("utf-16be", "utf-16-be", "\ufeff"),
+    ],
+)
+def test_documents_in_a_supported_charset_are_read_whatever_its_alias(
+    encoding: str, codec: str, byte_order_mark: str
+) -> None:
+    text = "caf\u00e9 \u20ac" if codec not in ("latin-1",) else "caf\u00e9"
+    document = f'{byte_order_mark}<?xml version="1.0" encoding="{encoding}"?>'
+    document += f"<Response><Say>{text}</Say></Response>"
+    result = parse(document.encode(codec))
+    assert result.response == Response((Say(text),)), result.problems
+
+
+def test_a_declared_encoding_never_reaches_pythons_codec_registry() -> None:
+    """pyexpat looks up any encoding it does not know itself in Python's registry (where
+    ``punycode`` is quadratic); the allow-list answers first."""
+    asked: list[str] = []
+
+    def search(name: str) -> None:
+        asked.append(name)
+
+    codecs.register(search)
+    try:
+        result = parse(b'<?xml version="1.0" encoding="x-atsim-probe"?><Response/>')
+    finally:
+        codecs.unregister(search)
+    assert not result.ok and asked == []

@@ -27,6 +27,7 @@ class ScriptedAnswer:
     body: str | None = None
     entry_status: str = "Queued"
     delay_seconds: float = 0.0
+    body_encoding: str = "utf-8"
 
 
 @dataclass
@@ -60,7 +61,7 @@ class FakeAT:
             ]
             body = json.dumps({"entries": entries, "errorMessage": "None"})
         start_response(answer.status, [("Content-Type", answer.content_type)])
-        return [body.encode()]
+        return [body.encode(answer.body_encoding)]
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 import pytest
 
+from at_voice_kit.service.app import create_app
 from at_voice_kit.service.config import Config, ConfigError
 
 BASE_ENV = {
@@ -147,3 +151,14 @@ def test_api_key_and_token_are_not_in_the_repr() -> None:
     config = Config.from_env({**BASE_ENV, "VOICE_API_TOKEN": "secret-token-123456"})
     assert "secret-token" not in repr(config)
     assert "'key'" not in repr(config)
+
+
+def test_the_start_up_log_masks_credentials_in_at_voice_url(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = config.at_voice_url.removeprefix("http://") if config.at_voice_url else ""
+    url = f"http://atsim:start-up-password@{host}/?key=start-up-key"
+    with caplog.at_level(logging.INFO, logger="at_voice_kit.service"):
+        create_app(replace(config, at_voice_url=url))
+    assert f"calls via http://atsim:***@{host}/?key=***" in caplog.text
+    assert "start-up-password" not in caplog.text and "start-up-key" not in caplog.text

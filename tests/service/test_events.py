@@ -305,6 +305,39 @@ def test_a_part_may_declare_utf8_or_ascii(client: falcon.testing.TestClient) -> 
     assert event["fields"]["callerCarrierName"] == "Safari\u00e9com"
 
 
+@pytest.mark.parametrize("charset", ["ISO-8859-1", "utf-16", "punycode", "unicode_escape"])
+def test_a_url_encoded_form_declaring_another_charset_is_a_400(
+    client: falcon.testing.TestClient, charset: str
+) -> None:
+    """Its escapes were read as UTF-8 whatever it declared: Latin-1 text would be misread."""
+    result = client.simulate_post(
+        "/voice/events",
+        body=_encode({**DOC_EXAMPLE, "sessionId": "ATVId_latin", "callerCarrierName": "Caf\u00e9"}),
+        headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"},
+    )
+    assert result.status_code == 400, result.text
+    assert "must be in UTF-8" in result.json["detail"]
+    assert events_of(client, "ATVId_latin") == []
+
+
+@pytest.mark.parametrize("charset", ["utf8", "ANSI_X3.4-1968", '"us-ascii"'])
+def test_aliases_of_utf8_and_ascii_are_utf8(
+    client: falcon.testing.TestClient, charset: str
+) -> None:
+    body, headers = multipart(
+        b'Content-Disposition: form-data; name="sessionId"\r\n'
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\r\n\r\nATVId_alias",
+    )
+    assert client.simulate_post("/voice/events", body=body, headers=headers).text == "OK"
+    form = client.simulate_post(
+        "/voice/events",
+        body=_encode({**DOC_EXAMPLE, "sessionId": "ATVId_alias"}),
+        headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"},
+    )
+    assert form.text == "OK"
+    assert len(events_of(client, "ATVId_alias")) == 2
+
+
 def test_the_media_type_is_case_insensitive(client: falcon.testing.TestClient) -> None:
     result = client.simulate_post(
         "/voice/events",

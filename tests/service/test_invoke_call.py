@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import falcon.testing
@@ -247,3 +248,33 @@ def test_requires_the_token_when_one_is_set(
     right = secured_client.simulate_get("/voice/invoke-call", params=params, headers=auth())
     assert right.status_code == 200
     assert API_TOKEN not in right.text
+
+
+@pytest.mark.parametrize("status", ["200 OK", "500 Internal Server Error"])
+def test_an_answer_in_a_quadratic_codec_is_read_at_once(
+    client: falcon.testing.TestClient, fake_at: FakeAT, status: str
+) -> None:
+    """The SDK's ``requests`` decoded AT's text answer with any codec its charset named:
+    999 KB declared ``punycode`` held the request for minutes. (A generous bound: it takes
+    milliseconds now.)"""
+    body = "x" * 499_000 + "-" + "ba" * 250_000
+    fake_at.answer = ScriptedAnswer(status, "text/plain; charset=punycode", body)
+    started = time.perf_counter()
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert time.perf_counter() - started < 10
+    assert result.status_code == 500
+    assert result.json["title"] == "Africa's Talking API error"
+
+
+def test_an_error_answer_is_read_in_its_declared_charset(
+    client: falcon.testing.TestClient, fake_at: FakeAT
+) -> None:
+    fake_at.answer = ScriptedAnswer(
+        "401 Unauthorized",
+        "text/plain; charset=UTF-16",
+        "The supplied authentication is invalid",
+        body_encoding="utf-16",
+    )
+    result = client.simulate_get("/voice/invoke-call", params={"phone": "254711082369"})
+    assert result.status_code == 500
+    assert "The supplied authentication is invalid" in result.json["detail"]

@@ -169,6 +169,17 @@ BEHAVIOURS: dict[str, Callable[[_Exchange], None]] = {
         "application/xml; charset=utf-8",
     ),
     "/bogus-charset": _constant("200 OK", VALID_ACTIONXML, "application/xml; charset=rot13"),
+    # 999 KB Python's quadratic punycode decoder spent 192 s on (under the 1 MB limit).
+    "/punycode": _constant(
+        "200 OK", b"x" * 499_000 + b"-" + b"ba" * 250_000, "text/plain; charset=punycode"
+    ),
+    # Codecs that decode to lone surrogates, which no report, journal or JSON can carry.
+    "/unicode-escape": _constant(
+        "200 OK", b"<Response><Say>\\ud800</Say></Response>", "text/plain; charset=unicode_escape"
+    ),
+    "/utf-7": _constant(
+        "200 OK", b"<Response><Say>+2AA-</Say></Response>", "text/plain; charset=utf-7"
+    ),
     "/html": _constant("200 OK", b"<html><body><h1>Welcome</h1></body></html>", "text/html"),
     "/json": _constant("200 OK", b'{"actions": ["say"]}', "application/json"),
     "/truncated-xml": _constant("200 OK", VALID_ACTIONXML[:50], "application/xml"),

@@ -4,6 +4,7 @@ from the flags, and recordings downloaded over HTTP."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
@@ -217,3 +218,48 @@ def test_the_webhook_timeout_flag_and_event_faults_flags() -> None:
     assert call["outcome"]["reason"].startswith("app failure: the app did not answer in time")
     events = [w["form"]["eventType"] for w in call["webhooks"] if w["kind"] == "event"]
     assert events[:2] == ["SessionStarted", "SessionStarted"]
+
+
+class RedirectingSayer:
+    """Says something hostile to a terminal (an 8-bit CSI escape, which XML allows, and a
+    bidi override) and redirects to its own URL, whose query carries its secret."""
+
+    SAY = "Karibu caf\u00e9 \x9b2J\u202e"
+
+    def __call__(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = dict(parse_qsl(environ["wsgi.input"].read(length).decode()))
+        start("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        if environ["PATH_INFO"] == "/events" or form.get("isActive") == "0":
+            return [b"OK"]
+        if "step=2" in environ.get("QUERY_STRING", ""):
+            return [XML.format(f"<Say>{self.SAY}</Say>").encode()]
+        host = environ["HTTP_HOST"]
+        target = f"http://{host}/voice?step=2&amp;auth=timeline-secret-value"
+        return [XML.format(f"<Redirect>{target}</Redirect>").encode()]
+
+
+def test_timelines_mask_url_secrets_and_print_what_the_app_said_to_any_terminal() -> None:
+    with serve_wsgi_app(RedirectingSayer()) as url:
+        flags = wired(url)
+        flags[flags.index("--callback-url") + 1] = f"{url}/voice?auth=timeline-secret-value"
+        with atsim_serve(*flags) as sim:
+            done = subprocess.run(
+                [*atsim_command(), "call", "--url", sim.url, "--to", USER, "--answer", "answered"],
+                capture_output=True, timeout=120, check=False,
+                env={**os.environ, "PYTHONIOENCODING": "ascii"},
+            )  # fmt: skip
+    out = done.stdout.decode("ascii")  # an ASCII terminal: no UnicodeEncodeError either
+    assert done.returncode == 0, out + done.stderr.decode()
+    assert f"-> 200 Redirect {url}/voice?step=***&auth=***" in out
+    assert "timeline-secret-value" not in out
+    assert '200 Say "Karibu caf\\xe9 \\x9b2J\\u202e"' in out
+
+
+def test_a_password_in_the_simulators_url_is_not_printed() -> None:
+    url = "http://atsim:url-password-value@127.0.0.1:1"
+    for command in CALL_AND_DIAL:
+        done = atsim(*command, "--url", url)
+        assert done.returncode == 2, done.stderr
+        assert "no simulator answers at http://atsim:***@127.0.0.1:1" in done.stderr
+        assert "url-password-value" not in done.stdout + done.stderr

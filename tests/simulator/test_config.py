@@ -21,7 +21,7 @@ from at_voice_kit.simulator.backend.platform_config import (
     SpeedMode,
 )
 from at_voice_kit.simulator.backend.voice import VoiceBackend
-from at_voice_kit.simulator.commands.serve import build_config, register
+from at_voice_kit.simulator.commands.serve import banner, build_config, register
 from at_voice_kit.simulator.configuration.sources import (
     config_from_environment,
     load_config_file,
@@ -221,6 +221,16 @@ def test_beyond_loopback_the_admin_api_gets_a_token(host: str) -> None:
     assert config.admin_token is not None and len(config.admin_token) >= 16
     chosen = build_config(parse_serve("--host", host, "--admin-token", "x" * 20))
     assert chosen.admin_token == "x" * 20
+
+
+def test_the_banner_prints_an_admin_token_only_when_it_was_made_up() -> None:
+    config = build_config(parse_serve("--host", "0.0.0.0"))
+    assert config.admin_token is not None
+    made_up = banner(config, "http://0.0.0.0:5001", show_admin_token=True)
+    assert f"(Authorization: Bearer {config.admin_token})" in made_up
+    given = banner(config, "http://0.0.0.0:5001")
+    assert config.admin_token not in given
+    assert "(Authorization: Bearer <the admin token you set>)" in given
 
 
 @pytest.mark.parametrize(

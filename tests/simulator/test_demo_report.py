@@ -58,6 +58,13 @@ def test_every_kind_of_failure_is_reported() -> None:
     assert "does not know the call ended" in unended
 
 
+def test_what_the_service_answered_is_shown_printable_and_masked() -> None:
+    document = call(status=500)
+    document["webhooks"][0]["body"] = "\x1b[2J see http://svc/voice?secret=demo-secret-value"
+    (first, _) = problems([result(document)], [stored()])
+    assert first.endswith("(\\x1b[2J see http://svc/voice?secret=***)")
+
+
 def test_the_summary_counts_calls_by_cause_and_adds_up_their_cost() -> None:
     summary = outcome_summary([result(call()), result(call()), result(call(cause="USER_BUSY"))])
     assert "NORMAL_CLEARING  2" in summary and "USER_BUSY        1" in summary

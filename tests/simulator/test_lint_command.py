@@ -7,6 +7,7 @@ file and for standard input alike; the largest allowed limit still lints.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -61,3 +62,19 @@ def test_the_largest_limit_lints_standard_input_and_bounds_an_endless_source() -
     endless = _atsim("lint", "--max-bytes", str(MAX_LIMIT_BYTES), "/dev/zero")
     assert endless.returncode == 1
     assert b"[too-large]" in endless.stdout
+
+
+def test_what_a_document_holds_is_printed_escaped_even_to_an_ascii_terminal() -> None:
+    """An element name in Latin letters beyond ASCII crashed the output with
+    UnicodeEncodeError."""
+    document = "<Response><Bogus\u00e9/><Say voice='\u202e'>x</Say></Response>"
+    completed = subprocess.run(
+        [*atsim_command(), "lint", "-"],
+        input=document.encode("utf-8"), capture_output=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )  # fmt: skip
+    assert completed.returncode == 1, completed.stderr
+    out = completed.stdout.decode("ascii")
+    assert "<stdin>:1: Response/Bogus\\xe9[1]: `Bogus\\xe9` is not an ActionXML element" in out
+    assert "not '\\u202e'" in out
+    assert b"Traceback" not in completed.stderr

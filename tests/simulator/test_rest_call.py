@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import falcon.testing
 import pytest
 
 from at_voice_kit.contracts.vocabulary import Direction
@@ -260,21 +261,67 @@ def test_queue_size_header_counts_the_accounts_queued_calls() -> None:
     assert sim.call(KE_NUMBERS[1], KE_NUMBERS[2]).headers["X-Current-Queue-Size"] == "2"
 
 
-def test_a_form_body_in_a_real_charset_is_read() -> None:
-    """Any text encoding is read (latin-1 here); what is no charset is refused
+CALL_FORM = "username=sandbox&from=%2B254711082000&to=%2B254711082001&clientRequestId="
+MULTIPART = "multipart/form-data; boundary=XyZ"
+
+
+def post_call(sim: InProcessSimulator, content_type: str, body: bytes) -> falcon.testing.Result:
+    """POST ``body`` to /call as the sandbox account."""
+    headers = {"apiKey": "atsim-sandbox-key", "Content-Type": content_type}
+    return sim.client.simulate_post("/call", headers=headers, body=body)
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec", "request_id"),
+    [("latin-1", "latin-1", "caf\u00e9"), ("UTF-16", "utf-16", "\u1eb8k\u00e1"),
+     ("windows-1252", "cp1252", "\u20ac5")],
+)  # fmt: skip
+def test_a_form_body_in_a_real_charset_is_read(charset: str, codec: str, request_id: str) -> None:
+    """A supported charset is read; what is no charset is refused
     (``tests/simulator/test_hostile_input_e2e.py``)."""
     sim = InProcessSimulator()
-    result = sim.client.simulate_post(
-        "/call",
-        headers={
-            "apiKey": "atsim-sandbox-key",
-            "Content-Type": "application/x-www-form-urlencoded; charset=latin-1",
-        },
-        body="username=sandbox&from=%2B254711082000&to=%2B254711082001&clientRequestId=caf\xe9".encode(
-            "latin-1"
-        ),
-    )
+    body = (CALL_FORM + request_id).encode(codec)
+    result = post_call(sim, f"application/x-www-form-urlencoded; charset={charset}", body)
     assert result.status_code == 200, result.text
     assert json.loads(result.text)["entries"][0]["status"] == "Queued"
     (call,) = sim.backend.calls.all()
+    assert call.client_request_id == request_id
+
+
+def multipart_call(client_request_id_part: bytes) -> bytes:
+    """A multipart /call body whose clientRequestId part is ``client_request_id_part``."""
+    return (
+        b'--XyZ\r\nContent-Disposition: form-data; name="username"\r\n\r\nsandbox\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="from"\r\n\r\n+254711082000\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="to"\r\n\r\n+254711082001\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="clientRequestId"\r\n'
+        + client_request_id_part
+        + b"\r\n--XyZ--\r\n"
+    )
+
+
+def test_a_multipart_field_is_read_in_the_charset_it_declares() -> None:
+    """A part's charset was ignored (every part read as UTF-8): café in Latin-1 was a 400."""
+    sim = InProcessSimulator()
+    part = b"Content-Type: text/plain; charset=ISO-8859-1\r\n\r\ncaf\xe9"
+    result = post_call(sim, MULTIPART, multipart_call(part))
+    assert result.status_code == 200, result.text
+    (call,) = sim.backend.calls.all()
     assert call.client_request_id == "caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    ("part", "detail"),
+    [
+        (b"Content-Type: text/plain; charset=unicode_escape\r\n\r\n\\ud800", "'unicode_escape'"),
+        (b"Content-Type: text/plain; charset=punycode\r\n\r\nabc-def", "'punycode' is not"),
+        (b"Content-Type: text/plain; charset=utf-8\r\n\r\ncaf\xe9", "field 'clientRequestId'"),
+    ],
+)
+def test_a_multipart_field_in_no_supported_charset_is_ats_400(part: bytes, detail: str) -> None:
+    sim = InProcessSimulator()
+    result = post_call(sim, MULTIPART, multipart_call(part))
+    assert result.status_code == 400, result.text
+    assert result.text.startswith("The request content was malformed:\n")
+    assert detail in result.text
+    assert not sim.backend.calls.all()

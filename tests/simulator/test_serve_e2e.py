@@ -87,11 +87,24 @@ def test_an_admin_token_protects_the_admin_api_of_a_real_process() -> None:
         atsim_serve("--admin-token", token) as atsim,
         httpx.Client(base_url=atsim.url, timeout=10) as client,
     ):
-        assert f"Authorization: Bearer {token}" in atsim.banner
+        # The token the user set stays out of the banner (and so out of logs).
+        assert token not in atsim.banner
+        assert "Authorization: Bearer <the admin token you set>" in atsim.banner
         assert client.get("/_simulator/calls").status_code == 401
         assert client.get("/_simulator/health").status_code == 200
         authorised = client.get("/_simulator/calls", headers={"Authorization": f"Bearer {token}"})
         assert authorised.status_code == 200
+
+
+def test_the_banner_masks_the_secrets_in_the_numbers_urls() -> None:
+    with atsim_serve(
+        "--callback-url", "http://127.0.0.1:9/voice?secret=banner-secret-value&lang=sw",
+        "--events-url", "http://hook:banner-password@127.0.0.1:9/events",
+    ) as atsim:  # fmt: skip
+        assert "banner-secret-value" not in atsim.banner
+        assert "banner-password" not in atsim.banner
+        assert "callback http://127.0.0.1:9/voice?secret=***&lang=***" in atsim.banner
+        assert "events http://hook:***@127.0.0.1:9/events" in atsim.banner
 
 
 def test_sigterm_stops_the_server_cleanly() -> None:

@@ -53,8 +53,10 @@ CALLBACK_FAULTS: dict[str, str] = {
 }
 """Broken callback URL -> the start of the journal's note on its answer."""
 
-LENIENT_FAULTS = ("not-utf8", "bogus-charset")
-"""Answers in a wrong or unknown charset: read leniently (UTF-8, bad bytes replaced)."""
+LENIENT_FAULTS = ("not-utf8", "bogus-charset", "unicode-escape", "utf-7")
+"""Answers in a wrong or unknown charset: read leniently (UTF-8, bad bytes replaced). A
+codec that is no charset is never applied: ``unicode_escape`` and ``utf-7`` turned a valid
+answer into lone surrogates, kept in the journal, and the call failed on it."""
 
 EVENTS_FAULTS: dict[str, str | None] = {
     **CALLBACK_FAULTS,

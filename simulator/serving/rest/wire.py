@@ -7,7 +7,6 @@ default texts, the most plausible thing AT sends. See the README's fidelity tabl
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import falcon
 import falcon.asgi
 from falcon.media.multipart import MultipartParseError
 
+from at_voice_kit.contracts.charsets import UnsupportedCharset, decode_strictly
 from at_voice_kit.simulator.serving.untrusted_json import load_untrusted_json
 
 FORM_URLENCODED = "application/x-www-form-urlencoded"
@@ -141,8 +141,7 @@ async def read_form(
     body = await req.stream.read(max_bytes + 1)
     if len(body) > max_bytes:
         raise EntityTooLarge(max_bytes)
-    charset = params.get("charset", "utf-8")
-    text = _decoded_text(body, charset)
+    text = _decoded_text(body, params.get("charset"))
     if media_type == JSON:
         return _json_form(text, list_fields)
     try:
@@ -154,23 +153,21 @@ async def read_form(
     return RequestForm(_first_values(pairs))
 
 
-def _decoded_text(body: bytes, charset: str) -> str:
-    """``body`` decoded as ``charset``; :class:`MalformedRequest` unless that is a text
-    encoding that decodes it to real text.
+def _decoded_text(body: bytes, charset: str | None, what: str = "the body") -> str:
+    """``body`` decoded as ``charset`` (UTF-8 when none is given); :class:`MalformedRequest`
+    unless that is a supported charset (:mod:`at_voice_kit.contracts.charsets`) the bytes are text
+    in.
 
-    Python's codecs include ones that are no charset at all (``rot13``, ``base64``), ones
-    that fail with a bare ``UnicodeError`` (``punycode``) and ones that turn ``\\ud800`` into a
-    lone surrogate (``unicode_escape``), which no answer, journal entry or webhook can carry.
+    Only real text charsets are taken: Python's codecs include ones that are no charset at
+    all (``rot13``), ones that take minutes over a megabyte (``punycode``) and ones that turn
+    ``\\ud800`` into a lone surrogate (``unicode_escape``), which no answer can carry.
     """
-    refused = MalformedRequest(f"the body is not valid {charset} text")
     try:
-        if not codecs.lookup(charset)._is_text_encoding:
-            raise refused
-        text = body.decode(charset)
-        text.encode("utf-8")  # a lone surrogate is not text
-    except (LookupError, UnicodeError):
-        raise refused from None
-    return text
+        return decode_strictly(body, charset)
+    except UnsupportedCharset as exc:
+        raise MalformedRequest(str(exc)) from None
+    except UnicodeDecodeError:
+        raise MalformedRequest(f"{what} is not valid {charset or 'UTF-8'} text") from None
 
 
 async def _read_multipart(req: falcon.asgi.Request) -> RequestForm:
@@ -179,11 +176,14 @@ async def _read_multipart(req: falcon.asgi.Request) -> RequestForm:
         form = await req.get_media()
         async for part in form:
             data: bytes = await part.get_data()
-            pairs.append((part.name or "", data.decode("utf-8")))
+            _, options = falcon.parse_header(part.content_type or "text/plain")
+            name = part.name or ""
+            text = _decoded_text(data, options.get("charset"), f"field '{name}'")
+            pairs.append((name, text))
     except (MultipartParseError, falcon.MediaMalformedError, falcon.MediaNotFoundError) as exc:
         raise MalformedRequest(f"the multipart form cannot be read: {exc.description}") from None
-    except UnicodeDecodeError:
-        raise MalformedRequest("a multipart field is not valid UTF-8 text") from None
+    except UnicodeDecodeError:  # a part's headers (its name) are not UTF-8
+        raise MalformedRequest("a multipart field's name is not valid UTF-8 text") from None
     return RequestForm(_first_values(pairs))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import httpx
 import pytest
 
 from at_voice_kit.simulator.delivery.http_delivery import HttpxWebhookDelivery
@@ -258,3 +260,22 @@ def test_a_whole_call_over_real_http_is_deterministic(voice_app: tuple[VoiceApp,
     assert {dict(f)["eventType"] for p, _, f in app.received if p == "/events"} == {
         "SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded",
     }  # fmt: skip
+
+
+def test_an_unexpected_fault_is_logged_without_the_urls_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a transport fault nobody foresaw")
+
+    async def run() -> WebhookResult:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(fail))
+        async with client, HttpxWebhookDelivery(client, timeout=5) as delivery:
+            url = "http://127.0.0.1:9/voice?secret=s3cret-webhook-value&lang=sw"
+            return await delivery.deliver(WebhookRequest(url, (("isActive", "1"),)))
+
+    with caplog.at_level(logging.WARNING, logger="at_voice_kit.simulator.delivery.http_delivery"):
+        result = asyncio.run(run())
+    assert result.status is None and result.error is not None
+    assert "http://127.0.0.1:9/voice?secret=***&lang=***" in caplog.text
+    assert "s3cret-webhook-value" not in caplog.text

@@ -86,11 +86,14 @@ def test_the_menu_flow_with_a_webhook_secret_gets_a_clean_report(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith("atsim verify: OK - no problems in ")
-    assert SECRET in result.stdout  # the target line names the URLs as given
+    # The report names the URLs with their secret masked (it ends up in CI logs).
+    assert SECRET not in result.stdout
+    assert f"target: callback URL {base}/instruct?secret=***, events URL" in result.stdout
     crawl = verify(
         "--callback-url", f"{base}/instruct?secret={SECRET}", "--no-events",
-        "--seed", "8", "--only", "crawl", "--json",
+        "--seed", "8", "--only", "crawl", "--json", "--show-secrets",
     )  # fmt: skip
+    assert json.loads(crawl.stdout)["target"]["callbackUrl"] == f"{base}/instruct?secret={SECRET}"
     ids = {s["id"] for s in json.loads(crawl.stdout)["scenarios"]}
     # Every branch of the menu: message (and silence), agent (answered, nobody free), hours,
     # an invalid key, * and no input; in both directions.

@@ -13,6 +13,7 @@ from lxml import etree
 from at_voice_kit.contracts.vocabulary import SERVICE_DOC_HANGUP_CAUSES, HangupCause
 from at_voice_kit.simulator.verify import Category, Check, Target, VerifyOptions, verify
 from at_voice_kit.simulator.verify.exchanges import SentRequest
+from at_voice_kit.simulator.verify.report_secrets import SecretMask
 from at_voice_kit.simulator.verify.reproduce import curl_command
 from at_voice_kit.simulator.verify.variants import UNDOCUMENTED_CAUSE
 from tests.simulator.verify.webhook_apps import (
@@ -62,7 +63,8 @@ def test_junit_stays_well_formed_and_counts_add_up() -> None:
         == int(root.get("failures"))
         == sum(1 for r in report.results for c in r.checks if r.failed(c))
     )
-    assert "\ufffd" in "".join(case.find("failure").text for case in failures)
+    # What XML cannot carry (and a terminal should not obey) is shown escaped, not dropped.
+    assert "HTTP 500: \\x00\\x01 <&> ]]> \\ud7ff \\x1b[31m" in failures[0].find("failure").text
     for suite in root.findall("testsuite"):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
 
@@ -101,3 +103,19 @@ def test_verify_works_from_inside_a_running_event_loop() -> None:
         return report.ok
 
     assert asyncio.run(inside())
+
+
+def test_the_mask_hides_the_targets_secrets_wherever_they_appear() -> None:
+    mask = SecretMask.for_target(
+        ("http://h/i?secret=long-secret-1&v=2", "http://u:long-password@h/e", None),
+        (("Authorization", "Bearer long-token-3"),),
+    )
+    text = "echo long-secret-1 long-password long-token-3 v=2 at http://app/x?sig=abc"
+    assert mask.text(text) == "echo *** *** *** v=2 at http://app/x?sig=***"
+    assert mask.data({"url": "http://h/i?secret=long-secret-1", "n": 1, "l": ["\ud800"]}) == {
+        "url": "http://h/i?secret=***",
+        "n": 1,
+        "l": ["\ufffd"],
+    }
+    shown = SecretMask.for_target(("http://h/i?secret=long-secret-1",), shown=True)
+    assert shown.text("http://h/i?secret=long-secret-1") == "http://h/i?secret=long-secret-1"
