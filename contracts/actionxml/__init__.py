@@ -30,7 +30,15 @@ from at_voice_kit.contracts.actionxml.model import (
     Voice,
 )
 from at_voice_kit.contracts.actionxml.parse import DEFAULT_MAX_BYTES, ParseResult, parse
-from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, InvalidActionXML, Problem, Rule
+from at_voice_kit.contracts.actionxml.problems import (
+    DOCUMENT_PATH,
+    RULE_VERDICTS,
+    InvalidActionXML,
+    Problem,
+    Rule,
+    Severity,
+    Verdict,
+)
 from at_voice_kit.contracts.actionxml.render import CONTENT_TYPE, XML_DECLARATION, render
 from at_voice_kit.contracts.actionxml.rules import validate
 
@@ -38,6 +46,7 @@ __all__ = [
     "CONTENT_TYPE",
     "DEFAULT_MAX_BYTES",
     "DOCUMENT_PATH",
+    "RULE_VERDICTS",
     "XML_DECLARATION",
     "XSD_PATH",
     "Action",
@@ -58,6 +67,8 @@ __all__ = [
     "ResponseBuilder",
     "Rule",
     "Say",
+    "Severity",
+    "Verdict",
     "Voice",
     "parse",
     "render",

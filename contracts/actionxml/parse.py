@@ -18,8 +18,9 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from at_voice_kit.contracts.actionxml.elements import WireElement, typed_response
+from at_voice_kit.contracts.actionxml.lenient import executable_response
 from at_voice_kit.contracts.actionxml.model import Response
-from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule
+from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule, Severity
 from at_voice_kit.contracts.actionxml.rules import check_document
 from at_voice_kit.contracts.charsets import UnsupportedCharset, charset_named, supported_names
 
@@ -37,18 +38,39 @@ class ParseResult:
     """The outcome of :func:`parse`.
 
     ``response`` is the typed document when it broke no rule, else ``None``; ``problems``
-    lists every broken rule in document order; ``notes`` are accepted oddities worth telling
-    the author about (AT's alternative spellings ``callBackUrl`` and ``ringbackTone``).
+    lists every broken rule in document order, each with its
+    :attr:`~at_voice_kit.contracts.actionxml.problems.Problem.severity`; ``notes`` are accepted
+    oddities worth telling the author about (AT's alternative spellings ``callBackUrl`` and
+    ``ringbackTone``). ``executable`` is what AT would most plausibly carry out of the
+    document (:mod:`~at_voice_kit.contracts.actionxml.lenient`): ``response`` itself when
+    there is one, the usable actions when some rules are broken, ``None`` when nothing of
+    it is usable (not XML, no ``Response`` root).
     """
 
     response: Response | None
     problems: tuple[Problem, ...] = ()
     notes: tuple[Problem, ...] = ()
+    executable: Response | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether the document is valid ActionXML."""
+        """Whether the document is valid ActionXML: it breaks no rule at all."""
         return not self.problems
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that break the app on AT."""
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The problems AT most plausibly lives with (fragile, undocumented, ignored)."""
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+    @property
+    def works_on_at(self) -> bool:
+        """Whether the document has no error (warnings allowed): AT's verdict."""
+        return not self.errors
 
 
 def parse(document: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParseResult:
@@ -70,8 +92,10 @@ def parse(document: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parse
         return ParseResult(None, (root,))
     findings = check_document(root)
     if findings.problems:
-        return ParseResult(None, findings.problems, findings.notes)
-    return ParseResult(typed_response(root), (), findings.notes)
+        executable = executable_response(root, findings.problems)
+        return ParseResult(None, findings.problems, findings.notes, executable)
+    response = typed_response(root)
+    return ParseResult(response, (), findings.notes, response)
 
 
 def _document_problem(rule: Rule, message: str, line: int | None = None) -> Problem:

@@ -68,6 +68,11 @@ class Problem:
         """``line: path`` when the line is known, else ``path``."""
         return self.path if self.line is None else f"{self.line}: {self.path}"
 
+    @property
+    def severity(self) -> Severity:
+        """Whether it breaks the app on AT (``error``) or only looks fragile (``warning``)."""
+        return severity_of(self)
+
     def __str__(self) -> str:
         return f"{self.location}: {self.message} [{self.rule}]"
 
@@ -88,3 +93,95 @@ class InvalidActionXML(ValueError):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"invalid ActionXML ({count} {noun}):\n{describe_problems(self.problems)}")
+
+
+class Severity(StrEnum):
+    """What a broken rule means for an app on AT (the kit's verdict is meant to be AT's).
+
+    * ``error``: the app will not work on AT as written (not XML, no ``<Response>``, an
+      element AT does not have, a required attribute missing or unusable);
+    * ``warning``: it works on AT as far as anyone can tell, but relies on something
+      undocumented or fragile (``Reject`` after other actions, an attribute AT ignores, an
+      odd value AT most plausibly replaces by its default);
+    * ``note``: accepted and fine, worth telling the author (AT's alternative spellings).
+
+    Errors fail ``atsim lint`` and ``atsim verify``; warnings fail them only with ``--strict``.
+    """
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A rule's severity and the evidence it rests on (the docs' fidelity table prints it)."""
+
+    severity: Severity
+    evidence: str
+
+
+RULE_VERDICTS: dict[Rule, Verdict] = {
+    Rule.NOT_XML: Verdict(Severity.ERROR, "AT parses the answer as XML [doc]"),
+    Rule.TOO_LARGE: Verdict(Severity.ERROR, "choice: no real answer comes near 64 KiB"),
+    Rule.DTD_FORBIDDEN: Verdict(Severity.ERROR, "choice: a DTD is a parser attack surface"),
+    Rule.NO_RESPONSE_ROOT: Verdict(Severity.ERROR, "every documented answer is a <Response> [doc]"),
+    Rule.UNKNOWN_ELEMENT: Verdict(
+        Severity.ERROR,
+        "AT documents ten actions [doc]; one it does not have (<Hangup/>, <CollectDigits>) is "
+        "not carried out, so the call does not do what the app meant",
+    ),
+    Rule.WRONG_NESTING: Verdict(
+        Severity.ERROR, "only GetDigits and Record take a child, one Say or Play prompt [doc]"
+    ),
+    Rule.UNEXPECTED_TEXT: Verdict(
+        Severity.WARNING, "choice: text where AT expects none is most plausibly ignored"
+    ),
+    Rule.UNKNOWN_ATTRIBUTE: Verdict(
+        Severity.WARNING,
+        "choice: an attribute AT does not know is most plausibly ignored (its default applies), "
+        "as XML readers ignore unknown attributes; names are case-sensitive",
+    ),
+    Rule.DUPLICATE_ATTRIBUTE: Verdict(
+        Severity.WARNING, "AT's docs spell some attributes two ways [doc]; which wins is unknown"
+    ),
+    Rule.MISSING_REQUIRED_ATTRIBUTE: Verdict(
+        Severity.ERROR, "Play url, Dial phoneNumbers, Dequeue phoneNumber are required [doc]"
+    ),
+    Rule.MISSING_TEXT: Verdict(Severity.ERROR, "Say needs its text, Redirect its URL [doc]"),
+    Rule.BAD_VALUE: Verdict(
+        Severity.ERROR,
+        "a URL no request can reach, a number AT cannot read; odd values of voice, finishOnKey "
+        "and the booleans are warnings (AT most plausibly uses the default)",
+    ),
+    Rule.INVALID_PHONE_NUMBER: Verdict(
+        Severity.ERROR, "AT cannot dial a number invalid for its country [doc: InvalidPhoneNumber]"
+    ),
+    Rule.REJECT_NOT_ALONE: Verdict(
+        Severity.WARNING,
+        "AT's own example app (africastalking-python example/webApp.py) answers "
+        "<Say>...</Say><Reject/>; nothing AT publishes says Reject must stand alone [sdk]",
+    ),
+    Rule.AFTER_TERMINAL: Verdict(
+        Severity.WARNING,
+        "nothing after Redirect or a terminal Record runs [doc]: dead code, not a failure",
+    ),
+    Rule.NOT_AN_ACTION: Verdict(Severity.ERROR, "typed values only: cannot be rendered"),
+    Rule.TERMINAL_RECORD_NOT_EMPTY: Verdict(Severity.ERROR, "typed values only"),
+    Rule.EMPTY_PARTIAL_RECORD: Verdict(Severity.ERROR, "typed values only"),
+    Rule.ALIAS_SPELLING: Verdict(Severity.NOTE, "AT's docs use both spellings [doc]"),
+}
+"""Every rule's verdict, with its evidence. A test keeps it complete."""
+
+LENIENT_ATTRIBUTES = frozenset(
+    {"voice", "playBeep", "trimSilence", "record", "sequential", "finishOnKey"}
+)
+"""Attributes whose odd value is a warning: AT most plausibly falls back to the default
+(``voice="Man"`` speaks in the default voice) rather than failing the call."""
+
+
+def severity_of(problem: Problem) -> Severity:
+    """The verdict on ``problem``: its rule's, except the lenient attributes' bad values."""
+    if problem.rule is Rule.BAD_VALUE and problem.attribute in LENIENT_ATTRIBUTES:
+        return Severity.WARNING
+    return RULE_VERDICTS[problem.rule].severity
