@@ -116,7 +116,7 @@ def test_atsim_call_as_another_account_says_how_to_choose_it_and_can(
         assert "numbers belong to: shop" in wrong.stderr
         assert "--username/--api-key" in wrong.stderr and "$ATSIM_USERNAME" in wrong.stderr
         done = atsim(
-            "call", "--url", sim.url, "--to", USER,
+            "call", "--url", sim.url, "--to", USER, "--answer", "answered",
             "--username", "shop", "--api-key", "shop-key-0001",
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
