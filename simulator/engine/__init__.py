@@ -11,6 +11,11 @@ shell: it waits on an injected :class:`~.clock.Clock`, draws from an injected se
 ``random.Random`` and talks to the world only through ports (:mod:`.ports`): webhook
 delivery, journal, queue registry, callee directory, ActionXML parser.
 
+**Imports run one way**: ``engine -> runner -> flow -> bridging -> call_line``. The run owns
+its call's state (its webhooks in :mod:`.app_link`, its side of a bridge in
+:mod:`.bridge_state`); the ActionXML flow and the bridging code see the call only through the
+Protocols of :mod:`.call_line` and speak through the values of :mod:`.signals`.
+
 **States.** ``queued -> ringing -> answered -> in-flow -> (bridged | enqueued -> bridged)
 -> ended``, or ``queued/ringing -> not-answered -> ended``. Events: ``SessionStarted`` on
 creation, ``SessionRinging``, ``SessionAnswered``, ``SessionQueued``, ``SessionTransferred``
