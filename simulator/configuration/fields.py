@@ -208,6 +208,16 @@ class FieldReader:
             return OMITTED
         return value
 
+    def boolean(self, key: str) -> bool | Omitted:
+        """``true`` or ``false`` (a JSON/YAML boolean, not a string)."""
+        value = self.raw(key, required=False)
+        if value is OMITTED:
+            return OMITTED
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+            return OMITTED
+        return value
+
     def items(self, key: str) -> list[object] | Omitted:
         """A list."""
         value = self.raw(key, required=False)

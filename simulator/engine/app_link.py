@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.contracts.actionxml.problems import Problem
 from at_voice_kit.contracts.vocabulary import CallSessionState, EventType
+from at_voice_kit.simulator.engine.answers import read_answer
 from at_voice_kit.simulator.engine.call_line import EngineContext
 from at_voice_kit.simulator.engine.events import EventOutbox
 from at_voice_kit.simulator.engine.payloads import (
@@ -44,11 +46,13 @@ class AppAnswer:
 
     ``waited`` is the clock time AT spent waiting for it (simulated under a virtual clock,
     where the app's real response time cannot be seen; already passed under a real one).
+    ``problems`` are the ActionXML problems of the answer, whether or not it could be used.
     """
 
     response: Response | None
     failure: str | None
     waited: float
+    problems: tuple[Problem, ...] = ()
 
 
 class AppLink:
@@ -80,22 +84,15 @@ class AppLink:
         sent_at = clock.now()
         result = await self.deliver(request)
         latency = draw(options.timing.webhook_latency, self._rng)  # always drawn: same stream
-        problem = result.failure()
-        response: Response | None = None
-        if problem is None:
-            response, problem = self._read(result.body)
-        self._journal(request, result, sent_at, note=problem)
         waited = options.webhook_timeout if result.timed_out else latency
-        return AppAnswer(response, problem, waited if clock.is_virtual else 0.0)
-
-    def _read(self, body: str) -> tuple[Response | None, str | None]:
-        if not body.strip():
-            return Response(), None  # no instructions: AT hangs up
-        parsed = self._context.ports.parse(body)
-        if parsed.response is None or not parsed.ok:
-            problems = "; ".join(str(p) for p in parsed.problems) or "not ActionXML"
-            return None, f"ActionXML invalid: {problems}"
-        return parsed.response, None
+        waited = waited if clock.is_virtual else 0.0
+        failure = result.failure()
+        if failure is not None:
+            self._journal(request, result, sent_at, note=failure)
+            return AppAnswer(None, failure, waited)
+        reading = read_answer(result.body, self._context.ports.parse, strict=options.strict)
+        self._journal(request, result, sent_at, note=reading.note)
+        return AppAnswer(reading.response, reading.failure, waited, reading.problems)
 
     def post_event(self, event: EventType, extra: Fields = ()) -> None:
         """Queue a lifecycle event for the events URL (none without one)."""

@@ -28,6 +28,7 @@ from at_voice_kit.contracts.vocabulary import (
     Direction,
     HangupCause,
 )
+from at_voice_kit.simulator.engine.answers import ProblemLog
 from at_voice_kit.simulator.engine.app_link import AppLink
 from at_voice_kit.simulator.engine.bridge_state import BridgeState
 from at_voice_kit.simulator.engine.call_line import CallLine, EngineContext
@@ -58,7 +59,7 @@ class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
     __slots__ = ("app", "bridge", "context", "deadline", "facts", "legs", "lifecycle", "notes",
-                 "rates", "recordings", "request", "rng", "user")  # fmt: skip
+                 "problems", "rates", "recordings", "request", "rng", "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
                  fault_rng: random.Random) -> None:  # fmt: skip
@@ -85,6 +86,7 @@ class CallRun:
         self.recordings: list[str] = []
         self.notes: HeadAndTail[tuple[datetime, str]] = HeadAndTail(*TIMELINE_KEPT)
         self.bridge = BridgeState()
+        self.problems = ProblemLog()
         self.app = AppLink(request, self.facts, context, rng, fault_rng, currency)
 
     # -- what the flow and the bridging code see (call_line.AppCallLine) -----------------
@@ -267,6 +269,10 @@ class CallRun:
             timeline=self.notes.joined(
                 lambda count, next_line: (next_line[0], f"({count} lines left out)")
             ),
+            problems=tuple(self.problems.kept),
+            errors=self.problems.errors,
+            warnings=self.problems.warnings,
+            app_failure=self.problems.failure,
         )
         if self.context.ports.on_call_end is not None:
             self.context.ports.on_call_end(record)
@@ -338,6 +344,9 @@ class CallRun:
         while AT waits for the app.
         """
         answer = await self.app.ask(extra, url)
+        for problem in answer.problems:
+            self.problems.add(problem, self.context.clock.now())
+            self.note(f"{problem.severity}: {problem}")
         # Virtual time cannot see how long the app took, so the wait is simulated; in real
         # time it has already passed. Either way the user may have hung up meanwhile.
         await self.spend(answer.waited)
@@ -354,6 +363,7 @@ class CallRun:
 
     async def fail_app(self, problem: str) -> NoReturn:
         """The app failed: the caller hears AT's error message, then AT hangs up."""
+        self.problems.failure = problem
         self.note(f"app failure: {problem}")
         await self.spend(self.context.options.timing.error_message)
         raise CallOver(self.context.options.app_error_ending, f"app failure: {problem}")

@@ -120,6 +120,19 @@ def outcome_view(record: CallRecord) -> dict[str, object]:
             for leg in record.legs
         ],
         "timeline": [{"at": timestamp(at), "event": text} for at, text in record.timeline],
+        "placed": record.placed,
+        "appFailure": record.app_failure,
+        "errors": record.errors,
+        "warnings": record.warnings,
+        "problems": [
+            {
+                "at": timestamp(problem.at),
+                "severity": problem.severity.value,
+                "rule": problem.rule,
+                "problem": problem.text,
+            }
+            for problem in record.problems
+        ],
     }
 
 
