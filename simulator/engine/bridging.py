@@ -46,11 +46,14 @@ def leg_plan(call: CallLine, number: str) -> LegPlan:
     """Decide what a dialled number does, from its callee script or the distribution."""
     options = call.options
     script = call.ports.callees.script_for(number)
-    answer = PhoneUser(number, script, call.rng, options.timing).answer(options.outcomes)
+    party = PhoneUser(number, script, call.rng, options.timing)
+    answer = party.answer(options.outcomes)
     ring = options.outcomes.draw_ring_seconds(answer, call.rng)
     cause = None
     if answer is not CalleeAnswer.ANSWERED:
-        cause = options.outcomes.draw_cause(answer, call.rng, sip="@" in number)
+        cause = party.scripted_cause() or options.outcomes.draw_cause(
+            answer, call.rng, sip="@" in number
+        )
     return LegPlan(number, ring, cause, script.hangup_after if script else None)
 
 

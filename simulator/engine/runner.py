@@ -196,7 +196,9 @@ class CallRun:
             self.advance(CallState.RINGING)
         await self.context.clock.sleep(ring)
         if answer is not CalleeAnswer.ANSWERED:
-            cause = options.outcomes.draw_cause(answer, self.rng, sip=False)
+            cause = self.user.scripted_cause() or options.outcomes.draw_cause(
+                answer, self.rng, sip=False
+            )
             self.advance(CallState.NOT_ANSWERED)
             ending = options.outcomes.ending(answer, cause)
             raise CallOver(ending, f"the phone user did not answer ({answer.value}: {cause})")

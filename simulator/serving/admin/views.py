@@ -60,6 +60,7 @@ def callee_view(script: CalleeScript, phone_number: str | None = None) -> dict[s
         digits=list(script.digits),
         hangupAfter=script.hangup_after,
         speechSeconds=script.speech_seconds,
+        hangupCause=None if script.hangup_cause is None else script.hangup_cause.value,
     )
     return view
 
