@@ -75,12 +75,18 @@ class AppLink:
                 context.options.event_faults, fault_rng,
             )  # fmt: skip
 
-    async def ask(self, extra: Fields = (), url: str | None = None) -> AppAnswer:
-        """POST a live callback request (to ``url``, else the call's URL) and read the answer."""
+    async def ask(
+        self,
+        extra: Fields = (),
+        url: str | None = None,
+        *,
+        state: CallSessionState = CallSessionState.ANSWERED,
+    ) -> AppAnswer:
+        """POST a live callback request (to ``url``, else the call's URL) of a call in
+        ``state`` and read the answer."""
         clock, options = self._context.clock, self._context.options
-        request = WebhookRequest(
-            url or self.url, callback_fields(self._facts, options.separator, extra)
-        )
+        fields = callback_fields(self._facts, options.separator, extra, state=state)
+        request = WebhookRequest(url or self.url, fields)
         sent_at = clock.now()
         result = await self.deliver(request)
         latency = draw(options.timing.webhook_latency, self._rng)  # always drawn: same stream

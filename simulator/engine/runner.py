@@ -345,7 +345,10 @@ class CallRun:
         Raises AppFailure when the answer cannot be used, CallOver if the user hangs up
         while AT waits for the app.
         """
-        answer = await self.app.ask(extra, url)
+        # AT asks about an inbound call before answering it: that request says Ringing.
+        ringing = self.lifecycle.state is CallState.RINGING
+        state = CallSessionState.RINGING if ringing else CallSessionState.ANSWERED
+        answer = await self.app.ask(extra, url, state=state)
         for problem in answer.problems:
             self.problems.add(problem, self.context.clock.now())
             self.note(f"{problem.severity}: {problem}")
