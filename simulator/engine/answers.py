@@ -6,7 +6,9 @@ AT carries a call on the way it most plausibly would (the verdict model of
 element it does not have is skipped, and the call ends as an app failure only where AT
 certainly could not go on: the answer is not XML, has no ``<Response>`` root, or is too large
 (the HTTP failures, a non-2xx status, a timeout, an unreachable app, are judged before the
-body is read). ``strict`` keeps the older rule: any problem at all is an app failure.
+body is read), or where the answer sends the call to a URL no request can reach (a
+``Redirect``'s, or a ``callbackUrl``): AT would try it and fail, as with an app that cannot be
+reached. ``strict`` keeps the older rule: any problem at all is an app failure.
 """
 
 from __future__ import annotations
@@ -53,9 +55,20 @@ def read_answer(body: str, parse: ActionXmlParser, *, strict: bool = False) -> A
     parsed = parse(body)
     problems = tuple(parsed.problems)
     executable = parsed.response if parsed.ok else parsed.executable
-    if executable is None or (strict and problems):
+    if executable is None or (strict and problems) or any(map(_unfollowable, problems)):
         return AnswerReading(None, f"{INVALID}: {described(problems) or 'not ActionXML'}", problems)
     return AnswerReading(executable, None, problems)
+
+
+FOLLOWED_URL_ATTRIBUTES = frozenset({"callbackUrl", "callBackUrl"})
+"""Attributes naming where the call's next request goes."""
+
+
+def _unfollowable(problem: Problem) -> bool:
+    """An error on a URL the call would be sent to next (a Redirect's, a callbackUrl)."""
+    return problem.severity is Severity.ERROR and (
+        problem.element == "Redirect" or problem.attribute in FOLLOWED_URL_ATTRIBUTES
+    )
 
 
 def described(problems: tuple[Problem, ...]) -> str:

@@ -111,3 +111,19 @@ def test_problems_are_kept_bounded_and_counted_in_full() -> None:
     assert record.warnings > PROBLEMS_KEPT
     assert len(record.problems) == PROBLEMS_KEPT
     assert {p.rule for p in record.problems} == {"bad-value"}
+
+
+def test_a_url_the_call_would_be_sent_to_that_no_request_can_reach_is_an_app_failure() -> None:
+    """AT would try the Redirect (or post the digits to the callbackUrl) and fail."""
+    for document in (
+        "<Response><Say>Moving on</Say><Redirect>http://app:port/next</Redirect></Response>",
+        "<Response><GetDigits numDigits='1' callbackUrl='ftp://a/b'><Say>Press 1</Say>"
+        "</GetDigits></Response>",
+    ):
+        h = EngineHarness()
+        h.script(USER, answer="answered", digits=["1"])
+        h.app(answering(document))
+        record = h.call(events=False)
+        assert record.ending.status.value == "Aborted", document
+        assert record.app_failure is not None
+        assert record.app_failure.startswith("ActionXML invalid: error:")
