@@ -49,11 +49,16 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run, prog="atsim dial")
 
 
+HTTP_CONFLICT = 409
+"""The admin API's answer to an inbound call it cannot place (the number has no callback URL)."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the inbound call; wait for it and print its timeline.
 
-    Exit 2 when the simulator cannot be reached or refuses the caller's script (a usage
-    error), 1 when it refuses the call (not placed: the AT number has no callback URL, ...).
+    Exit 2 when the simulator cannot be reached or refuses the options (the caller's script,
+    an AT number it does not have: usage errors), 1 when it refuses the call itself (409: not
+    placed, as the AT number has no callback URL).
     """
     with client_for(args) as client:
         try:
@@ -66,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             call = client.dial_in(args.caller, args.to)
         except SimulatorRefused as exc:
-            print(f"atsim dial: the call was not placed: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            if exc.status == HTTP_CONFLICT:  # the number exists but cannot take the call
+                print(f"atsim dial: the call was not placed: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            print(f"atsim dial: {exc}", file=sys.stderr)  # a bad --from/--to
+            return EXIT_USAGE
         except SimulatorUnavailable as exc:
             print(f"atsim dial: {exc}", file=sys.stderr)
             return EXIT_USAGE
