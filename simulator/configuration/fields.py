@@ -154,11 +154,11 @@ class FieldReader:
     def url(self, key: str) -> str | Omitted | None:
         """An absolute http(s) URL, or ``null`` to clear it."""
         value = self.raw(key, required=False)
-        if value is OMITTED or value is None:
+        if value is None or isinstance(value, Omitted):
             return value
         problem = url_problem(value) if isinstance(value, str) else URL_RULE
-        if problem is not None:
-            self.fail(key, problem)
+        if problem is not None or not isinstance(value, str):
+            self.fail(key, problem or URL_RULE)
             return OMITTED
         return value
 

@@ -19,6 +19,7 @@ from at_voice_kit.simulator.engine.answers import read_answer
 from at_voice_kit.simulator.engine.call_line import EngineContext
 from at_voice_kit.simulator.engine.events import EventOutbox
 from at_voice_kit.simulator.engine.payloads import (
+    EVENT_SESSION_STATES,
     CallFacts,
     Fields,
     Settlement,
@@ -31,14 +32,6 @@ from at_voice_kit.simulator.engine.records import CallRequest
 from at_voice_kit.simulator.engine.timing import draw
 
 log = logging.getLogger(__name__)
-
-_EVENT_STATE = {
-    EventType.SESSION_RINGING: CallSessionState.RINGING,
-    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
-    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
-    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class AppAnswer:
@@ -106,7 +99,7 @@ class AppLink:
             return
         self._outbox.post(event_fields(
             self._facts, event, self._context.options.separator,
-            currency=self._currency, state=_EVENT_STATE.get(event), extra=extra,
+            currency=self._currency, state=EVENT_SESSION_STATES.get(event), extra=extra,
         ))  # fmt: skip
 
     async def hang_up(

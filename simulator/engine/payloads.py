@@ -25,6 +25,7 @@ terminal event the dial and recording fields). A value not known yet is written 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +35,14 @@ from at_voice_kit.simulator.engine.outcomes import Ending
 from at_voice_kit.simulator.engine.rates import Charge
 
 Fields = tuple[tuple[str, str], ...]
+
+EVENT_SESSION_STATES: Mapping[EventType, CallSessionState] = {
+    EventType.SESSION_RINGING: CallSessionState.RINGING,
+    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
+    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
+    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
+}
+"""The ``callSessionState`` a live event carries (the terminal ones carry the call's end)."""
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
