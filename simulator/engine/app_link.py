@@ -33,6 +33,7 @@ from at_voice_kit.simulator.engine.timing import draw
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True, slots=True)
 class AppAnswer:
     """The app's answer to a live request: the document to carry out, or why there is none.
