@@ -27,7 +27,7 @@ _RULE_TEXT = {
     "callerNumber": "must be 1 to 64 printable characters without spaces",
     "destinationNumber": "must be 1 to 64 printable characters without spaces",
     "dialDestinationNumber": "must be up to 64 printable characters without spaces",
-    "callerCountryCode": "must be a country calling code such as 254",
+    "callerCountryCode": "must be a country calling code such as 254 (or -1, AT's WebRTC client)",
     "callerCarrierName": "must be up to 64 characters of text",
     "callStartTime": "must be 'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD+HH:MM:SS' (a real date, "
     "1900-2099) or 'None'",
@@ -37,7 +37,7 @@ _RULE_TEXT = {
     "durationInSeconds": "must be a whole number of seconds, at most 6 digits",
     "dialDurationInSeconds": "must be a whole number of seconds, at most 6 digits",
     "currencyCode": "must be a three-letter ISO 4217 code such as KES",
-    "amount": "must be a decimal amount such as 5.00 (up to 9 digits, 6 decimals)",
+    "amount": "must be a decimal amount such as 5.00 (up to 9 digits, 20 decimals)",
     "clientRequestId": "must be 1 to 128 printable characters",
 }
 """Each known field's rule in words; the rule itself is the pattern in contracts/service.yaml."""

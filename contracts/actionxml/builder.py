@@ -149,7 +149,9 @@ class ResponseBuilder:
         return self.then(Redirect(url))
 
     def reject(self) -> ResponseBuilder:
-        """Refuse the inbound call at no cost (``<Reject/>``); must be the only action."""
+        """Refuse the inbound call at no cost (``<Reject/>``). AT documents it alone; after
+        other actions it is a ``reject-not-alone`` warning, which the builder refuses too
+        (the kit's own answers break no rule at all)."""
         return self.then(Reject())
 
     def conference(self) -> ResponseBuilder:

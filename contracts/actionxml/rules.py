@@ -133,8 +133,9 @@ class _Judge:
             if spec is REJECT:
                 if len(root.children) > 1:
                     message = (
-                        f"`Reject` must be the only action in the `{ROOT}`, "
-                        f"which has {len(root.children)} elements"
+                        f"`Reject` is not the only action in the `{ROOT}` "
+                        f"({len(root.children)} elements): AT documents it alone, to refuse "
+                        "a call; here it most plausibly ends the call where it stands"
                     )
                     self.report(child, path, None, Rule.REJECT_NOT_ALONE, message)
             elif terminal is not None:

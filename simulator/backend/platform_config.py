@@ -88,6 +88,8 @@ class SimulatorConfig:
     ``webhook_timeout`` is how long the platform waits for the app's answer (AT: 10 s);
     ``event_faults`` make events URL deliveries misbehave on purpose; ``public_url`` is the
     base of the ``recordingUrl`` values handed to apps (default: the address served on).
+    ``strict`` ends a call as an app failure on any ActionXML problem, warnings included;
+    by default a call is carried on as AT most plausibly would (every problem journaled).
 
     ``accounts`` and ``numbers`` may be empty here; :meth:`resolved` fills in the zero-config
     defaults (account ``sandbox`` / ``atsim-sandbox-key``, number ``+254711082000``).
@@ -110,6 +112,7 @@ class SimulatorConfig:
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
     event_faults: EventFaults = NO_FAULTS
     public_url: str | None = None
+    strict: bool = False
 
     def resolved(self) -> SimulatorConfig:
         """This configuration with the default account and number added if it has none, and

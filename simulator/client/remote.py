@@ -31,7 +31,12 @@ class SimulatorUnavailable(RuntimeError):
 
 
 class SimulatorRefused(RuntimeError):
-    """The simulator answered with an error (the message carries its detail)."""
+    """The simulator answered with an error (the message carries its detail); ``status`` is
+    the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class CallTimedOut(RuntimeError):
@@ -92,7 +97,7 @@ class SimulatorClient:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         response = self._request(method, f"/_simulator/{path}", **kwargs)
         if response.status_code >= 400:
-            raise SimulatorRefused(_problem_text(response))
+            raise SimulatorRefused(_problem_text(response), response.status_code)
         return response.json() if response.content else None
 
     # -- the REST API ---------------------------------------------------------------------

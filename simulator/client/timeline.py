@@ -25,6 +25,7 @@ from at_voice_kit.contracts.actionxml.model import (
     Say,
 )
 from at_voice_kit.contracts.redaction import masked_text
+from at_voice_kit.simulator.engine.answers import INVALID
 from at_voice_kit.simulator.untrusted_text import printable
 
 SAY_PREVIEW = 38
@@ -159,9 +160,12 @@ def _answer_text(webhook: Mapping[str, Any]) -> str:
     if not body.strip():
         return f"{status} (empty: AT hangs up)"
     parsed = parse(body)
-    if parsed.response is None or not parsed.ok:
+    # What the call carried out: the whole document, or (with problems) what AT would run of
+    # it; nothing when the platform refused the answer (not XML, or a strict simulator).
+    carried_out = parsed.response if parsed.ok else parsed.executable
+    if carried_out is None or str(webhook.get("note") or "").startswith(INVALID):
         return f"{status} invalid ActionXML"
-    return f"{status} " + ", ".join(_action_text(a) for a in parsed.response.actions)
+    return f"{status} " + ", ".join(_action_text(a) for a in carried_out.actions)
 
 
 def _action_text(action: Action) -> str:

@@ -1,8 +1,9 @@
 """``atsim call --to NUMBER [--answer busy]``: one outbound call through a running simulator's
 REST API (``/call``, as an app would place it), printing the call's timeline.
 
-With ``--answer``/``--digits``/``--hangup-after``/``--speech-seconds`` the called phone is
-scripted first (``PUT /_simulator/callees/{number}``); without, it behaves at random.
+With ``--answer``/``--hangup-cause``/``--digits``/``--hangup-after``/``--speech-seconds`` the
+called phone is scripted first (``PUT /_simulator/callees/{number}``); without, it behaves at
+random.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from at_voice_kit.simulator.commands.remote_options import (
     EXIT_USAGE,
     add_behaviour_options,
     add_connection_options,
+    add_verdict_options,
     behaviour_script,
     client_for,
     entry_problem,
+    hangup_cause,
     phone_number,
+    scripted_cause_problem,
     wait_and_print,
 )
 
@@ -36,7 +40,9 @@ def register(subparsers: Any) -> None:
             "Place one outbound call with the simulator's /call (from the account's first AT "
             "number unless --from says), wait for it to end, and print its timeline: every "
             "webhook sent to the number's callback and events URLs and what the app answered. "
-            "Exit 1 if the call was not queued or the app failed a webhook."
+            "Exit 1 if the call was not queued or not placed, if the app failed it (an error "
+            "status, a timeout, an answer that is not ActionXML, a failed webhook), or if an "
+            "answer had ActionXML errors (warnings too with --strict)."
         ),
     )
     parser.add_argument("--to", required=True, type=phone_number, help="the number to call")
@@ -48,13 +54,25 @@ def register(subparsers: Any) -> None:
         choices=[answer.value for answer in CalleeAnswer],
         help="what the called phone does (default: drawn at random, mostly answered)",
     )
+    parser.add_argument(
+        "--hangup-cause",
+        type=hangup_cause,
+        metavar="CAUSE",
+        help="the exact hangupCause the outcome ends with, one of the --answer's own (e.g. "
+        "NO_USER_RESPONSE for no-answer); --answer defaults to the one it goes with",
+    )
     add_behaviour_options(parser, "the called phone user")
+    add_verdict_options(parser)
     add_connection_options(parser)
     parser.set_defaults(func=run, prog="atsim call")
 
 
 def run(args: argparse.Namespace) -> int:
     """Place the call; wait for it and print its timeline."""
+    problem = scripted_cause_problem(args.answer, args.hangup_cause)
+    if problem is not None:
+        print(f"atsim call: argument --hangup-cause: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     with client_for(args) as client:
         try:
             caller = args.caller or client.first_number()

@@ -1,10 +1,12 @@
-"""``atsim lint FILE...``: validate ActionXML documents, one problem a line.
+"""``atsim lint FILE...``: judge ActionXML documents as AT would, one problem a line.
 
 What a developer runs on their own XML before AT (or ``atsim verify``) does. Output lines
-are ``file:line: path: message [rule]`` (``file: path: ...`` when no line applies), on
-standard output; notes about AT's alternative spellings are printed the same way with
-``note:`` and do not fail the run. Exit status: 0 when every document is valid, 1 when
-any has a problem, 2 on a usage error (such as a file that cannot be read).
+are ``file:line: path: SEVERITY: message [rule]`` (``file: path: ...`` when no line applies),
+on standard output, where the severity is the verdict model's
+(:mod:`at_voice_kit.contracts.actionxml.problems`): an ``error`` breaks the app on AT, a
+``warning`` works on AT but relies on something fragile, a ``note`` (AT's alternative
+spellings) is only worth knowing. Exit status: 1 when any document has an error (or, with
+``--strict``, a warning), else 0; 2 on a usage error (such as a file that cannot be read).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import sys
 from typing import Any, BinaryIO
 
-from at_voice_kit.contracts.actionxml import DEFAULT_MAX_BYTES, Problem, parse
+from at_voice_kit.contracts.actionxml import DEFAULT_MAX_BYTES, Problem, Severity, parse
 from at_voice_kit.contracts.actionxml.parse import too_large
 from at_voice_kit.simulator.untrusted_text import printable
 
@@ -35,8 +37,10 @@ def register(subparsers: Any) -> None:
         "lint",
         help="validate ActionXML documents against AT's grammar",
         description=(
-            "Validate ActionXML documents and print every problem, one a line, as "
-            "file:line: path: message [rule]. Exit 1 if any document has a problem."
+            "Judge ActionXML documents as AT would and print every problem, one a line, as "
+            "file:line: path: SEVERITY: message [rule]. An error breaks the app on AT; a "
+            "warning works on AT but relies on something fragile; a note is worth knowing. "
+            "Exit 1 if any document has an error (or a warning, with --strict)."
         ),
     )
     parser.add_argument(
@@ -59,6 +63,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="do not print notes (AT's alternative attribute spellings)",
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (by default only errors fail; warnings are printed)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -78,9 +87,7 @@ def _byte_limit(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Lint every file named in ``args``; the exit status of the run."""
     max_bytes: int = args.max_bytes
-    unreadable = 0
-    invalid = 0
-    problem_count = 0
+    tally = _Tally()
     for name in args.files:
         label = STDIN_LABEL if name == STDIN_NAME else name
         try:
@@ -88,20 +95,55 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             reason = error.strerror or str(error)
             print(f"atsim lint: cannot read {label}: {reason}", file=sys.stderr)
-            unreadable += 1
+            tally.unreadable += 1
             continue
         problems, notes = _judge(document, max_bytes)
         for problem in problems:
             print(format_problem(label, problem))
         if not args.no_notes:
             for note in notes:
-                print(format_problem(label, note, note=True))
-        problem_count += len(problems)
-        invalid += bool(problems)
-    _summarise(len(args.files), unreadable, invalid, problem_count)
-    if unreadable:
+                print(format_problem(label, note))
+        tally.add(problems, strict=args.strict)
+    print(f"atsim lint: {tally.summary(len(args.files))}", file=sys.stderr)
+    if tally.unreadable:
         return EXIT_USAGE
-    return EXIT_PROBLEMS if invalid else EXIT_VALID
+    return EXIT_PROBLEMS if tally.failing else EXIT_VALID
+
+
+class _Tally:
+    """What the documents of one run amount to."""
+
+    def __init__(self) -> None:
+        self.unreadable = 0
+        self.errors = 0
+        self.warnings = 0
+        self.failing = 0
+        """Documents that fail the run: with an error, or a warning under ``--strict``."""
+
+    def add(self, problems: tuple[Problem, ...], *, strict: bool) -> None:
+        errors = sum(p.severity is Severity.ERROR for p in problems)
+        warnings = sum(p.severity is Severity.WARNING for p in problems)
+        self.errors += errors
+        self.warnings += warnings
+        self.failing += bool(errors or (strict and warnings))
+
+    def summary(self, documents: int) -> str:
+        read = documents - self.unreadable
+        counts = [_count(self.errors, "error"), _count(self.warnings, "warning")]
+        found = " and ".join(count for count in counts if count)
+        if found:
+            text = f"{found} in {read} documents; {self.failing} of {read} fail"
+        else:
+            text = f"{read} of {read} documents valid"
+        if self.unreadable:
+            text += f"; {self.unreadable} could not be read"
+        return text
+
+
+def _count(number: int, noun: str) -> str:
+    if not number:
+        return ""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _read(name: str, max_bytes: int) -> bytes:
@@ -134,21 +176,10 @@ def _judge(document: bytes, max_bytes: int) -> tuple[tuple[Problem, ...], tuple[
     return result.problems, result.notes
 
 
-def format_problem(label: str, problem: Problem, *, note: bool = False) -> str:
-    """``file:line: path: message [rule]``, the line left out when unknown; what the document
-    put in it (element names, values) made printable, one line whatever it holds."""
+def format_problem(label: str, problem: Problem) -> str:
+    """``file:line: path: SEVERITY: message [rule]``, the line left out when unknown; what the
+    document put in it (element names, values) made printable, one line whatever it holds."""
     where = label if problem.line is None else f"{label}:{problem.line}"
-    kind = "note: " if note else ""
-    return printable(f"{where}: {problem.path}: {kind}{problem.message} [{problem.rule}]")
-
-
-def _summarise(documents: int, unreadable: int, invalid: int, problems: int) -> None:
-    read = documents - unreadable
-    if invalid:
-        noun = "problem" if problems == 1 else "problems"
-        summary = f"{problems} {noun} in {invalid} of {read} documents"
-    else:
-        summary = f"{read} of {read} documents valid"
-    if unreadable:
-        summary += f"; {unreadable} could not be read"
-    print(f"atsim lint: {summary}", file=sys.stderr)
+    return printable(
+        f"{where}: {problem.path}: {problem.severity}: {problem.message} [{problem.rule}]"
+    )

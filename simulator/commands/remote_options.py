@@ -13,6 +13,7 @@ from typing import Any
 
 from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.contracts.vocabulary import HangupCause
 from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_API_KEY,
     DEFAULT_HOST,
@@ -20,12 +21,18 @@ from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_USERNAME,
 )
 from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient
-from at_voice_kit.simulator.client.timeline import render_call, webhook_failed
+from at_voice_kit.simulator.client.timeline import redact, render_call, webhook_failed
 from at_voice_kit.simulator.configuration.fields import (
     DIGITS,
     phone_number_problem,
 )
-from at_voice_kit.simulator.engine.callee import MAX_SECONDS
+from at_voice_kit.simulator.engine.callee import (
+    MAX_SECONDS,
+    CalleeAnswer,
+    answer_for,
+    cause_problem,
+    hangup_cause_named,
+)
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_WAIT_SECONDS = 900.0
@@ -147,6 +154,24 @@ def add_behaviour_options(parser: argparse.ArgumentParser, who: str) -> None:
     )
 
 
+def hangup_cause(text: str) -> str:
+    """An argparse type: one of AT's 14 hangup causes that a script can force."""
+    cause = hangup_cause_named(text)
+    if not isinstance(cause, HangupCause):  # a rule: HangupCause is a str too
+        raise argparse.ArgumentTypeError(f"{text!r} {cause}")
+    problem = cause_problem(None, cause)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return cause.value
+
+
+def scripted_cause_problem(answer: str | None, cause: str | None) -> str | None:
+    """Why ``--answer`` and ``--hangup-cause`` cannot go together, or ``None``."""
+    if answer is None or cause is None:
+        return None
+    return cause_problem(CalleeAnswer(answer), HangupCause(cause))
+
+
 def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, object] | None:
     """The callee script the options describe, or ``None`` when none was given."""
     script: dict[str, object] = {}
@@ -156,11 +181,14 @@ def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, 
         script["hangupAfter"] = args.hangup_after
     if args.speech_seconds is not None:
         script["speechSeconds"] = args.speech_seconds
+    cause = getattr(args, "hangup_cause", None)
+    if cause is not None:
+        script["hangupCause"] = cause
     if answer is not None:
         script["answer"] = answer
     if not script:
         return None
-    script.setdefault("answer", "answered")
+    script.setdefault("answer", answer_for(cause))
     return script
 
 
@@ -171,8 +199,18 @@ def client_for(args: argparse.Namespace) -> SimulatorClient:
     )
 
 
+def add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    """``--strict``: ActionXML warnings fail the command too."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 on ActionXML warnings too (by default only errors and app failures fail)",
+    )
+
+
 def wait_and_print(client: SimulatorClient, session_id: str, args: argparse.Namespace) -> int:
-    """Wait for the call to end, print its timeline; 1 if the app failed a webhook."""
+    """Wait for the call to end and print its timeline; 1 if the call was not placed or the
+    app failed it (see :func:`call_verdict`)."""
     if args.no_wait:
         return EXIT_OK
     try:
@@ -181,11 +219,40 @@ def wait_and_print(client: SimulatorClient, session_id: str, args: argparse.Name
         print(f"{args.prog}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(render_call(call))
-    failed = [w for w in call["webhooks"] if webhook_failed(w)]
+    reasons = call_verdict(call, strict=args.strict)
+    for reason in reasons:
+        print(f"{args.prog}: {reason}", file=sys.stderr)
+    return EXIT_FAILED if reasons else EXIT_OK
+
+
+def call_verdict(call: Mapping[str, Any], *, strict: bool = False) -> list[str]:
+    """Why a finished call fails a CI run, one reason a line; empty when it passes.
+
+    It fails when the call was never placed, when it ended as an app failure (a non-2xx
+    answer, a timeout, an answer that is not ActionXML, ...), when an answer had ActionXML
+    errors (the call went on past them as AT would, but the app does not work on AT as
+    written), when any webhook failed (the events URL and the final request included), and,
+    with ``strict``, when an answer had ActionXML warnings.
+    """
+    outcome: Mapping[str, Any] = call.get("outcome") or {}
+    if outcome.get("placed") is False:
+        return [f"the call was not placed: {redact(str(outcome.get('reason')))}"]
+    reasons = []
+    if outcome.get("appFailure"):
+        reasons.append(f"the app failed the call: {redact(str(outcome['appFailure']))}")
+    errors, warnings = int(outcome.get("errors") or 0), int(outcome.get("warnings") or 0)
+    if errors:
+        reasons.append(f"the app's ActionXML has {_count(errors, 'error')} (it fails on AT)")
+    if warnings and strict:
+        reasons.append(f"the app's ActionXML has {_count(warnings, 'warning')} (--strict)")
+    failed = [w for w in call.get("webhooks", []) if webhook_failed(w)]
     if failed:
-        print(f"{args.prog}: the app failed {len(failed)} webhook(s)", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+        reasons.append(f"the app failed {_count(len(failed), 'webhook')}")
+    return reasons
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def entry_problem(entry: Mapping[str, Any]) -> str | None:

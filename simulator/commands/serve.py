@@ -27,7 +27,11 @@ from at_voice_kit.simulator.backend.platform_config import (
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.configuration.fields import is_api_key, is_username, url_problem
 from at_voice_kit.simulator.configuration.readers import faults_from_flags, webhook_timeout_problem
-from at_voice_kit.simulator.configuration.sources import load_config_file, with_options
+from at_voice_kit.simulator.configuration.sources import (
+    load_config_file,
+    strict_from_environment,
+    with_options,
+)
 from at_voice_kit.simulator.engine.session_ids import SEEDED_WARNING
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.server import bind_socket, is_loopback, serve_forever, url_of
@@ -94,6 +98,13 @@ def register(subparsers: Any) -> None:
         "--admin-token",
         help="bearer token the admin API requires (default: $ATSIM_ADMIN_TOKEN; made up "
         "when --host is not loopback)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="end a call as an app failure on any ActionXML problem, warnings included "
+        "(default: $ATSIM_STRICT, else carry the call on as AT most plausibly would)",
     )
     parser.set_defaults(func=run)
 
@@ -184,6 +195,7 @@ def _given_config(args: argparse.Namespace) -> SimulatorConfig:
         webhook_timeout=args.webhook_timeout,
         event_faults=faults,
         public_url=args.public_url,
+        strict=args.strict or strict_from_environment(os.environ),
     )
     return config
 
@@ -231,6 +243,12 @@ def banner(config: SimulatorConfig, url: str, *, show_admin_token: bool = False)
         f"seed {config.seed if config.seed is not None else 'random'})",
         f"  SDK: africastalking.Voice._baseUrl = {url!r}",
         f"  webhooks: timeout {config.webhook_timeout:g} s; events faults: " + _faults_text(config),
+        "  ActionXML: "
+        + (
+            "strict (any problem ends the call as an app failure)"
+            if config.strict
+            else "carried on as AT would (errors and warnings journaled)"
+        ),
     ]
     if config.seed is not None:
         lines.append(f"  {SEEDED_WARNING}")

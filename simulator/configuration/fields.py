@@ -154,7 +154,7 @@ class FieldReader:
     def url(self, key: str) -> str | Omitted | None:
         """An absolute http(s) URL, or ``null`` to clear it."""
         value = self.raw(key, required=False)
-        if value is OMITTED or value is None:
+        if value is None or isinstance(value, Omitted):
             return value
         if not isinstance(value, str):
             self.fail(key, URL_RULE)
@@ -208,6 +208,16 @@ class FieldReader:
             return OMITTED
         if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             self.fail(key, f"must be an integer from {minimum} to {maximum}")
+            return OMITTED
+        return value
+
+    def boolean(self, key: str) -> bool | Omitted:
+        """``true`` or ``false`` (a JSON/YAML boolean, not a string)."""
+        value = self.raw(key, required=False)
+        if value is OMITTED:
+            return OMITTED
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
             return OMITTED
         return value
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from at_voice_kit.contracts.vocabulary import HangupCause
 from at_voice_kit.simulator.backend.callees import CalleeAnswer, CalleeScript
 from at_voice_kit.simulator.backend.changes import OMITTED, AccountChanges, NumberChanges, Omitted
 from at_voice_kit.simulator.backend.exceptions import FieldError, InvalidSettings
@@ -23,7 +24,11 @@ from at_voice_kit.simulator.configuration.fields import (
     FieldReader,
     phone_number_problem,
 )
-from at_voice_kit.simulator.engine.callee import MAX_KEYS_PER_ENTRY
+from at_voice_kit.simulator.engine.callee import (
+    MAX_KEYS_PER_ENTRY,
+    cause_problem,
+    hangup_cause_named,
+)
 from at_voice_kit.simulator.engine.events import EventFaults
 
 EVENT_FAULT_FIELDS = (
@@ -178,7 +183,7 @@ def faults_from_flags(
 
 ACCOUNT_FIELDS = ("apiKey", "balance", "currency")
 NUMBER_FIELDS = ("username", "callbackUrl", "eventsUrl")
-CALLEE_FIELDS = ("answer", "digits", "hangupAfter", "speechSeconds")
+CALLEE_FIELDS = ("answer", "digits", "hangupAfter", "speechSeconds", "hangupCause")
 
 
 def read_account_fields(reader: FieldReader) -> AccountChanges:
@@ -234,7 +239,24 @@ def read_callee_fields(reader: FieldReader) -> CalleeScript:
         digits=tuple(digits),
         hangup_after=None if isinstance(hangup_after, Omitted) else hangup_after,
         speech_seconds=None if isinstance(speech_seconds, Omitted) else speech_seconds,
+        hangup_cause=_read_hangup_cause(reader, answer),
     )
+
+
+def _read_hangup_cause(reader: FieldReader, answer: CalleeAnswer) -> HangupCause | None:
+    """``hangupCause``: one of AT's 14 causes that goes with ``answer`` (null: drawn)."""
+    value = reader.raw("hangupCause", required=False)
+    if value is OMITTED or value is None:
+        return None
+    cause = hangup_cause_named(value)
+    if not isinstance(cause, HangupCause):  # a rule: HangupCause is a str too
+        reader.fail("hangupCause", cause)
+        return None
+    problem = cause_problem(answer, cause)
+    if problem is not None:
+        reader.fail("hangupCause", problem)
+        return None
+    return cause
 
 
 def read_account_changes(data: object) -> AccountChanges:

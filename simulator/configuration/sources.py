@@ -57,7 +57,7 @@ ADMIN_TOKEN_RULE = "must be 16 to 256 printable ASCII characters, no spaces"  # 
 def config_from_environment(environ: Mapping[str, str]) -> SimulatorConfig:
     """The configuration ``at_voice_kit.simulator.serving.asgi`` serves: ``ATSIM_CONFIG`` (a
     YAML file), then ``ATSIM_SEED``, ``ATSIM_SPEED``, ``ATSIM_ADMIN_TOKEN``,
-    ``ATSIM_WEBHOOK_TIMEOUT`` and ``ATSIM_PUBLIC_URL`` on top."""
+    ``ATSIM_WEBHOOK_TIMEOUT``, ``ATSIM_PUBLIC_URL`` and ``ATSIM_STRICT`` on top."""
     config = SimulatorConfig()
     if environ.get("ATSIM_CONFIG"):
         config = load_config_file(Path(environ["ATSIM_CONFIG"]))
@@ -91,7 +91,26 @@ def config_from_environment(environ: Mapping[str, str]) -> SimulatorConfig:
         admin_token=environ.get("ATSIM_ADMIN_TOKEN") or None,
         webhook_timeout=timeout,
         public_url=public_url,
+        strict=strict_from_environment(environ),
     )
+
+
+STRICT_VARIABLE = "ATSIM_STRICT"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def strict_from_environment(environ: Mapping[str, str]) -> bool | None:
+    """``ATSIM_STRICT`` as a boolean (``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/
+    ``off``, any case), ``None`` when unset or empty; :class:`ConfigError` for another value."""
+    text = environ.get(STRICT_VARIABLE, "").strip().lower()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{STRICT_VARIABLE} must be 1, true, yes or on (or 0, false, no, off)")
 
 
 def with_options(
@@ -108,6 +127,7 @@ def with_options(
     webhook_timeout: float | None = None,
     event_faults: EventFaults | None = None,
     public_url: str | None = None,
+    strict: bool | None = None,
 ) -> SimulatorConfig:
     """``config`` with command-line options applied over it, defaults resolved.
 
@@ -132,6 +152,7 @@ def with_options(
         webhook_timeout=config.webhook_timeout if webhook_timeout is None else webhook_timeout,
         event_faults=config.event_faults if event_faults is None else event_faults,
         public_url=config.public_url if public_url is None else public_url,
+        strict=config.strict if strict is None else strict,
     ).resolved()
     if callback_url is None and events_url is None:
         return changed
@@ -158,6 +179,7 @@ CONFIG_FIELDS = (
     "webhookTimeout",
     "eventFaults",
     "publicUrl",
+    "strict",
 )
 
 
@@ -209,6 +231,7 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         event_faults = read_event_fault_fields(sub)
         reader.errors.extend(sub.errors)
     public_url = reader.url("publicUrl")
+    strict = reader.boolean("strict")
     reader.raise_if_invalid()
     return replace(
         config,
@@ -226,6 +249,7 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         webhook_timeout=config.webhook_timeout if webhook_timeout is None else webhook_timeout,
         event_faults=event_faults,
         public_url=public_url if isinstance(public_url, str) else None,
+        strict=config.strict if isinstance(strict, Omitted) else strict,
     )
 
 

@@ -11,6 +11,11 @@ shell: it waits on an injected :class:`~.clock.Clock`, draws from an injected se
 ``random.Random`` and talks to the world only through ports (:mod:`.ports`): webhook
 delivery, journal, queue registry, callee directory, ActionXML parser.
 
+**Imports run one way**: ``engine -> runner -> flow -> bridging -> call_line``. The run owns
+its call's state (its webhooks in :mod:`.app_link`, its side of a bridge in
+:mod:`.bridge_state`); the ActionXML flow and the bridging code see the call only through the
+Protocols of :mod:`.call_line` and speak through the values of :mod:`.signals`.
+
 **States.** ``queued -> ringing -> answered -> in-flow -> (bridged | enqueued -> bridged)
 -> ended``, or ``queued/ringing -> not-answered -> ended``. Events: ``SessionStarted`` on
 creation, ``SessionRinging``, ``SessionAnswered``, ``SessionQueued``, ``SessionTransferred``
@@ -34,9 +39,11 @@ never-answered ones send the single ``NotAnswered`` final request.
 
 **Where AT is silent, the choices** (each configurable, listed in the README's fidelity table): the
 phone user hanging up mid-flow is ``NORMAL_CLEARING``; a failing app (non-2xx, unreachable,
-timeout, invalid ActionXML) makes AT play an error for 4 s and hang up with
-``Completed/Aborted/NORMAL_CLEARING``, and the final request is still sent; an empty 2xx
-body means "no more actions"; GetDigits without finishOnKey sends the first key (AT's docs);
+timeout, an answer that is not ActionXML) makes AT play an error for 4 s and hang up with
+``Completed/Aborted/NORMAL_CLEARING``, and the final request is still sent; an answer with
+problems is carried out as AT most plausibly would (:mod:`.answers`; ``strict`` refuses it);
+an empty 2xx body means "no more actions"; GetDigits without finishOnKey sends the first key
+(AT's docs);
 ``callStartTime`` uses ``+`` between date and time (real payloads); an inbound call's
 ``callStartTime`` is its arrival, and ``<Reject/>`` leaves it unanswered and free;
 ``callLeg`` of ``/callTransfer`` names the leg that is replaced.

@@ -16,13 +16,14 @@ from at_voice_kit.contracts.phone import normalise_international
 from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.engine.bridging import TransferOutcome, request_transfer
+from at_voice_kit.simulator.engine.call_line import EngineContext
 from at_voice_kit.simulator.engine.callee import CalleeScript
 from at_voice_kit.simulator.engine.clock import Clock, RealClock
 from at_voice_kit.simulator.engine.events import EventFaults
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.rates import RateTable
 from at_voice_kit.simulator.engine.records import CallRecord, CallRequest
-from at_voice_kit.simulator.engine.runner import CallRun, EngineContext
+from at_voice_kit.simulator.engine.runner import CallRun
 from at_voice_kit.simulator.engine.session_ids import SessionIds, call_random, new_run_seed
 from at_voice_kit.simulator.engine.states import CallState
 
@@ -50,12 +51,12 @@ class LiveCall:
     @property
     def session_id(self) -> str:
         """The call's ``sessionId``."""
-        return self.run.facts.session_id
+        return self.run.session_id
 
     @property
     def state(self) -> CallState:
         """Where the call is now."""
-        return self.run.lifecycle.state
+        return self.run.state
 
     async def result(self) -> CallRecord:
         """Wait for the call to end and return its record."""
@@ -211,12 +212,12 @@ class CallEngine:
         try:
             return await run.run()
         except Exception:
-            log.exception("call %s failed inside the engine", run.facts.session_id)
+            log.exception("call %s failed inside the engine", run.session_id)
             raise
         finally:
-            live = self._live.get(run.facts.session_id)
+            live = self._live.get(run.session_id)
             if live is not None and live.run is run:  # not a newer call with the same id
-                del self._live[run.facts.session_id]
+                del self._live[run.session_id]
             self.clock.leave()
 
     def _request(

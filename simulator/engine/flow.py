@@ -28,9 +28,10 @@ from at_voice_kit.contracts.actionxml.model import (
 )
 from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, HangupCause
 from at_voice_kit.simulator.engine.bridging import dequeue, dial, enqueue
+from at_voice_kit.simulator.engine.call_line import AppCallLine
 from at_voice_kit.simulator.engine.outcomes import Ending
 from at_voice_kit.simulator.engine.phone_user import collect_digits
-from at_voice_kit.simulator.engine.runner import CallOver, CallRun
+from at_voice_kit.simulator.engine.signals import CallOver
 from at_voice_kit.simulator.engine.timing import draw
 
 REJECT_ON_ANSWERED_CALL = Ending(
@@ -39,78 +40,78 @@ REJECT_ON_ANSWERED_CALL = Ending(
 """``<Reject/>`` once a call is already answered: AT hangs up; the seconds so far are billed."""
 
 
-async def execute(run: CallRun, response: Response) -> None:
+async def execute(call: AppCallLine, response: Response) -> None:
     """Run a document's actions until none is left (then AT hangs up) or the call ends."""
     actions: deque[Action] = deque(response.actions)
     while actions:
-        follow_up = await perform(run, actions.popleft())
+        follow_up = await perform(call, actions.popleft())
         if follow_up is not None:
             actions = deque(follow_up.actions)
 
 
-async def perform(run: CallRun, action: Action) -> Response | None:
+async def perform(call: AppCallLine, action: Action) -> Response | None:
     """Execute one action; return the app's next document when the action fetched one."""
-    timing = run.context.options.timing
+    timing = call.options.timing
     match action:
         case Say():
-            run.note(f"Say ({len(action.text)} characters)")
-            await run.spend(timing.say_seconds(action.text, beep=bool(action.play_beep)))
+            call.note(f"Say ({len(action.text)} characters)")
+            await call.spend(timing.say_seconds(action.text, beep=bool(action.play_beep)))
         case Play():
-            run.note(f"Play {action.url}")
-            await run.spend(draw(timing.play, run.rng))
+            call.note(f"Play {action.url}")
+            await call.spend(draw(timing.play, call.rng))
         case GetDigits():
-            return await get_digits(run, action)
+            return await get_digits(call, action)
         case Record() if action.terminal:
-            await record_until_hangup(run)
+            await record_until_hangup(call)
         case Record():
-            return await record_partial(run, action)
+            return await record_partial(call, action)
         case Redirect():
-            run.note(f"Redirect to {action.url}")
-            run.url = action.url
-            return await run.fetch_or_fail()
+            call.note(f"Redirect to {action.url}")
+            call.follow(action.url)
+            return await call.fetch_or_fail()
         case Reject():
             raise CallOver(REJECT_ON_ANSWERED_CALL, "Reject on an answered call: AT hung up")
         case Dial():
-            await dial(run, action)
+            await dial(call, action)
         case Enqueue():
-            await enqueue(run, action)
+            await enqueue(call, action)
         case Dequeue():
-            await dequeue(run, action)
+            await dequeue(call, action)
         case Conference():
-            await hold_line(run)
+            await hold_line(call)
     return None
 
 
-def prompt_seconds(run: CallRun, prompt: Prompt | None) -> float:
+def prompt_seconds(call: AppCallLine, prompt: Prompt | None) -> float:
     """How long a GetDigits/Record prompt plays."""
-    timing = run.context.options.timing
+    timing = call.options.timing
     if isinstance(prompt, Say):
         return timing.say_seconds(prompt.text, beep=bool(prompt.play_beep))
     if isinstance(prompt, Play):
-        return draw(timing.play, run.rng)
+        return draw(timing.play, call.rng)
     return 0.0
 
 
-async def get_digits(run: CallRun, action: GetDigits) -> Response | None:
+async def get_digits(call: AppCallLine, action: GetDigits) -> Response | None:
     """Play the prompt, collect the user's keys; post them, or move on without input."""
-    await run.spend(prompt_seconds(run, action.prompt))
+    await call.spend(prompt_seconds(call, action.prompt))
     finish = action.finish_on_key
     if finish is None:
-        finish = run.context.options.default_finish_on_key
+        finish = call.options.default_finish_on_key
     timeout = float(action.effective_timeout)
-    presses = run.user.key_presses(action, finish, timeout)
+    presses = call.user.key_presses(action, finish, timeout)
     outcome = collect_digits(
         presses, num_digits=action.num_digits, finish_on_key=finish, timeout=timeout
     )
-    await run.spend(outcome.seconds)
+    await call.spend(outcome.seconds)
     if not outcome.digits:
-        run.note("GetDigits: no input")
+        call.note("GetDigits: no input")
         return None
-    run.note(f"GetDigits: {outcome.digits}")
-    return await run.fetch_or_fail((("dtmfDigits", outcome.digits),), action.callback_url)
+    call.note(f"GetDigits: {outcome.digits}")
+    return await call.fetch_or_fail((("dtmfDigits", outcome.digits),), action.callback_url)
 
 
-async def record_partial(run: CallRun, action: Record) -> Response | None:
+async def record_partial(call: AppCallLine, action: Record) -> Response | None:
     """Record until finishOnKey, maxLength, the silence timeout or hang-up; post ``recordingUrl``.
 
     The user talks, then presses finishOnKey if there is one. With none they fall silent:
@@ -119,63 +120,61 @@ async def record_partial(run: CallRun, action: Record) -> Response | None:
     caps the whole recording. A Record's callbackUrl becomes the call's callback URL from
     then on (AT's Record documentation).
     """
-    timing = run.context.options.timing
+    timing = call.options.timing
     beep = timing.beep if action.play_beep else 0.0
-    await run.spend(prompt_seconds(run, action.prompt) + beep)
-    speech = run.user.speech_seconds()
+    await call.spend(prompt_seconds(call, action.prompt) + beep)
+    speech = call.user.speech_seconds()
     if action.finish_on_key:
-        wanted, user_leaves = speech + draw(timing.first_key, run.rng), False
+        wanted, user_leaves = speech + draw(timing.first_key, call.rng), False
     else:
-        patience, silence_timeout = run.user.silence_patience(), float(action.effective_timeout)
+        patience, silence_timeout = call.user.silence_patience(), float(action.effective_timeout)
         wanted, user_leaves = speech + min(patience, silence_timeout), patience < silence_timeout
     if action.max_length is not None and action.max_length <= wanted:
         wanted, user_leaves = float(action.max_length), False
-    url = await _record(run, speech, round(wanted, 3), trim=bool(action.trim_silence))
+    url = await _record(call, speech, round(wanted, 3), trim=bool(action.trim_silence))
     if user_leaves:
-        run.facts.final_recording_url = url
-        raise run.user_hangup("the phone user hung up during a recording")
+        call.keep_final_recording(url)
+        raise call.user_hangup("the phone user hung up during a recording")
     if action.callback_url:
-        run.url = action.callback_url
-    return await run.fetch_or_fail((("recordingUrl", url),))
+        call.follow(action.callback_url)
+    return await call.fetch_or_fail((("recordingUrl", url),))
 
 
-async def record_until_hangup(run: CallRun) -> None:
+async def record_until_hangup(call: AppCallLine) -> None:
     """Terminal Record: record until the user hangs up; the URL goes in the final request."""
-    speech = run.user.speech_seconds()
-    length = round(speech + run.user.silence_patience(), 3)
-    await _record(run, speech, length, trim=False, final=True)
-    raise run.user_hangup("the phone user hung up after a terminal recording")
+    speech = call.user.speech_seconds()
+    length = round(speech + call.user.silence_patience(), 3)
+    await _record(call, speech, length, trim=False, final=True)
+    raise call.user_hangup("the phone user hung up after a terminal recording")
 
 
 async def _record(
-    run: CallRun, speech: float, length: float, *, trim: bool, final: bool = False
+    call: AppCallLine, speech: float, length: float, *, trim: bool, final: bool = False
 ) -> str:
     """Spend ``length`` seconds recording (less if the user hangs up) and store the WAV."""
-    remaining = run.remaining()
+    remaining = call.remaining()
     cut = remaining is not None and remaining <= length
     length = min(length, remaining) if remaining is not None else length
     spoken = min(speech, length)
     url = ""
     if spoken > 0:  # AT: "If no file was recorded, this variable will contain an empty string"
         silence = 0.0 if trim else length - spoken
-        recording = run.context.ports.recordings.add(run.facts.session_id, spoken, silence)
-        url = recording.url
-        run.recordings.append(url)
+        url = call.store_recording(spoken, silence)
     # The recording holds the speech and, unless trimmed, the silence until it ended: say
     # both, so a 5 s message kept 7.9 s long does not read as a wrong length.
     kept = spoken if trim else length
-    run.note(
+    call.note(
         f"Record: {kept:.1f} s, {spoken:.1f} s of speech"
         + (f" -> {url}" if url else " (nothing recorded)")
     )
     if cut or final:
-        run.facts.final_recording_url = url
-    await run.spend(length)
+        call.keep_final_recording(url)
+    await call.spend(length)
     return url
 
 
-async def hold_line(run: CallRun) -> None:
+async def hold_line(call: AppCallLine) -> None:
     """Conference (undocumented by AT): the caller stays on the line until they hang up."""
-    run.note("Conference: holding the line")
-    await run.spend(draw(run.context.options.timing.talk, run.rng))
-    raise run.user_hangup("the phone user left the conference")
+    call.note("Conference: holding the line")
+    await call.spend(draw(call.options.timing.talk, call.rng))
+    raise call.user_hangup("the phone user left the conference")

@@ -46,6 +46,11 @@ class EngineOptions:
     - ``user_hangup_cause``: the cause when the phone user hangs up mid-flow (a normal
       clearing from the user's side, so ``NORMAL_CLEARING`` by default).
     - ``app_error_ending``: how a call ends when the app fails (see outcomes.APP_ERROR_ENDING).
+    - ``strict``: any problem in an answer (an error or a warning of the verdict model) ends
+      the call as an app failure. Off by default: the call is carried on the way AT most
+      plausibly would (the known actions in order, unknown elements skipped), and ends as an
+      app failure only where AT certainly would (not XML, no ``<Response>``, too large, or an
+      HTTP failure); every problem is journaled with its severity either way.
     """
 
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
@@ -57,6 +62,7 @@ class EngineOptions:
     default_finish_on_key: str | None = None
     user_hangup_cause: HangupCause = HangupCause.NORMAL_CLEARING
     app_error_ending: Ending = APP_ERROR_ENDING
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if not self.webhook_timeout > 0:

@@ -1,12 +1,18 @@
 """The form fields of every request the engine sends, built from a call's facts; no I/O.
 
 Field order is fixed (AT's own order varies between requests, so receivers must not rely on
-it; a fixed order keeps the simulator's output byte-for-byte reproducible). Callback requests:
+it; a fixed order keeps the simulator's output byte-for-byte reproducible). Which field appears
+on which request follows the real AT payloads kept, with their sources, in
+``tests/simulator/at_payloads/`` (and tested against them). Callback requests:
 
 ``isActive, sessionId, direction, callerNumber, destinationNumber, callerCountryCode,
-callerCarrierName, callStartTime`` then ``dtmfDigits`` or ``recordingUrl`` where they apply,
-and on the final request ``durationInSeconds, currencyCode, amount, callSessionState, status,
-hangupCause``, the dial fields if a Dial connected, and ``recordingUrl`` if one applies.
+callerCarrierName, callStartTime``, then on a live request ``callSessionState`` (``Ringing``
+while AT asks the app about an inbound call it has not answered yet, ``Answered`` once the
+call is answered: AT sends it on every request since 2021) and ``dtmfDigits`` or
+``recordingUrl`` where they apply; on the final request ``durationInSeconds, currencyCode,
+amount, callSessionState, status``, then ``hangupCause`` only for a call that never connected
+(recorded finals of answered calls carry none; the events URL always has it), the dial fields
+if a Dial connected, and ``recordingUrl`` if one applies.
 
 Events (the service docs' list first): ``sessionId, eventType, callerNumber,
 destinationNumber, hangupCause, direction, callStartTime, durationInSeconds, currencyCode,
@@ -19,6 +25,7 @@ terminal event the dial and recording fields). A value not known yet is written 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +35,14 @@ from at_voice_kit.simulator.engine.outcomes import Ending
 from at_voice_kit.simulator.engine.rates import Charge
 
 Fields = tuple[tuple[str, str], ...]
+
+EVENT_SESSION_STATES: Mapping[EventType, CallSessionState] = {
+    EventType.SESSION_RINGING: CallSessionState.RINGING,
+    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
+    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
+    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
+}
+"""The ``callSessionState`` a live event carries (the terminal ones carry the call's end)."""
 
 
 def whole_seconds(start: datetime, end: datetime) -> int:
@@ -75,17 +90,31 @@ class Settlement:
 
 
 def callback_fields(
-    facts: CallFacts, separator: CallStartTimeSeparator, extra: Fields = ()
+    facts: CallFacts,
+    separator: CallStartTimeSeparator,
+    extra: Fields = (),
+    *,
+    state: CallSessionState = CallSessionState.ANSWERED,
 ) -> Fields:
-    """A live callback request (``isActive=1``), with ``extra`` (dtmfDigits, recordingUrl)."""
-    return (("isActive", "1"), *_identity(facts, separator), *extra)
+    """A live callback request (``isActive=1``) of a call in ``state`` (``Ringing``: an inbound
+    call AT has not answered yet), with ``extra`` (dtmfDigits, recordingUrl)."""
+    return (
+        ("isActive", "1"),
+        *_identity(facts, separator),
+        ("callSessionState", state.value),
+        *extra,
+    )
 
 
 def final_fields(
     facts: CallFacts, settlement: Settlement, separator: CallStartTimeSeparator
 ) -> Fields:
-    """The final callback request (``isActive=0``)."""
+    """The final callback request (``isActive=0``); ``hangupCause`` only when the call never
+    connected (``NotAnswered``), as AT sends it."""
     ending = settlement.ending
+    cause: Fields = ()
+    if ending.state is CallSessionState.NOT_ANSWERED:
+        cause = (("hangupCause", ending.cause.value),)
     return (
         ("isActive", "0"),
         *_identity(facts, separator),
@@ -94,7 +123,7 @@ def final_fields(
         ("amount", settlement.charge.wire_amount),
         ("callSessionState", ending.state.value),
         ("status", ending.status.value),
-        ("hangupCause", ending.cause.value),
+        *cause,
         *_dial_and_recording(facts, separator),
     )
 

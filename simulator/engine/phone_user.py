@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from at_voice_kit.contracts.actionxml.model import GetDigits
+from at_voice_kit.contracts.vocabulary import HangupCause
 from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
 from at_voice_kit.simulator.engine.outcomes import OutcomeDistribution
 from at_voice_kit.simulator.engine.timing import TimingModel, draw
@@ -82,6 +83,10 @@ class PhoneUser:
         if self.script is not None and self.script.answer is not None:
             return self.script.answer
         return outcomes.draw_answer(self.rng)
+
+    def scripted_cause(self) -> HangupCause | None:
+        """The exact hangup cause their script gives the outcome, or None to draw one."""
+        return self.script.hangup_cause if self.script is not None else None
 
     def hangup_after(self) -> float | None:
         """Seconds after connecting at which they hang up, or None to stay on the line.

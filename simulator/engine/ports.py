@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 from at_voice_kit.contracts.actionxml.model import Response
+from at_voice_kit.contracts.actionxml.problems import Problem
 from at_voice_kit.simulator.engine.callee import CalleeScript
 
 
@@ -154,17 +155,23 @@ class ParsedActionXml(Protocol):
 
     @property
     def response(self) -> Response | None:
-        """The document, or None when it could not be read at all."""
+        """The document, or None when it breaks any rule."""
         ...
 
     @property
-    def problems(self) -> Sequence[object]:
-        """What is wrong with it; each problem's ``str()`` is shown in the journal."""
+    def executable(self) -> Response | None:
+        """What AT would most plausibly carry out of it; None when nothing of it is usable
+        (not XML, no ``Response`` root)."""
+        ...
+
+    @property
+    def problems(self) -> Sequence[Problem]:
+        """What is wrong with it, each with its severity."""
         ...
 
     @property
     def ok(self) -> bool:
-        """True when the document is valid ActionXML."""
+        """True when the document breaks no rule at all."""
         ...
 
 

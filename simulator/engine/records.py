@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from at_voice_kit.contracts.actionxml.problems import Severity
 from at_voice_kit.contracts.vocabulary import Direction, HangupCause
 from at_voice_kit.simulator.engine.callee import CalleeScript
 from at_voice_kit.simulator.engine.outcomes import Ending
@@ -72,8 +73,30 @@ class LegRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AppProblem:
+    """A problem in one of the app's answers, and what it means on AT.
+
+    ``severity`` is ``error`` (the app does not work on AT as written, though the call went on
+    where AT would) or ``warning`` (it works, but relies on something fragile); ``rule`` is
+    the grammar's identifier; ``text`` the problem as ``atsim lint`` prints it.
+    """
+
+    at: datetime
+    severity: Severity
+    rule: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
-    """A finished call: outcome, times, cost, legs, recordings, and a readable timeline."""
+    """A finished call: outcome, times, cost, legs, recordings, and a readable timeline.
+
+    What the app did wrong: ``app_failure`` says why the call ended as an app failure (a
+    non-2xx answer, a timeout, an answer that is not ActionXML, ...), ``None`` if it did not;
+    ``problems`` are the ActionXML problems of its answers (the first :data:`PROBLEMS_KEPT`),
+    ``errors`` and ``warnings`` count them all. ``placed`` is False for a call the platform
+    could not place at all (its AT number has no callback URL).
+    """
 
     session_id: str
     direction: Direction
@@ -90,3 +113,18 @@ class CallRecord:
     legs: tuple[LegRecord, ...]
     recording_urls: tuple[str, ...]
     timeline: tuple[tuple[datetime, str], ...]
+    problems: tuple[AppProblem, ...] = ()
+    errors: int = 0
+    warnings: int = 0
+    app_failure: str | None = None
+    placed: bool = True
+
+    @property
+    def app_failed(self) -> bool:
+        """True if the app failed the call: it ended as an app failure, or an answer had an
+        error (the call went on past it as AT would, but the app does not work on AT)."""
+        return self.app_failure is not None or self.errors > 0
+
+
+PROBLEMS_KEPT = 100
+"""The problems a call record keeps (a Redirect loop may repeat one for ever); counts go on."""

@@ -5,15 +5,17 @@ executes the app's ActionXML (:mod:`at_voice_kit.simulator.engine.flow`), posts 
 and settles the call with the final request. Every wait goes through the injected clock and every
 draw through the call's own seeded ``random.Random``; the run holds no thread and only a few small
 objects, so thousands can be live at once.
+
+The run owns its call's state. The flow and the bridging code change it only through the
+operations of :class:`~at_voice_kit.simulator.engine.call_line.AppCallLine`, which it implements;
+its webhooks go through its :class:`~at_voice_kit.simulator.engine.app_link.AppLink`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -24,98 +26,40 @@ from at_voice_kit.contracts.vocabulary import (
     CallSessionState,
     CallStatus,
     Direction,
-    EventType,
     HangupCause,
 )
+from at_voice_kit.simulator.engine.answers import ProblemLog
+from at_voice_kit.simulator.engine.app_link import AppLink
+from at_voice_kit.simulator.engine.bridge_state import BridgeState
+from at_voice_kit.simulator.engine.call_line import CallLine, EngineContext
 from at_voice_kit.simulator.engine.callee import CalleeAnswer
-from at_voice_kit.simulator.engine.clock import Clock, Wakeup
-from at_voice_kit.simulator.engine.events import EventOutbox
+from at_voice_kit.simulator.engine.clock import Clock
+from at_voice_kit.simulator.engine.flow import execute
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING, REJECTED_BY_APP_ENDING, Ending
 from at_voice_kit.simulator.engine.payloads import (
     CallFacts,
+    DialFacts,
     Fields,
     Settlement,
-    callback_fields,
-    event_fields,
-    final_fields,
     whole_seconds,
 )
 from at_voice_kit.simulator.engine.phone_user import PhoneUser
-from at_voice_kit.simulator.engine.ports import WebhookExchange, WebhookRequest, WebhookResult
 from at_voice_kit.simulator.engine.previews import NOTE_CHARS, PREVIEW_CHARS, HeadAndTail, clipped
 from at_voice_kit.simulator.engine.records import CallRecord, CallRequest, LegRecord, StateChange
+from at_voice_kit.simulator.engine.signals import AppFailure, CallOver
 from at_voice_kit.simulator.engine.states import INITIAL_EVENT, CallLifecycle, CallState
 from at_voice_kit.simulator.engine.timing import draw
 
-log = logging.getLogger(__name__)
-
 TIMELINE_KEPT = (200, 100)
 """A call's first and latest timeline lines kept (a Redirect loop may never hang up)."""
-
-_EVENT_STATE = {
-    EventType.SESSION_RINGING: CallSessionState.RINGING,
-    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
-    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
-    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
-}
-
-
-class CallOver(Exception):
-    """Raised anywhere in a call's flow to end it with ``ending``, for ``reason``."""
-
-    def __init__(self, ending: Ending, reason: str) -> None:
-        super().__init__(reason)
-        self.ending = ending
-        self.reason = reason
-
-
-class AppFailure(Exception):
-    """The app's answer cannot drive the call (error status, unreachable, invalid XML)."""
-
-
-@dataclass(frozen=True, slots=True)
-class EngineContext:
-    """What every call of one engine shares."""
-
-    clock: Clock
-    ports: EnginePorts
-    options: EngineOptions
-    seed: int | str
-    lookup: Callable[[str], CallRun | None] = field(default=lambda _: None)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueMatch:
-    """Sent to an enqueued call when a Dequeue picks it: whom it talks to, for how long."""
-
-    partner_number: str
-    seconds: float
-    partner_session_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TransferOrder:
-    """A ``/callTransfer`` for a bridged call."""
-
-    phone_number: str
-    call_leg: str
-    hold_music_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BridgeDropped:
-    """Sent to a call bridged through a queue when the other call transferred it away."""
-
-    reason: str
 
 
 class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
-    __slots__ = ("_outbox", "bridge_recorded_from", "context", "currency", "deadline", "facts",
-                 "legs", "lifecycle", "notes", "queue_peer", "queue_wakeup", "rates",
-                 "recordings", "request", "rng", "transfer_wakeup", "url", "user")  # fmt: skip
+    __slots__ = ("app", "bridge", "context", "deadline", "facts", "legs", "lifecycle", "notes",
+                 "problems", "rates", "recordings", "request", "rng", "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
                  fault_rng: random.Random) -> None:  # fmt: skip
@@ -134,26 +78,89 @@ class CallRun:
             client_request_id=request.client_request_id,
         )
         self.rates = request.rates or context.options.rates
-        self.currency = self.rates.currency_for(request.phone_number)
+        currency = self.rates.currency_for(request.phone_number)
         script = request.script or context.ports.callees.script_for(request.phone_number)
         self.user = PhoneUser(request.phone_number, script, rng, context.options.timing)
-        self.url = request.callback_url
         self.deadline: datetime | None = None
         self.legs: list[LegRecord] = []
         self.recordings: list[str] = []
         self.notes: HeadAndTail[tuple[datetime, str]] = HeadAndTail(*TIMELINE_KEPT)
-        self.transfer_wakeup: Wakeup | None = None
-        self.queue_wakeup: Wakeup | None = None
-        self.queue_peer: str | None = None
-        """The session id of the call this one is bridged with through a queue (Enqueue and
-        Dequeue bridge two calls of the platform; Dial bridges a leg, not a call)."""
-        self.bridge_recorded_from: datetime | None = None
-        self._outbox: EventOutbox | None = None
-        if request.events_url:
-            self._outbox = EventOutbox(
-                request.events_url, self._send_event, context.clock,
-                context.options.event_faults, fault_rng,
-            )  # fmt: skip
+        self.bridge = BridgeState()
+        self.problems = ProblemLog()
+        self.app = AppLink(request, self.facts, context, rng, fault_rng, currency)
+
+    # -- what the flow and the bridging code see (call_line.AppCallLine) -----------------
+
+    @property
+    def session_id(self) -> str:
+        """The call's ``sessionId``."""
+        return self.facts.session_id
+
+    @property
+    def phone_number(self) -> str:
+        """The phone user's number."""
+        return self.facts.phone_number
+
+    @property
+    def at_number(self) -> str:
+        """The app's AT number."""
+        return self.facts.at_number
+
+    @property
+    def state(self) -> CallState:
+        """Where the call is now."""
+        return self.lifecycle.state
+
+    @property
+    def clock(self) -> Clock:
+        """The engine's clock."""
+        return self.context.clock
+
+    @property
+    def options(self) -> EngineOptions:
+        """How calls behave."""
+        return self.context.options
+
+    @property
+    def ports(self) -> EnginePorts:
+        """The engine's connections."""
+        return self.context.ports
+
+    def lookup(self, session_id: str) -> CallLine | None:
+        """Another live call of the same engine."""
+        return self.context.lookup(session_id)
+
+    def follow(self, url: str) -> None:
+        """Post the callback requests to ``url`` from now on (Redirect, Record's callbackUrl)."""
+        self.app.url = url
+
+    def add_legs(self, legs: Iterable[LegRecord]) -> None:
+        """Record legs a Dial or a transfer rang."""
+        self.legs.extend(legs)
+
+    def connect_party(self, number: str) -> datetime:
+        """The phone user talks to ``number`` from now (returned): the final request's dial
+        fields."""
+        now = self.context.clock.now()
+        self.facts.dial = DialFacts(number, now)
+        return now
+
+    def release_party(self) -> None:
+        """The connected party left: ``dialDurationInSeconds`` stops running."""
+        if self.facts.dial is not None and self.facts.dial.ended_at is None:
+            self.facts.dial.ended_at = self.context.clock.now()
+
+    def store_recording(self, speech_seconds: float, silence_seconds: float) -> str:
+        """Store a recording of this call; return its URL."""
+        recording = self.context.ports.recordings.add(
+            self.facts.session_id, speech_seconds, silence_seconds
+        )
+        self.recordings.append(recording.url)
+        return recording.url
+
+    def keep_final_recording(self, url: str) -> None:
+        """Send ``url`` as the final request's ``recordingUrl``."""
+        self.facts.final_recording_url = url
 
     # -- the whole call ---------------------------------------------------------------
 
@@ -162,15 +169,11 @@ class CallRun:
         try:
             return await self._run()
         except asyncio.CancelledError:
-            # A reset or shutdown: the call's events in flight go with it.
-            if self._outbox is not None:
-                self._outbox.cancel()
+            self.app.cancel()
             raise
 
     async def _run(self) -> CallRecord:
-        from at_voice_kit.simulator.engine.flow import execute  # flow imports this module
-
-        self._post_event(INITIAL_EVENT)
+        self.app.post_event(INITIAL_EVENT)
         try:
             if self.request.direction is Direction.OUTBOUND:
                 await self._ring_phone_user()
@@ -193,7 +196,9 @@ class CallRun:
             self.advance(CallState.RINGING)
         await self.context.clock.sleep(ring)
         if answer is not CalleeAnswer.ANSWERED:
-            cause = options.outcomes.draw_cause(answer, self.rng, sip=False)
+            cause = self.user.scripted_cause() or options.outcomes.draw_cause(
+                answer, self.rng, sip=False
+            )
             self.advance(CallState.NOT_ANSWERED)
             ending = options.outcomes.ending(answer, cause)
             raise CallOver(ending, f"the phone user did not answer ({answer.value}: {cause})")
@@ -235,13 +240,8 @@ class CallRun:
         return response
 
     async def _settle(self, ending: Ending, reason: str) -> CallRecord:
-        from at_voice_kit.simulator.engine.bridging import (
-            close_bridge,
-        )  # bridging imports this module
-
-        clock, options = self.context.clock, self.context.options
-        now = clock.now()
-        close_bridge(self)
+        now = self.context.clock.now()
+        self._close_bridge(now)
         rates = self.rates
         if self.lifecycle.was_answered and self.facts.call_start is not None:
             duration = whole_seconds(self.facts.call_start, now)
@@ -252,15 +252,7 @@ class CallRun:
         event = self.lifecycle.advance(CallState.ENDED, now)
         self.note(f"ended: {reason}")
         self._announce(CallState.ENDED)
-        request = WebhookRequest(self.url, final_fields(self.facts, settlement, options.separator))
-        result = await self.deliver(request)
-        self._journal(request, result, now, note=reason)
-        if self._outbox is not None and event is not None:
-            self._outbox.post(event_fields(
-                self.facts, event, options.separator, currency=charge.currency,
-                settlement=settlement,
-            ))  # fmt: skip
-            await self._outbox.drain()
+        await self.app.hang_up(settlement, event, reason, now)
         record = CallRecord(
             session_id=self.facts.session_id,
             direction=self.facts.direction,
@@ -279,10 +271,22 @@ class CallRun:
             timeline=self.notes.joined(
                 lambda count, next_line: (next_line[0], f"({count} lines left out)")
             ),
+            problems=tuple(self.problems.kept),
+            errors=self.problems.errors,
+            warnings=self.problems.warnings,
+            app_failure=self.problems.failure,
         )
         if self.context.ports.on_call_end is not None:
             self.context.ports.on_call_end(record)
         return record
+
+    def _close_bridge(self, now: datetime) -> None:
+        """At the end of a call: close the connected leg and store a Dial recording."""
+        if self.facts.dial is not None and self.facts.dial.ended_at is None:
+            self.facts.dial.ended_at = now
+        seconds = self.bridge.stop_recording(now)
+        if seconds is not None:
+            self.keep_final_recording(self.store_recording(seconds, 0.0))
 
     # -- building blocks for the flow -------------------------------------------------
 
@@ -302,7 +306,7 @@ class CallRun:
         self.note(target.value)
         self._announce(target, peer_session_id, peer_number)
         if event is not None:
-            self._post_event(event, extra)
+            self.app.post_event(event, extra)
 
     def _announce(
         self, state: CallState, peer_session_id: str | None = None, peer_number: str | None = None
@@ -341,25 +345,19 @@ class CallRun:
         Raises AppFailure when the answer cannot be used, CallOver if the user hangs up
         while AT waits for the app.
         """
-        clock, options = self.context.clock, self.context.options
-        request = WebhookRequest(
-            url or self.url, callback_fields(self.facts, options.separator, extra)
-        )
-        sent_at = clock.now()
-        result = await self.deliver(request)
-        latency = draw(options.timing.webhook_latency, self.rng)  # always drawn: same stream
-        problem = result.failure()
-        response: Response | None = None
-        if problem is None:
-            response, problem = self._read(result.body)
-        self._journal(request, result, sent_at, note=problem)
+        # AT asks about an inbound call before answering it: that request says Ringing.
+        ringing = self.lifecycle.state is CallState.RINGING
+        state = CallSessionState.RINGING if ringing else CallSessionState.ANSWERED
+        answer = await self.app.ask(extra, url, state=state)
+        for problem in answer.problems:
+            self.problems.add(problem, self.context.clock.now())
+            self.note(f"{problem.severity}: {problem}")
         # Virtual time cannot see how long the app took, so the wait is simulated; in real
         # time it has already passed. Either way the user may have hung up meanwhile.
-        waited = options.webhook_timeout if result.timed_out else latency
-        await self.spend(waited if clock.is_virtual else 0.0)
-        if problem is not None or response is None:
-            raise AppFailure(problem or "no ActionXML")
-        return response
+        await self.spend(answer.waited)
+        if answer.failure is not None or answer.response is None:
+            raise AppFailure(answer.failure or "no ActionXML")
+        return answer.response
 
     async def fetch_or_fail(self, extra: Fields = (), url: str | None = None) -> Response:
         """:meth:`fetch`, ending the call the way AT does if the app fails."""
@@ -370,56 +368,10 @@ class CallRun:
 
     async def fail_app(self, problem: str) -> NoReturn:
         """The app failed: the caller hears AT's error message, then AT hangs up."""
+        self.problems.failure = problem
         self.note(f"app failure: {problem}")
         await self.spend(self.context.options.timing.error_message)
         raise CallOver(self.context.options.app_error_ending, f"app failure: {problem}")
-
-    def _read(self, body: str) -> tuple[Response | None, str | None]:
-        if not body.strip():
-            return Response(), None  # no instructions: AT hangs up
-        parsed = self.context.ports.parse(body)
-        if parsed.response is None or not parsed.ok:
-            problems = "; ".join(str(p) for p in parsed.problems) or "not ActionXML"
-            return None, f"ActionXML invalid: {problems}"
-        return parsed.response, None
-
-    async def deliver(self, request: WebhookRequest) -> WebhookResult:
-        """Hand ``request`` to the delivery port; a port that raises counts as an app that
-        cannot be reached.
-
-        Ports report network faults in the result, but a URL the app handed over (a
-        ``Redirect``, a ``callbackUrl``) can still make an HTTP client raise something else
-        (httpx's ``InvalidURL`` for a bad port, ``idna`` errors for a malformed host name).
-        Left to propagate, that killed the call's task and the call stayed live for ever, with
-        no final request; AT would simply fail to reach such a URL, and so does the call here.
-        """
-        try:
-            return await self.context.ports.delivery.deliver(request)
-        except Exception as exc:  # any fault of the port is a failed delivery
-            # The URL stays out of the log: apps put secrets in their webhook URLs' queries.
-            log.warning("call %s: a webhook could not be sent (%s)", self.facts.session_id,
-                        type(exc).__name__)  # fmt: skip
-            return WebhookResult(None, error=f"{type(exc).__name__}: {exc}")
-
-    def _post_event(self, event: EventType, extra: Fields = ()) -> None:
-        if self._outbox is None:
-            return
-        self._outbox.post(event_fields(
-            self.facts, event, self.context.options.separator,
-            currency=self.currency,
-            state=_EVENT_STATE.get(event), extra=extra,
-        ))  # fmt: skip
-
-    async def _send_event(self, request: WebhookRequest) -> None:
-        sent_at = self.context.clock.now()
-        result = await self.deliver(request)
-        self._journal(request, result, sent_at, note=result.failure())
-
-    def _journal(
-        self, request: WebhookRequest, result: WebhookResult, sent_at: datetime, note: str | None
-    ) -> None:
-        exchange = WebhookExchange(request, result, sent_at, note)
-        self.context.ports.journal.record_webhook(self.facts.session_id, exchange)
 
 
 _ORIGINATOR_CANCEL = Ending(

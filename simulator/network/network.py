@@ -252,6 +252,7 @@ class SimulatedNetwork:
                 options=EngineOptions(
                     webhook_timeout=self._config.webhook_timeout,
                     event_faults=self._backend.event_faults,
+                    strict=self._config.strict,
                 ),
             )
             self._run = _Run(generation, engine, recordings, ports)
@@ -320,6 +321,7 @@ class SimulatedNetwork:
             legs=(),
             recording_urls=(),
             timeline=((now, f"not placed: {reason}"),),
+            placed=False,
         )
         run.ports.on_call_end(record)
 

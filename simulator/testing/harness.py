@@ -25,6 +25,7 @@ from at_voice_kit.simulator.configuration.readers import (
     read_inbound_call,
     read_number_changes,
 )
+from at_voice_kit.simulator.engine.callee import answer_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,19 +67,28 @@ class AtSimulator:
     def set_callee(
         self,
         phone_number: str,
-        answer: str = "answered",
+        answer: str | None = None,
         digits: Sequence[str] = (),
         hangup_after: float | None = None,
         speech_seconds: float | None = None,
+        hangup_cause: str | None = None,
     ) -> None:
-        """Script the phone user at ``phone_number`` (same rules as ``PUT callees/{number}``)."""
+        """Script the phone user at ``phone_number`` (same rules as ``PUT callees/{number}``).
+
+        ``hangup_cause`` makes the outcome exact (``"NO_ANSWER"``); ``answer`` defaults to
+        ``"answered"``, or to the answer the cause goes with (``"no-answer"`` for
+        ``NO_ANSWER``). An impossible pair raises ``InvalidSettings`` naming ``hangupCause``.
+        """
         check_path_phone_number(phone_number)
+        if answer is None:
+            answer = answer_for(hangup_cause)
         script = read_callee(
             {
                 "answer": answer,
                 "digits": list(digits),
                 "hangupAfter": hangup_after,
                 "speechSeconds": speech_seconds,
+                "hangupCause": hangup_cause,
             }
         )
         self.backend.put_callee(phone_number, script)

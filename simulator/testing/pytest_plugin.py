@@ -12,8 +12,9 @@ Calls really happen: queued calls ring and drive the AT number's callback and ev
 milliseconds; ``at_simulator.wait_for_call`` waits for one to end.
 
 Options: ``--atsim-seed N`` (deterministic session ids and calls), ``--atsim-config FILE``
-(the ``atsim serve --config`` YAML) and ``--atsim-speed fast|real|N`` (default ``fast``), or
-the ini keys ``atsim_seed`` / ``atsim_config`` / ``atsim_speed``.
+(the ``atsim serve --config`` YAML), ``--atsim-speed fast|real|N`` (default ``fast``) and
+``--atsim-strict`` (any ActionXML problem, warnings included, ends a call as an app failure),
+or the ini keys ``atsim_seed`` / ``atsim_config`` / ``atsim_speed`` / ``atsim_strict``.
 
 Heavy imports happen inside the fixtures: this module is loaded by every pytest run in an
 environment where at-voice-kit is installed.
@@ -41,14 +42,24 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register ``--atsim-seed`` and ``--atsim-config`` (and their ini keys)."""
+    """Register the ``--atsim-*`` options (and their ini keys)."""
     group = parser.getgroup("atsim", "Africa's Talking Voice simulator")
     group.addoption("--atsim-seed", type=int, default=None, help="seed for session ids")
     group.addoption("--atsim-config", default=None, help="simulator YAML configuration file")
     group.addoption("--atsim-speed", default=None, help="'fast' (default), 'real' or N")
+    group.addoption(
+        "--atsim-strict",
+        action="store_true",
+        default=False,
+        help="end a call as an app failure on any ActionXML problem, warnings included",
+    )
     parser.addini("atsim_seed", "seed for the simulator's session ids", default="")
     parser.addini("atsim_config", "simulator YAML configuration file", default="")
     parser.addini("atsim_speed", "the simulator's clock: fast (default), real or N", default="")
+    parser.addini(
+        "atsim_strict", "any ActionXML problem ends a call as an app failure", type="bool",
+        default=False,
+    )  # fmt: skip
 
 
 def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
@@ -68,7 +79,10 @@ def _simulator_config(pytestconfig: pytest.Config) -> SimulatorConfig:
         raise pytest.UsageError(f"atsim: {exc}") from None
     # The fixture always serves on an ephemeral loopback port, whatever the file says.
     seed = seed if seed is not None else config.seed
-    return replace(config, host="127.0.0.1", port=0, seed=seed, speed=speed)
+    strict = config.strict or bool(
+        pytestconfig.getoption("atsim_strict") or pytestconfig.getini("atsim_strict")
+    )
+    return replace(config, host="127.0.0.1", port=0, seed=seed, speed=speed, strict=strict)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from at_voice_kit.contracts.actionxml import parse
 from at_voice_kit.simulator.cli import main
 
 CORPUS = Path(__file__).parent / "actionxml_corpus"
@@ -62,12 +63,12 @@ def test_problems_print_one_a_line_with_file_line_path_message_and_rule(
     assert main(["lint", str(bad)]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        f"{bad}:2: Response/Say[1]: `Say` attribute `voice` must be `man` or `woman`, "
+        f"{bad}:2: Response/Say[1]: warning: `Say` attribute `voice` must be `man` or `woman`, "
         "not 'robot' [bad-value]",
-        f"{bad}:3: Response/Play[1]: `Play` requires the attribute `url` "
+        f"{bad}:3: Response/Play[1]: error: `Play` requires the attribute `url` "
         "[missing-required-attribute]",
     ]
-    assert "2 problems in 1 of 1 documents" in err
+    assert "1 error and 1 warning in 1 documents; 1 of 1 fail" in err
 
 
 def test_any_invalid_document_fails_the_run(
@@ -86,7 +87,9 @@ def test_notes_are_printed_but_do_not_fail_and_can_be_silenced(
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(
         f"{alias}:1: Response/GetDigits[1]: note: `GetDigits` attribute `callBackUrl`"
-    )
+    )  # a note: printed, never failing, even with --strict
+    assert main(["lint", "--strict", str(alias)]) == 0
+    capsys.readouterr()
     assert line.endswith("`callbackUrl` is canonical [alias-spelling]")
     assert main(["lint", "--no-notes", str(alias)]) == 0
     assert capsys.readouterr().out == ""
@@ -98,7 +101,7 @@ def test_document_problems_have_no_line_when_none_applies(
     big = _write(tmp_path, "big.xml", VALID)
     assert main(["lint", "--max-bytes", "10", str(big)]) == 1
     assert capsys.readouterr().out == (
-        f"{big}: (document): the document is over the size limit of 10 bytes [too-large]\n"
+        f"{big}: (document): error: the document is over the size limit of 10 bytes [too-large]\n"
     )
 
 
@@ -127,13 +130,14 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 def test_real_script_lints_files_and_standard_input(tmp_path: Path) -> None:
     bad = _write(tmp_path, "bad.xml", INVALID)
-    completed = _atsim("lint", str(bad), "-", stdin=b"<Response><Reject/><Say>x</Say></Response>")
-    assert completed.returncode == 1
+    completed = _atsim("lint", str(bad), "-", stdin=b"<Response><Say>x</Say><Reject/></Response>")
+    assert completed.returncode == 1  # bad.xml has an error
     lines = completed.stdout.splitlines()
     assert len(lines) == 3
     assert lines[2] == (
-        "<stdin>:1: Response/Reject[1]: `Reject` must be the only action in the `Response`, "
-        "which has 2 elements [reject-not-alone]"
+        "<stdin>:1: Response/Reject[1]: warning: `Reject` is not the only action in the "
+        "`Response` (2 elements): AT documents it alone, to refuse a call; here it most "
+        "plausibly ends the call where it stands [reject-not-alone]"
     )
     assert _atsim("lint", "-", stdin=VALID.encode()).returncode == 0
 
@@ -154,7 +158,50 @@ def test_real_script_on_the_whole_corpus() -> None:
     valid = sorted(str(p) for p in (CORPUS / "valid").glob("*.xml"))
     invalid = sorted(str(p) for p in (CORPUS / "invalid").glob("*.xml"))
     assert _atsim("lint", "--no-notes", *valid).returncode == 0
-    completed = _atsim("lint", *invalid)
+    completed = _atsim("lint", "--strict", *invalid)
     assert completed.returncode == 1
     linted = {line.split(":", 1)[0] for line in completed.stdout.splitlines()}
     assert linted == set(invalid)
+
+
+AT_EXAMPLE_ANSWER = (
+    '<Response> <Say voice="man">Your balance is 1234 Shillings</Say> <Reject/> </Response>'
+)
+"""The shape of what AT's own example app (africastalking-python, example/webApp.py) answers
+after its menu: a Say, then Reject, spaces between the elements, no XML declaration."""
+
+
+def test_warnings_are_printed_and_fail_only_with_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = _write(tmp_path, "balance.xml", AT_EXAMPLE_ANSWER)
+    assert main(["lint", str(example)]) == 0
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    assert line.startswith(f"{example}:1: Response/Reject[1]: warning: `Reject` is not the only")
+    assert "1 warning in 1 documents; 0 of 1 fail" in err
+    assert main(["lint", "--strict", str(example)]) == 1
+    assert "1 warning in 1 documents; 1 of 1 fail" in capsys.readouterr().err
+
+
+def test_an_error_fails_with_or_without_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hangup = _write(tmp_path, "hangup.xml", "<Response><Say>Bye</Say><Hangup/></Response>")
+    for strict in ([], ["--strict"]):
+        assert main(["lint", *strict, str(hangup)]) == 1
+        out = capsys.readouterr().out
+        assert f"{hangup}:1: Response/Hangup[1]: error: " in out
+        assert out.rstrip().endswith("[unknown-element]")
+
+
+@pytest.mark.parametrize("path", sorted((CORPUS / "invalid").glob("*.xml")), ids=lambda p: p.stem)
+def test_lint_fails_a_corpus_document_exactly_when_it_has_an_error(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = parse(path.read_bytes())
+    assert main(["lint", "--no-notes", str(path)]) == (1 if result.errors else 0)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[2] for line in lines] == [
+        str(problem.severity) for problem in result.problems
+    ]

@@ -73,7 +73,7 @@ def test_a_problem_prints_as_one_line_with_location_message_and_rule() -> None:
         ("<Response><Dial phonenumbers='+254711082369'/></Response>", ["`phoneNumbers`"]),
         ("<RESPONSE/>", ["root element must be `Response`", "did you mean `Response`?"]),
         ("<Response><Play/></Response>", ["`Play` requires the attribute `url`"]),
-        ("<Response><Reject/><Say>x</Say></Response>", ["`Reject` must be the only action"]),
+        ("<Response><Reject/><Say>x</Say></Response>", ["`Reject` is not the only action"]),
         (
             "<Response><Say>a<Say>b</Say></Say></Response>",
             ["`Say` cannot contain `Say`", "only `GetDigits` and `Record`"],

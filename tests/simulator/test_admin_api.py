@@ -207,6 +207,7 @@ def test_callees_are_set_replaced_and_forgotten() -> None:
         "digits": ["1", "2#"],
         "hangupAfter": 12.5,
         "speechSeconds": None,
+        "hangupCause": None,
     }
     replaced = sim.admin("PUT", path, json={"answer": "busy"})
     assert replaced.status_code == 200
@@ -223,6 +224,7 @@ def test_callees_are_set_replaced_and_forgotten() -> None:
                 "digits": [],
                 "hangupAfter": None,
                 "speechSeconds": None,
+                "hangupCause": None,
             }
         ],
     }
@@ -413,3 +415,37 @@ def test_a_forwarding_header_does_not_make_a_request_local() -> None:
         assert_problem(answer, 401)
     forwarded = {"Forwarded": "for=127.0.0.1"}
     assert_problem(sim.admin("GET", "calls", remote_addr="203.0.113.5", headers=forwarded), 401)
+
+
+def test_a_callee_script_takes_an_exact_hangup_cause() -> None:
+    sim = InProcessSimulator()
+    path = f"callees/{KE_NUMBERS[0]}"
+    created = sim.admin("PUT", path, json={"answer": "no-answer", "hangupCause": "NO_ANSWER"})
+    assert created.status_code == 201, created.text
+    assert body(created)["hangupCause"] == "NO_ANSWER"
+    script = sim.backend.callees.script_for(KE_NUMBERS[0])
+    assert script is not None and script.hangup_cause is not None
+    assert script.hangup_cause.value == "NO_ANSWER"
+    cleared = sim.admin("PUT", path, json={"answer": "no-answer", "hangupCause": None})
+    assert body(cleared)["hangupCause"] is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        ({"answer": "busy", "hangupCause": "NO_ANSWER"}, "NO_ANSWER goes with answer 'no-answer'"),
+        ({"answer": "answered", "hangupCause": "CALL_REJECTED"}, "goes with answer 'rejected'"),
+        ({"answer": "answered", "hangupCause": "LOSE_RACE"}, "LOSE_RACE cannot be scripted"),
+        ({"answer": "no-answer", "hangupCause": "no_answer"}, "must be one of AT's 14"),
+        ({"answer": "no-answer", "hangupCause": 3}, "must be one of AT's 14"),
+    ],
+)
+def test_an_impossible_hangup_cause_is_refused_naming_the_field(
+    payload: dict[str, object], rule: str
+) -> None:
+    sim = InProcessSimulator()
+    problem = assert_problem(
+        sim.admin("PUT", f"callees/{KE_NUMBERS[0]}", json=payload), 422, "hangupCause"
+    )
+    assert rule in problem["errors"][0]["rule"] or rule in problem["detail"]
+    assert sim.backend.callees.script_for(KE_NUMBERS[0]) is None  # nothing changed

@@ -335,3 +335,50 @@ def test_call_settings_from_the_environment() -> None:
     assert (config.webhook_timeout, config.public_url) == (3.0, "http://127.0.0.1:9")
     with pytest.raises(ConfigError, match="ATSIM_WEBHOOK_TIMEOUT"):
         config_from_environment({"ATSIM_WEBHOOK_TIMEOUT": "soon"})
+
+
+def test_callees_in_the_config_file_take_an_exact_hangup_cause(tmp_path: Path) -> None:
+    text = (
+        "callees:\n"
+        "  - {phoneNumber: '+254711082001', answer: busy, hangupCause: USER_BUSY}\n"
+        "defaultCallee: {answer: unreachable, hangupCause: UNALLOCATED_NUMBER}\n"
+    )
+    config = load_config_file(write(tmp_path, text))
+    ((_, busy),) = config.callees
+    assert busy.hangup_cause is not None and busy.hangup_cause.value == "USER_BUSY"
+    assert config.default_callee is not None and config.default_callee.hangup_cause is not None
+    assert config.default_callee.hangup_cause.value == "UNALLOCATED_NUMBER"
+    with pytest.raises(ConfigError) as caught:
+        load_config_file(
+            write(
+                tmp_path, "callees:\n  - {phoneNumber: '+254711082001', hangupCause: USER_BUSY}\n"
+            )
+        )
+    assert "callees[0].hangupCause: USER_BUSY goes with answer 'busy', not 'answered'" in str(
+        caught.value
+    )
+
+
+def test_strict_comes_from_the_file_the_flag_and_the_environment(tmp_path: Path) -> None:
+    assert not SimulatorConfig().strict
+    assert load_config_file(write(tmp_path, "strict: true\n")).strict
+    with pytest.raises(ConfigError, match="strict: must be true or false"):
+        load_config_file(write(tmp_path, "strict: yes please\n"))
+    assert build_config(parse_serve("--strict")).strict
+    assert not build_config(parse_serve()).strict
+    assert config_from_environment({"ATSIM_STRICT": "1"}).strict
+    assert config_from_environment({"ATSIM_STRICT": "TRUE"}).strict
+    assert not config_from_environment({"ATSIM_STRICT": "0"}).strict
+    assert not config_from_environment({}).strict
+    with pytest.raises(ConfigError, match="ATSIM_STRICT must be"):
+        config_from_environment({"ATSIM_STRICT": "maybe"})
+    on = banner(build_config(parse_serve("--strict")), "http://127.0.0.1:5001")
+    assert "ActionXML: strict" in on
+
+
+def test_atsim_serve_reads_atsim_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATSIM_STRICT", "yes")
+    assert build_config(parse_serve()).strict
+    monkeypatch.setenv("ATSIM_STRICT", "nope")
+    with pytest.raises(ConfigError, match="ATSIM_STRICT"):
+        build_config(parse_serve())

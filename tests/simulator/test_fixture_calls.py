@@ -13,6 +13,7 @@ import pytest
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.config import Config
 from at_voice_kit.simulator.backend.calls import CallPhase
+from at_voice_kit.simulator.backend.exceptions import InvalidSettings
 from at_voice_kit.simulator.testing.harness import AtSimulator
 from at_voice_kit.simulator.testing.wsgi_server import serve_wsgi_app
 
@@ -73,3 +74,18 @@ def test_an_inbound_call_through_the_fixture(at_simulator: AtSimulator, service_
     history = stored(service_url, call.session_id)
     assert history["outcome"]["direction"] == "Inbound"  # type: ignore[index]
     assert history["eventCount"] == len(at_simulator.webhooks(call.session_id))
+
+
+def test_set_callee_takes_an_exact_hangup_cause(
+    at_simulator: AtSimulator, service_url: str
+) -> None:
+    at_simulator.set_callee(USER, hangup_cause="NO_USER_RESPONSE")  # answer: no-answer
+    placed = httpx.post(f"{service_url}/voice/invoke-call", data={"phone": USER}, timeout=10)
+    session_id = placed.json()["response"]["entries"][0]["sessionId"]
+    call = at_simulator.wait_for_call(session_id)
+    assert call.record is not None
+    assert call.record.ending.cause.value == "NO_USER_RESPONSE"
+    assert stored(service_url, session_id)["outcome"]["hangupCause"] == "NO_USER_RESPONSE"  # type: ignore[index]
+    with pytest.raises(InvalidSettings) as caught:
+        at_simulator.set_callee(USER, answer="busy", hangup_cause="NO_ANSWER")
+    assert [error.field for error in caught.value.errors] == ["hangupCause"]

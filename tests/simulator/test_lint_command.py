@@ -75,6 +75,6 @@ def test_what_a_document_holds_is_printed_escaped_even_to_an_ascii_terminal() ->
     )  # fmt: skip
     assert completed.returncode == 1, completed.stderr
     out = completed.stdout.decode("ascii")
-    assert "<stdin>:1: Response/Bogus\\xe9[1]: `Bogus\\xe9` is not an ActionXML element" in out
+    assert "<stdin>:1: Response/Bogus\\xe9[1]: error: `Bogus\\xe9` is not an ActionXML" in out
     assert "not '\\u202e'" in out
     assert b"Traceback" not in completed.stderr

@@ -38,6 +38,10 @@ def test_any_client_resolving_at_is_blocked(at_simulator):
 def test_seed_option_makes_ids_deterministic(at_simulator):
     answer = africastalking.Voice.call(at_simulator.phone_number, ["+254711082001"])
     print("SESSION", answer["entries"][0]["sessionId"])
+
+
+def test_strict_option(at_simulator):
+    print("STRICT", at_simulator.backend.config.strict)
 """
 
 
@@ -57,7 +61,7 @@ def test_the_plugin_serves_the_sdk_and_guards_the_real_at(tmp_path: Path) -> Non
     result = run_inner_pytest(tmp_path, "--atsim-seed", "21")
     output = result.stdout + result.stderr
     # Every attempt to reach AT is an error of its test, raised or swallowed.
-    assert "4 passed, 2 errors" in output, output
+    assert "5 passed, 2 errors" in output, output
     assert "ERROR at teardown of test_sdk_aimed_at_real_at_fails_even_if_swallowed" in output
     assert (
         "blocked a request to the real Africa's Talking: https://voice.africastalking.com/call"
@@ -71,3 +75,13 @@ def test_the_seed_option_makes_session_ids_repeat(tmp_path: Path) -> None:
     runs = [run_inner_pytest(tmp_path, "--atsim-seed", "21", "-k", "seed") for _ in range(2)]
     sessions = [line for run in runs for line in run.stdout.splitlines() if "SESSION" in line]
     assert len(sessions) == 2 and sessions[0] == sessions[1], runs[0].stdout
+
+
+def test_the_strict_option_and_ini_key_reach_the_simulator(tmp_path: Path) -> None:
+    default = run_inner_pytest(tmp_path, "-k", "strict")
+    flagged = run_inner_pytest(tmp_path, "-k", "strict", "--atsim-strict")
+    (tmp_path / "pytest.ini").write_text("[pytest]\natsim_strict = true\n", encoding="utf-8")
+    from_ini = run_inner_pytest(tmp_path, "-k", "strict")
+    assert "STRICT False" in default.stdout, default.stdout + default.stderr
+    assert "STRICT True" in flagged.stdout, flagged.stdout + flagged.stderr
+    assert "STRICT True" in from_ini.stdout, from_ini.stdout + from_ini.stderr

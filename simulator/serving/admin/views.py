@@ -60,6 +60,7 @@ def callee_view(script: CalleeScript, phone_number: str | None = None) -> dict[s
         digits=list(script.digits),
         hangupAfter=script.hangup_after,
         speechSeconds=script.speech_seconds,
+        hangupCause=None if script.hangup_cause is None else script.hangup_cause.value,
     )
     return view
 
@@ -120,6 +121,19 @@ def outcome_view(record: CallRecord) -> dict[str, object]:
             for leg in record.legs
         ],
         "timeline": [{"at": timestamp(at), "event": text} for at, text in record.timeline],
+        "placed": record.placed,
+        "appFailure": record.app_failure,
+        "errors": record.errors,
+        "warnings": record.warnings,
+        "problems": [
+            {
+                "at": timestamp(problem.at),
+                "severity": problem.severity.value,
+                "rule": problem.rule,
+                "problem": problem.text,
+            }
+            for problem in record.problems
+        ],
     }
 
 

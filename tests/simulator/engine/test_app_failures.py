@@ -1,7 +1,8 @@
-"""Broken apps: invalid ActionXML, error statuses, unreachable and slow apps.
+"""Broken apps: answers that are not ActionXML, error statuses, unreachable and slow apps.
 
 AT cannot run the call on such an answer: the caller hears an error message, AT hangs up,
-the final request is still sent, and the journal records why.
+the final request is still sent, and the journal records why. (Answers with problems AT
+most plausibly lives with are carried on: tests/simulator/engine/test_lenient_answers.py.)
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ def failing_first(answer: object) -> object:
 
 
 CASES = [
-    ("not xml at all", "ActionXML invalid: 1: (document): not well-formed XML"),
-    ("<Response><Sya>typo</Sya></Response>", "ActionXML invalid: 1: Response/Sya[1]: `Sya` is not"),
-    (xml("<Say>Hi</Say><Reject/>"), "ActionXML invalid: 1: Response/Reject[1]: `Reject` must be"),
-    ("<Html><Body/></Html>", "ActionXML invalid: 1: Html: the root element must be `Response`"),
+    ("not xml at all", "ActionXML invalid: error: 1: (document): not well-formed XML"),
+    ("<Html><Body/></Html>", "ActionXML invalid: error: 1: Html: the root element must be `Res"),
+    ("<Response>", "ActionXML invalid: error: 1: (document): not well-formed XML"),
     (AppAnswer(500, "Internal Server Error"), "the app answered HTTP 500"),
     (AppAnswer(404, ""), "the app answered HTTP 404"),
     (AppAnswer(302, ""), "the app answered HTTP 302"),
@@ -51,10 +51,10 @@ def test_broken_first_answer_ends_the_call_with_an_error(answer: object, why: st
     assert first.note is not None and first.note.startswith(why)
     assert final.request.form()["isActive"] == "0"
     assert final.note == f"app failure: {first.note}"
+    assert record.app_failure == first.note and record.app_failed
     form = final.request.form()
-    assert (form["callSessionState"], form["status"], form["hangupCause"]) == (
-        "Completed", "Aborted", "NORMAL_CLEARING",
-    )  # fmt: skip
+    assert (form["callSessionState"], form["status"]) == ("Completed", "Aborted")
+    assert record.ending.cause.value == "NORMAL_CLEARING"
     # The caller heard AT's error message (4 s) before AT hung up: it is billed.
     assert int(form["durationInSeconds"]) >= 4
     assert h.events(record.session_id)[-1]["eventType"] == "SessionEnded"

@@ -119,7 +119,17 @@ def test_any_call_is_well_formed(
     assert [e for e in events if e in TERMINAL_EVENT_TYPES] == [events[-1]]
 
     final = callbacks[-1]
-    event(f"{final['callSessionState']}/{final['status']}/{final['hangupCause']}")
+    event(f"{final['callSessionState']}/{final['status']}/{record.ending.cause.value}")
+    # Every live request says the call's state: Ringing only while AT asks about an inbound
+    # call it has not answered; the final request names a cause only if the call never
+    # connected (AT's recorded payloads).
+    live = [form["callSessionState"] for form in callbacks[:-1]]
+    assert set(live[1:]) <= {"Answered"}
+    assert set(live[:1]) <= ({"Ringing", "Answered"} if inbound else {"Answered"})
+    not_answered = final["callSessionState"] == "NotAnswered"
+    assert ("hangupCause" in final) == not_answered
+    if not_answered:
+        assert final["hangupCause"] == record.ending.cause.value
     duration, amount = int(final["durationInSeconds"]), Decimal(final["amount"])
     answered = events[-1] == EventType.SESSION_ENDED
     assert ("SessionAnswered" in events) == answered

@@ -41,8 +41,9 @@ def test_every_event_carries_the_service_docs_fields_first() -> None:
     assert answered_event["callSessionState"] == "Answered"
     assert answered_event["callStartTime"] != "None"
     final = h.forms(record.session_id)[-1]
-    for key in ("hangupCause", "durationInSeconds", "amount", "currencyCode", "callStartTime"):
+    for key in ("durationInSeconds", "amount", "currencyCode", "callStartTime"):
         assert ended[key] == final[key]
+    assert ended["hangupCause"] == record.ending.cause.value == "NORMAL_CLEARING"
     assert ended["isActive"] == "0" and ended["status"] == "Success"
 
 
