@@ -24,7 +24,7 @@ from at_voice_kit.simulator.verify.exchanges import Exchange, Role, SentRequest
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.progress import Progress
 from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
-from at_voice_kit.simulator.verify.report import ScenarioResult
+from at_voice_kit.simulator.verify.results import ScenarioResult
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     RequestScenario,

@@ -16,16 +16,21 @@ import threading
 import time
 from collections.abc import Awaitable, Sequence
 
+import at_voice_kit.simulator.verify.catalogue as catalogue
+import at_voice_kit.simulator.verify.crawl as crawl
+import at_voice_kit.simulator.verify.event_orders as event_orders
+import at_voice_kit.simulator.verify.generated as generated
+import at_voice_kit.simulator.verify.variants as variants
 from at_voice_kit.contracts.urls import host_and_port
 from at_voice_kit.contracts.vocabulary import Direction
-from at_voice_kit.simulator.verify import catalogue, crawl, event_orders, generated, variants
 from at_voice_kit.simulator.verify.checks import Check, judge
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
 from at_voice_kit.simulator.verify.execution import RunContext, run_call, run_requests
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.progress import NoProgress, Progress
 from at_voice_kit.simulator.verify.recordings import RecordingServer
-from at_voice_kit.simulator.verify.report import ScenarioResult, VerifyReport
+from at_voice_kit.simulator.verify.report import VerifyReport
+from at_voice_kit.simulator.verify.results import ScenarioResult
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     Category,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from at_voice_kit.simulator.untrusted_text import printable, printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Severity
-from at_voice_kit.simulator.verify.report import ProblemGroup, VerifyReport
 from at_voice_kit.simulator.verify.reproduce import curl_command
+from at_voice_kit.simulator.verify.results import ProblemGroup, RunResults
 from at_voice_kit.simulator.verify.scenarios import CATEGORY_DESCRIPTIONS
 
 SCENARIOS_LISTED = 4
@@ -22,7 +22,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def verdict(report: VerifyReport) -> str:
+def verdict(report: RunResults) -> str:
     """The first line: OK or FAILED, and the counts behind it."""
     errors, warnings = len(report.errors), len(report.warnings)
     scenarios = len(report.results)
@@ -40,7 +40,7 @@ def verdict(report: VerifyReport) -> str:
     )
 
 
-def render_text(report: VerifyReport) -> str:
+def render_text(report: RunResults) -> str:
     """The whole readable report."""
     lines = [verdict(report)]
     target = f"target: callback URL {report.callback_url}"
@@ -69,7 +69,7 @@ def render_text(report: VerifyReport) -> str:
     return printable_lines(report.secret_mask().text("\n".join(lines))) + "\n"
 
 
-def _group_lines(report: VerifyReport, number: int, group: ProblemGroup) -> list[str]:
+def _group_lines(report: RunResults, number: int, group: ProblemGroup) -> list[str]:
     label = "ERROR" if group.severity is Severity.ERROR else "WARNING"
     example = group.example
     exchange = example.finding.exchange
