@@ -5,9 +5,13 @@ names), the roles of request it applies to, and what it asserts. :func:`judge` l
 exchange and returns a :class:`Finding` for every check it breaks; it does no I/O, so the
 checks are the same whether the app ran in-process or across the network.
 
-What is *not* a problem (no false alarms on a correct service): an empty body answering the
-final notification or any later request of a call (AT hangs up), any 2xx body from the events
-URL, ``<Response/>`` after the first answer, AT's alternative attribute spellings.
+ActionXML is judged by the grammar's verdicts (``contracts/actionxml/problems.py``): a rule
+whose breach stops the app working on AT is an error, one AT most plausibly lives with (Reject
+after other actions, as AT's own example app answers; actions after a Redirect; an odd voice)
+a warning. What is *not* a problem at all (no false alarms on a correct service): an empty
+body answering the final notification or any later request of a call (AT hangs up), any 2xx
+body from the events URL, ``<Response/>`` after the first answer, AT's alternative attribute
+spellings.
 """
 
 from __future__ import annotations
@@ -16,14 +20,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from at_voice_kit.contracts.actionxml import Problem, Redirect, Response, Rule, parse
+
+# One scale for every verdict of the kit: the grammar's (errors fail the run; warnings are
+# reported and fail it only with ``--strict``). Re-exported: findings carry it.
+from at_voice_kit.contracts.actionxml import Severity as Severity
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role
-
-
-class Severity(StrEnum):
-    """Errors fail the run; warnings are reported but do not (unless ``--strict``)."""
-
-    ERROR = "error"
-    WARNING = "warning"
 
 
 class Check(StrEnum):
@@ -58,8 +59,16 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(Check.REACHABLE, "every URL accepts the connection and answers", _ALL),
     CheckSpec(Check.ANSWERED_IN_TIME, "every answer arrives within AT's timeout", _ALL),
     CheckSpec(Check.STATUS_2XX, "requests of a live call are answered 2xx", _CALL),
-    CheckSpec(Check.ACTIONXML_VALID, "answers to a live call are valid ActionXML", _CALL),
-    CheckSpec(Check.NOTHING_AFTER_TERMINAL, "no action follows a terminal action", _CALL),
+    CheckSpec(
+        Check.ACTIONXML_VALID,
+        "answers to a live call are ActionXML AT can carry out (oddities AT lives with: warnings)",
+        _CALL,
+    ),
+    CheckSpec(
+        Check.NOTHING_AFTER_TERMINAL,
+        "no action follows a terminal action, Reject stands alone (warnings: AT lives with it)",
+        _CALL,
+    ),
     CheckSpec(
         Check.FIRST_ANSWER_ACTIONABLE,
         "the first answer gives the caller something to hear or do",
@@ -213,35 +222,34 @@ def _status_finding(exchange: Exchange) -> Finding:
 
 def _actionxml_findings(exchange: Exchange) -> list[Finding]:
     answer = exchange.answer
-    findings: list[Finding] = []
+    call_start = exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED
     if not answer.body.strip():
-        if exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED:
-            findings.append(_silent_first_answer(exchange, "an empty body"))
-        return findings
+        return [_silent_first_answer(exchange, "an empty body")] if call_start else []
     result = parse(answer.body)
-    for problem in result.problems:
-        check = (
-            Check.NOTHING_AFTER_TERMINAL
-            if problem.rule in TERMINAL_RULES
-            else Check.ACTIONXML_VALID
-        )
-        attribute = f" `{problem.attribute}`" if problem.attribute else ""
-        findings.append(
-            _finding(
-                exchange,
-                check,
-                f"{problem.rule}|{problem.path}|{problem.attribute or ''}",
-                f"{problem.path}{attribute}: {problem.message} [{problem.rule}]",
-                f"{problem}",
-                problem=problem,
-            )
-        )
-    if result.response is not None:
-        call_start = exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED
-        if call_start and not result.response.actions:
+    findings = [_problem_finding(exchange, problem) for problem in result.problems]
+    executable = result.executable
+    if executable is not None:
+        # Only for a document AT can carry out: one with errors already has its finding.
+        if call_start and not executable.actions and result.works_on_at:
             findings.append(_silent_first_answer(exchange, "a <Response> with no actions"))
         findings.extend(_content_type_findings(exchange))
     return findings
+
+
+def _problem_finding(exchange: Exchange, problem: Problem) -> Finding:
+    """A broken grammar rule, as severe as the grammar's verdict on it."""
+    terminal = problem.rule in TERMINAL_RULES
+    check = Check.NOTHING_AFTER_TERMINAL if terminal else Check.ACTIONXML_VALID
+    attribute = f" `{problem.attribute}`" if problem.attribute else ""
+    return _finding(
+        exchange,
+        check,
+        f"{problem.rule}|{problem.path}|{problem.attribute or ''}",
+        f"{problem.path}{attribute}: {problem.message} [{problem.rule}]",
+        f"{problem}",
+        severity=problem.severity,
+        problem=problem,
+    )
 
 
 def _silent_first_answer(exchange: Exchange, what: str) -> Finding:
@@ -279,9 +287,9 @@ def media_type_of(answer: Answer) -> str | None:
 
 def passes_first_role_on(body: str) -> bool:
     """True when a first answer only redirects: the caller hears the Redirect target's answer,
-    so that answer is the one that must give them something."""
+    so that answer is the one that must give them something (judged on what AT carries out)."""
     result = parse(body) if body.strip() else None
-    response: Response | None = result.response if result is not None else None
+    response: Response | None = result.executable if result is not None else None
     return (
         response is not None
         and bool(response.actions)

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from at_voice_kit.contracts.actionxml import RULE_VERDICTS
 from at_voice_kit.simulator.untrusted_text import printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Check, Finding, Severity
 from at_voice_kit.simulator.verify.exchanges import Exchange
@@ -72,6 +73,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
             "attribute": problem.attribute,
             "line": problem.line,
             "message": problem.message,
+            "evidence": RULE_VERDICTS[problem.rule].evidence,
         }
     return data
 

@@ -8,6 +8,7 @@ are masked (:meth:`~at_voice_kit.simulator.verify.report.VerifyReport.secret_mas
 
 from __future__ import annotations
 
+from at_voice_kit.contracts.actionxml import RULE_VERDICTS
 from at_voice_kit.simulator.untrusted_text import printable, printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Severity
 from at_voice_kit.simulator.verify.reproduce import curl_command
@@ -88,6 +89,9 @@ def _group_lines(report: RunResults, number: int, group: ProblemGroup) -> list[s
     if example.finding.problem is not None or answer.status is None:
         # what this occurrence showed
         lines.append(f"   e.g. {printable(example.finding.detail)}")
+    problem = example.finding.problem
+    if problem is not None and group.severity is Severity.WARNING:
+        lines.append(f"   a warning: {RULE_VERDICTS[problem.rule].evidence}")
     if answer.status is not None or example.finding.detail != answer.error:
         lines.append(f"   answer: {printable(answered or answer.error or 'none')}")
     if not exchange.request.fields:  # nothing was sent: the server could not be reached
