@@ -16,7 +16,7 @@ spellings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from at_voice_kit.contracts.actionxml import Problem, Redirect, Response, Rule, parse
@@ -129,18 +129,32 @@ class Finding:
 
 
 def judge(exchange: Exchange, *, timeout: float) -> tuple[Finding, ...]:
-    """Every check ``exchange`` breaks (``timeout``: AT's, in seconds)."""
+    """Every check ``exchange`` breaks (``timeout``: AT's, in seconds).
+
+    A request AT would never send (``exchange.probe``) is a robustness probe: what it finds is
+    a warning, and refusing it with a 4xx is no problem at all.
+    """
     answer = exchange.answer
-    role = exchange.role
-    findings = list(_transport_findings(exchange, timeout))
-    if answer.status is None:
-        return tuple(findings)
-    if not answer.is_2xx:
-        findings.append(_status_finding(exchange))
-        return tuple(findings)
-    if role.expects_actionxml:
+    findings = _transport_findings(exchange, timeout)
+    if answer.status is not None and not answer.is_2xx:
+        if exchange.probe is None or not 400 <= answer.status < 500:
+            findings.append(_status_finding(exchange))
+    elif answer.status is not None and exchange.role.expects_actionxml:
         findings.extend(_actionxml_findings(exchange))
+    if exchange.probe is not None:
+        return tuple(_as_probe(finding, exchange.probe) for finding in findings)
     return tuple(findings)
+
+
+def _as_probe(finding: Finding, reason: str) -> Finding:
+    """A finding on a request AT never sends: a warning, grouped apart from AT's traffic."""
+    severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
+    return replace(
+        finding,
+        severity=severity,
+        key=f"probe|{finding.key}",
+        headline=f"Robustness probe: {finding.headline}",
+    )
 
 
 def _finding(
@@ -198,16 +212,9 @@ def _status_finding(exchange: Exchange) -> Finding:
     answer, role = exchange.answer, exchange.role
     status = answer.status
     assert status is not None
-    refused_generated = exchange.origin is Origin.GENERATED and 400 <= status < 500
-    severity = Severity.WARNING if refused_generated else Severity.ERROR
     where = ROLE_PHRASE[role]
     if 300 <= status < 400:
         headline = f"HTTP {status} (a redirect) answering {where}: AT does not follow redirects"
-    elif refused_generated:
-        headline = (
-            f"HTTP {status} answering {where} with values the contract allows "
-            "(unusual ones: a warning)"
-        )
     else:
         headline = f"HTTP {status} answering {where}"
     return _finding(
@@ -216,7 +223,6 @@ def _status_finding(exchange: Exchange) -> Finding:
         f"{role.value}|{status}",
         headline,
         f"HTTP {status}: {_excerpt(answer.body)}" if answer.body.strip() else f"HTTP {status}",
-        severity=severity,
     )
 
 

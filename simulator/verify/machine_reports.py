@@ -63,6 +63,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "summary": finding.headline,
         "detail": finding.detail,
         "request": finding.exchange.index,
+        "probe": finding.exchange.probe,
     }
     if finding.problem is not None:
         problem = finding.problem
@@ -131,6 +132,7 @@ def _unmasked_json(report: RunResults) -> dict[str, Any]:
             "requests": report.request_count,
             "errors": len(report.errors),
             "warnings": len(report.warnings),
+            "probes": len(report.probes),
         },
         "notes": list(report.notes),
         "problems": [_group_json(report, group) for group in report.problems()],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from at_voice_kit.simulator.engine.ports import WebhookKind, WebhookRequest, WebhookResult
+from at_voice_kit.simulator.verify.at_traffic import beyond_at
 from at_voice_kit.simulator.verify.checks import passes_first_role_on
 from at_voice_kit.simulator.verify.exchanges import Exchange, Origin, Role, SentRequest
 from at_voice_kit.simulator.verify.transport import Poster
@@ -20,6 +21,20 @@ MAX_CALLBACKS_PER_CALL = 100
 """Live requests one simulated call may make; crawled callers press at most a few keys, so
 a call past this is looping."""
 STOPPED = "atsim verify stopped the call: too many requests without an end (a Redirect loop?)"
+
+
+GENERATED_PROBE = "a form generated from the contract's schemas to stress the app"
+
+
+def probe_reason(origin: Origin, role: Role, request: SentRequest) -> str | None:
+    """Why AT would never send ``request``, or None: what the engine sends is AT's traffic by
+    construction; generated forms are always probes (their values are chosen to stress)."""
+    if origin is Origin.SIMULATED:
+        return None
+    beyond = beyond_at(role, request.fields)
+    if origin is Origin.GENERATED:
+        return f"{GENERATED_PROBE} ({beyond})" if beyond else GENERATED_PROBE
+    return beyond
 
 
 class ScenarioRecorder:
@@ -55,11 +70,14 @@ class ScenarioRecorder:
     async def send(
         self, role: Role, request: SentRequest, origin: Origin = Origin.SIMULATED
     ) -> Exchange:
-        """Send one request and keep the exchange (numbered in the order sent)."""
+        """Send one request and keep the exchange (numbered in the order sent), marked as a
+        robustness probe when AT would never send it."""
         self._sent += 1
         index = self._sent
         answer = await self.poster.post(request)
-        exchange = Exchange(index, role, origin, request, answer)
+        exchange = Exchange(
+            index, role, origin, request, answer, probe_reason(origin, role, request)
+        )
         self.exchanges.append(exchange)
         return exchange
 

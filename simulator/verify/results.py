@@ -91,6 +91,12 @@ class ProblemGroup:
         """What is wrong, in one line."""
         return self.example.finding.headline
 
+    @property
+    def probe(self) -> str | None:
+        """Why AT would never send the example's request, when the problem only showed up on
+        robustness probes (None: it showed up on requests AT sends)."""
+        return self.example.finding.exchange.probe
+
     def scenario_ids(self) -> list[str]:
         """The scenarios it showed up in, each once, in order."""
         ids: list[str] = []
@@ -125,8 +131,17 @@ class RunResults:
 
     @property
     def warnings(self) -> list[ProblemGroup]:
-        """The problems reported as warnings."""
-        return [group for group in self.problems() if group.severity is Severity.WARNING]
+        """The problems reported as warnings, on requests AT sends."""
+        return [
+            group
+            for group in self.problems()
+            if group.severity is Severity.WARNING and group.probe is None
+        ]
+
+    @property
+    def probes(self) -> list[ProblemGroup]:
+        """The problems only robustness probes (requests AT never sends) found: warnings."""
+        return [group for group in self.problems() if group.probe is not None]
 
     @property
     def ok(self) -> bool:
@@ -139,8 +154,9 @@ class RunResults:
         return sum(len(result.exchanges) for result in self.results)
 
     def problems(self) -> list[ProblemGroup]:
-        """Findings grouped by problem: errors first, then in the order the checks are listed
-        (``checks.CHECKS``), then by first appearance."""
+        """Findings grouped by problem: errors first, then warnings, then robustness probes;
+        within each, in the order the checks are listed (``checks.CHECKS``), then by first
+        appearance."""
         groups: dict[tuple[Check, Severity, str], list[Occurrence]] = {}
         for result in self.results:
             for finding in result.findings:
@@ -152,7 +168,14 @@ class RunResults:
             for (check, severity, key), occurrences in groups.items()
         ]
         firsts = {id(group): position for position, group in enumerate(made)}
-        made.sort(key=lambda g: (g.severity is not Severity.ERROR, order[g.check], firsts[id(g)]))
+        made.sort(
+            key=lambda g: (
+                g.severity is not Severity.ERROR,
+                g.probe is not None,
+                order[g.check],
+                firsts[id(g)],
+            )
+        )
         return made
 
     def results_by_category(self) -> dict[Category, list[ScenarioResult]]:

@@ -26,19 +26,28 @@ def _plural(count: int, noun: str) -> str:
 def verdict(report: RunResults) -> str:
     """The first line: OK or FAILED, and the counts behind it."""
     errors, warnings = len(report.errors), len(report.warnings)
+    probes = len(report.probes)
     scenarios = len(report.results)
     failing = sum(1 for result in report.results if result.failed(strict=report.options.strict))
+    probed = _plural(probes, "robustness probe warning") if probes else ""
     if report.ok:
         text = f"atsim verify: OK - no problems in {_plural(scenarios, 'scenario')}"
-        if warnings:
-            text += f" ({_plural(warnings, 'warning')})"
-        return text
-    problems = errors + warnings
-    return (
-        f"atsim verify: FAILED - {_plural(problems, 'problem')} "
+        counts = [_plural(warnings, "warning")] if warnings else []
+        counts += [probed] if probed else []
+        return text + (f" ({', '.join(counts)})" if counts else "")
+    text = (
+        f"atsim verify: FAILED - {_plural(errors + warnings, 'problem')} "
         f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')}) "
         f"in {failing} of {_plural(scenarios, 'scenario')}"
     )
+    return text + (f"; {probed}" if probed else "")
+
+
+PROBES_HEADER = (
+    "Robustness probes: requests AT never sends (a lower-case direction, a number that is no "
+    "phone number, generated forms), to see how the app copes. Warnings: they fail the run "
+    "only with --strict."
+)
 
 
 def render_text(report: RunResults) -> str:
@@ -56,7 +65,11 @@ def render_text(report: RunResults) -> str:
         f"AT's timeout {report.options.timeout:g} s"
     )
     lines.extend(f"note: {note}" for note in report.notes)
+    probes_started = False
     for number, group in enumerate(report.problems(), start=1):
+        if group.probe is not None and not probes_started:
+            probes_started = True
+            lines.extend(("", PROBES_HEADER))
         lines.append("")
         lines.extend(_group_lines(report, number, group))
     lines.append("")
@@ -89,6 +102,8 @@ def _group_lines(report: RunResults, number: int, group: ProblemGroup) -> list[s
     if example.finding.problem is not None or answer.status is None:
         # what this occurrence showed
         lines.append(f"   e.g. {printable(example.finding.detail)}")
+    if group.probe is not None:
+        lines.append(f"   AT never sends this request: {printable(group.probe)}")
     problem = example.finding.problem
     if problem is not None and group.severity is Severity.WARNING:
         lines.append(f"   a warning: {RULE_VERDICTS[problem.rule].evidence}")

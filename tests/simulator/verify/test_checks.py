@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -155,13 +157,17 @@ def test_transport_failures() -> None:
     assert judge(exchange(Role.FINAL, 200, elapsed=4.9), timeout=10) == ()
 
 
-def test_generated_requests_may_be_refused_but_never_crash_the_app() -> None:
-    [refused] = judge(exchange(Role.LIVE, 400, origin=Origin.GENERATED), timeout=10)
-    assert refused.severity is Severity.WARNING
-    [crashed] = judge(exchange(Role.LIVE, 500, origin=Origin.GENERATED), timeout=10)
-    assert crashed.severity is Severity.ERROR
-    [replayed] = judge(exchange(Role.LIVE, 400, origin=Origin.REPLAYED), timeout=10)
-    assert replayed.severity is Severity.ERROR
+def test_a_probe_may_be_refused_and_what_it_finds_is_a_warning_apart() -> None:
+    probe = "direction 'outbound' is not how AT writes it (Inbound or Outbound)"
+    assert judge(replace(exchange(Role.LIVE, 400), probe=probe), timeout=10) == ()
+    [crashed] = judge(replace(exchange(Role.LIVE, 500), probe=probe), timeout=10)
+    assert crashed.severity is Severity.WARNING and crashed.check is Check.STATUS_2XX
+    assert crashed.key == "probe|live|500" and crashed.headline.startswith("Robustness probe: ")
+    [late] = judge(replace(exchange(Role.FIRST, None, timed_out=True), probe=probe), timeout=10)
+    assert late.severity is Severity.WARNING
+    # A request AT does send may not be refused.
+    [refused] = judge(exchange(Role.LIVE, 400, origin=Origin.REPLAYED), timeout=10)
+    assert refused.severity is Severity.ERROR
 
 
 def test_actionxml_labelled_as_json_or_html_is_a_warning() -> None:
