@@ -135,6 +135,9 @@ def _unmasked_json(report: RunResults) -> dict[str, Any]:
             "probes": len(report.probes),
         },
         "notes": list(report.notes),
+        "unreached": [
+            {"where": branch.where, "reason": branch.reason} for branch in report.unreached
+        ],
         "problems": [_group_json(report, group) for group in report.problems()],
         "scenarios": [_scenario_json(report, result) for result in report.results],
     }

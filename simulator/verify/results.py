@@ -16,7 +16,7 @@ from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severit
 from at_voice_kit.simulator.verify.exchanges import Exchange
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.report_secrets import SecretMask
-from at_voice_kit.simulator.verify.scenarios import Category, Scenario
+from at_voice_kit.simulator.verify.scenarios import Category, Scenario, Unreached
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,8 @@ class RunResults:
     results: tuple[ScenarioResult, ...]
     duration: float
     notes: tuple[str, ...] = field(default=())
+    unreached: tuple[Unreached, ...] = field(default=())
+    """Parts of the app's call tree the run did not explore, each with the reason."""
 
     @property
     def findings(self) -> list[Finding]:

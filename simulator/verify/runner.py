@@ -36,6 +36,7 @@ from at_voice_kit.simulator.verify.scenarios import (
     Category,
     RequestScenario,
     Scenario,
+    Unreached,
     session_id_for,
 )
 from at_voice_kit.simulator.verify.transport import Poster, Target, open_client
@@ -78,36 +79,63 @@ async def explore(
 
 async def run_crawl(context: RunContext) -> list[ScenarioResult]:
     """Crawl the app's call tree in both directions, a breadth-first level at a time."""
-    budget = context.options.crawl_budget
-    spent = {direction: 0 for direction in Direction}
     explored: set[str] = set()
     level = crawl.roots((Direction.OUTBOUND, Direction.INBOUND))
+    spent = dict.fromkeys(Direction, 0)
     results: list[ScenarioResult] = []
     while level:
-        allowed: list[crawl.CrawlNode] = []
-        for node in level:
-            if spent[node.direction] < budget:
-                spent[node.direction] += 1
-                allowed.append(node)
+        allowed = _within_budget(context, level, spent)
         scenarios = context.take([node.scenario(context.options.phone_number) for node in allowed])
+        for node in allowed[len(scenarios) :]:
+            reason = f"not run: --max-scenarios {context.options.max_scenarios}"
+            context.not_explored(node.scenario_id, Unreached(node.scenario_id, reason))
+        allowed = allowed[: len(scenarios)]
         context.progress.planned(len(scenarios))
         explored_level = await asyncio.gather(
-            *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=False))
+            *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=True))
         )
         results.extend(result for result, _ in explored_level)
-        next_level: list[crawl.CrawlNode] = []
-        seen_ids = {result.id for result in results}
-        for node, (_, replayed) in zip(allowed, explored_level, strict=False):
-            for child in crawl.children(
-                node, replayed, explored, max_depth=context.options.crawl_depth
-            ):
-                if child.scenario_id not in seen_ids:
-                    seen_ids.add(child.scenario_id)
-                    next_level.append(child)
-        # Variations (the Dial answered, silence into a Record) before more keys: when the
-        # budget runs out, the keys left untried are the likeliest to repeat a branch.
-        level = sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
+        level = _next_level(context, allowed, [r for _, r in explored_level], explored, results)
     return results
+
+
+def _within_budget(
+    context: RunContext, level: list[crawl.CrawlNode], spent: dict[Direction, int]
+) -> list[crawl.CrawlNode]:
+    """The nodes the crawl budget still allows; the others are noted as not explored."""
+    budget = context.options.crawl_budget
+    allowed: list[crawl.CrawlNode] = []
+    for node in level:
+        if spent[node.direction] < budget:
+            spent[node.direction] += 1
+            allowed.append(node)
+        else:
+            reason = f"not run: the crawl's budget of {budget} calls per direction was spent"
+            context.not_explored(node.scenario_id, Unreached(node.scenario_id, reason))
+    return allowed
+
+
+def _next_level(
+    context: RunContext,
+    nodes: list[crawl.CrawlNode],
+    replays: list[crawl.Replay],
+    explored: set[str],
+    results: list[ScenarioResult],
+) -> list[crawl.CrawlNode]:
+    """The calls exploring what this level left open; what it could not go past is noted."""
+    depth = context.options.crawl_depth
+    next_level: list[crawl.CrawlNode] = []
+    seen_ids = {result.id for result in results}
+    for node, replayed in zip(nodes, replays, strict=True):
+        for dead_end in (*replayed.dead_ends, *crawl.too_deep(node, replayed, max_depth=depth)):
+            context.not_explored(dead_end.key, dead_end.unreached)
+        for child in crawl.children(node, replayed, explored, max_depth=depth):
+            if child.scenario_id not in seen_ids:
+                seen_ids.add(child.scenario_id)
+                next_level.append(child)
+    # Variations (the Dial answered, silence into a Record) before more keys: when the
+    # budget runs out, the keys left untried are the likeliest to repeat a branch.
+    return sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
 
 
 def plan_fixed(context: RunContext, forms: list[RequestScenario]) -> list[Scenario]:
@@ -174,12 +202,13 @@ async def averify(
     started = time.perf_counter()
     notes: list[str] = []
     results: list[ScenarioResult] = []
+    unreached: list[Unreached] = []
     unreachable = await _preflight(target)
     if unreachable is not None:
         notes.append("the target could not be reached: no scenario was run")
         results.append(unreachable)
     else:
-        results = await _run(target, options, seed, progress, notes)
+        results, unreached = await _run(target, options, seed, progress, notes)
     progress.close()
     return VerifyReport(
         target.callback_url,
@@ -190,12 +219,13 @@ async def averify(
         tuple(results),
         time.perf_counter() - started,
         tuple(notes),
+        tuple(unreached),
     )
 
 
 async def _run(
     target: Target, options: VerifyOptions, seed: int, progress: Progress, notes: list[str]
-) -> list[ScenarioResult]:
+) -> tuple[list[ScenarioResult], list[Unreached]]:
     forms_task: asyncio.Task[list[RequestScenario]] | None = None
     if Category.GENERATED in options.categories:
         # Hypothesis draws take a moment: do it in a thread while the crawl runs.
@@ -224,7 +254,7 @@ async def _run(
                     f"(--max-scenarios {options.max_scenarios})"
                 )
             results.extend(await run_all(context, scenarios))
-    return results
+    return results, list(context.unreached.values())
 
 
 def verify(

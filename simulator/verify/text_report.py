@@ -72,6 +72,7 @@ def render_text(report: RunResults) -> str:
             lines.extend(("", PROBES_HEADER))
         lines.append("")
         lines.extend(_group_lines(report, number, group))
+    lines.extend(_unreached_lines(report))
     lines.append("")
     lines.append("Coverage:")
     for category, results in report.results_by_category().items():
@@ -122,6 +123,22 @@ def _group_lines(report: RunResults, number: int, group: ProblemGroup) -> list[s
     lines.extend("     " + line for line in command.splitlines())
     if report.in_process:
         lines.append("     (the app ran in-process: serve it and use its URL to replay this)")
+    return lines
+
+
+def _unreached_lines(report: RunResults) -> list[str]:
+    """What the run did not explore, grouped by reason (each with a few places)."""
+    if not report.unreached:
+        return []
+    by_reason: dict[str, list[str]] = {}
+    for branch in report.unreached:
+        by_reason.setdefault(branch.reason, []).append(branch.where)
+    lines = ["", f"Not explored ({_plural(len(report.unreached), 'part')} of the app):"]
+    for reason, places in by_reason.items():
+        listed = "; ".join(places[:SCENARIOS_LISTED])
+        if len(places) > SCENARIOS_LISTED:
+            listed += f"; ... (+{len(places) - SCENARIOS_LISTED})"
+        lines.append(f"  - {printable(reason)}: {printable(listed)}")
     return lines
 
 
