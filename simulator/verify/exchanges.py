@@ -102,7 +102,8 @@ class Exchange:
     """One request of a scenario and its answer; ``index`` counts from 1 within the scenario.
 
     ``probe`` says why AT would never send this request (:mod:`.at_traffic`), or is ``None``
-    for a request AT could send: only those count against the app.
+    for a request AT could send: only those count against the app. ``sent_at`` is when it was
+    sent (``time.perf_counter``), to tell what happened before a root cause and what after.
     """
 
     index: int
@@ -111,6 +112,7 @@ class Exchange:
     request: SentRequest
     answer: Answer
     probe: str | None = None
+    sent_at: float = 0.0
 
     def kept(self) -> Exchange:
         """This exchange with its answer as a report keeps it (:meth:`Answer.kept`)."""

@@ -29,6 +29,7 @@ from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.progress import Progress
 from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
 from at_voice_kit.simulator.verify.results import ScenarioResult
+from at_voice_kit.simulator.verify.run_guard import RunGuard
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     RequestScenario,
@@ -90,6 +91,7 @@ class RunContext:
     progress: Progress
     slots: asyncio.Semaphore
     remaining: int | None
+    guard: RunGuard
     unreached: dict[str, Unreached] = field(default_factory=dict)
 
     def not_explored(self, key: str, unreached: Unreached) -> None:
@@ -108,7 +110,7 @@ class RunContext:
 async def run_call(context: RunContext, scenario: CallScenario) -> ScenarioResult:
     """Run one simulated call to its end and judge every request it made."""
     started = time.perf_counter()
-    recorder = ScenarioRecorder(context.poster)
+    recorder = ScenarioRecorder(context.poster, context.guard, scenario.id)
     engine = _engine_for(context, scenario, recorder)
     target, at_number = context.target, context.options.at_number
     session_id = session_id_for(context.seed, scenario.id)
@@ -168,7 +170,7 @@ def _engine_for(
 async def run_requests(context: RunContext, scenario: RequestScenario) -> ScenarioResult:
     """Send a scenario's requests (events only when the target has an events URL)."""
     started = time.perf_counter()
-    recorder = ScenarioRecorder(context.poster)
+    recorder = ScenarioRecorder(context.poster, context.guard, scenario.id)
     batch: list[tuple[Role, SentRequest]] = []
     for planned in scenario.requests:
         url = (

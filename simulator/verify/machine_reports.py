@@ -84,6 +84,7 @@ def _group_json(report: RunResults, group: ProblemGroup) -> dict[str, Any]:
     data = _finding_json(example.finding)
     data.pop("request")
     data["occurrences"] = len(group.occurrences)
+    data["rootCause"] = group.is_root_cause
     data["scenarios"] = group.scenario_ids()
     data["example"] = {"scenario": example.result.id} | _exchange_json(
         report, example.finding.exchange
@@ -135,6 +136,7 @@ def _unmasked_json(report: RunResults) -> dict[str, Any]:
             "probes": len(report.probes),
         },
         "notes": list(report.notes),
+        "stoppedEarly": report.stopped,
         "unreached": [
             {"where": branch.where, "reason": branch.reason} for branch in report.unreached
         ],

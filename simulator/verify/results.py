@@ -16,6 +16,7 @@ from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severit
 from at_voice_kit.simulator.verify.exchanges import Exchange
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.report_secrets import SecretMask
+from at_voice_kit.simulator.verify.run_guard import ROOT_CAUSE_KEY, RootCause
 from at_voice_kit.simulator.verify.scenarios import Category, Scenario, Unreached
 
 
@@ -92,6 +93,11 @@ class ProblemGroup:
         return self.example.finding.headline
 
     @property
+    def is_root_cause(self) -> bool:
+        """True for the problem that made verify stop the run, with all it explains."""
+        return self.key == ROOT_CAUSE_KEY
+
+    @property
     def probe(self) -> str | None:
         """Why AT would never send the example's request, when the problem only showed up on
         robustness probes (None: it showed up on requests AT sends)."""
@@ -119,7 +125,12 @@ class RunResults:
     duration: float
     notes: tuple[str, ...] = field(default=())
     unreached: tuple[Unreached, ...] = field(default=())
-    """Parts of the app's call tree the run did not explore, each with the reason."""
+    """Parts of the app's call tree the run did not explore, and scenarios it did not run,
+    each with the reason."""
+    stopped: str | None = None
+    """Why verify stopped the run before its plan was done (None: it ran to the end)."""
+    root_cause: RootCause | None = None
+    """What made it stop, when that was the app (it vanished, or answers nothing in time)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -156,7 +167,8 @@ class RunResults:
         return sum(len(result.exchanges) for result in self.results)
 
     def problems(self) -> list[ProblemGroup]:
-        """Findings grouped by problem: errors first, then warnings, then robustness probes;
+        """Findings grouped by problem: the root cause first, other errors, then warnings,
+        then robustness probes;
         within each, in the order the checks are listed (``checks.CHECKS``), then by first
         appearance."""
         groups: dict[tuple[Check, Severity, str], list[Occurrence]] = {}
@@ -164,6 +176,11 @@ class RunResults:
             for finding in result.findings:
                 key = (finding.check, finding.severity, finding.key)
                 groups.setdefault(key, []).append(Occurrence(result, finding))
+        root = self.root_cause
+        for occurrences in groups.values():
+            if root is not None and occurrences[0].finding.key == ROOT_CAUSE_KEY:
+                # The request that showed the root cause first is the one to reproduce.
+                occurrences.sort(key=lambda o: not root.is_example(o.result.id, o.finding.exchange))
         order = {spec.check: position for position, spec in enumerate(CHECKS)}
         made = [
             ProblemGroup(check, severity, key, tuple(occurrences))
@@ -173,6 +190,7 @@ class RunResults:
         made.sort(
             key=lambda g: (
                 g.severity is not Severity.ERROR,
+                not g.is_root_cause,
                 g.probe is not None,
                 order[g.check],
                 firsts[id(g)],

@@ -14,7 +14,8 @@ import asyncio
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import at_voice_kit.simulator.verify.catalogue as catalogue
 import at_voice_kit.simulator.verify.crawl as crawl
@@ -31,6 +32,7 @@ from at_voice_kit.simulator.verify.progress import NoProgress, Progress
 from at_voice_kit.simulator.verify.recordings import RecordingServer
 from at_voice_kit.simulator.verify.report import VerifyReport
 from at_voice_kit.simulator.verify.results import ScenarioResult
+from at_voice_kit.simulator.verify.run_guard import RootCause, RunGuard
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     Category,
@@ -45,9 +47,14 @@ PREFLIGHT_TIMEOUT = 5.0
 """Seconds to wait for the callback URL's server to accept a connection before anything."""
 
 
-async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResult:
-    """Run one scenario, waiting for a free slot first."""
+async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResult | None:
+    """Run one scenario, waiting for a free slot first; None when the run stopped before it
+    could start (it is noted as not run)."""
     async with context.slots:
+        if context.guard.stopped:
+            reason = f"not run: verify stopped the run ({context.guard.reason})"
+            context.not_explored(scenario.id, Unreached(scenario.id, reason))
+            return None
         if isinstance(scenario, CallScenario):
             result = await run_call(context, scenario)
         else:
@@ -60,19 +67,18 @@ async def run_all(context: RunContext, scenarios: Sequence[Scenario]) -> list[Sc
     """Run scenarios side by side (``concurrency`` at a time); results in the given order,
     as the report keeps them (answers cut to their start once judged)."""
     context.progress.planned(len(scenarios))
-    return list(await asyncio.gather(*(_kept(run_scenario(context, s)) for s in scenarios)))
-
-
-async def _kept(running: Awaitable[ScenarioResult]) -> ScenarioResult:
-    return (await running).kept()
+    ran = await asyncio.gather(*(run_scenario(context, s) for s in scenarios))
+    return [result.kept() for result in ran if result is not None]
 
 
 async def explore(
     context: RunContext, node: crawl.CrawlNode, scenario: Scenario
-) -> tuple[ScenarioResult, crawl.Replay]:
+) -> tuple[ScenarioResult, crawl.Replay] | None:
     """Run one call of the crawl and replay its answers (whole) to find the branches it left
     open; the result is then kept as the report keeps it."""
     result = await run_scenario(context, scenario)
+    if result is None:
+        return None
     session_id = session_id_for(context.seed, node.scenario_id)
     return result.kept(), crawl.replay(node, result.exchanges, session_id)
 
@@ -89,13 +95,15 @@ async def run_crawl(context: RunContext) -> list[ScenarioResult]:
         for node in allowed[len(scenarios) :]:
             reason = f"not run: --max-scenarios {context.options.max_scenarios}"
             context.not_explored(node.scenario_id, Unreached(node.scenario_id, reason))
-        allowed = allowed[: len(scenarios)]
         context.progress.planned(len(scenarios))
         explored_level = await asyncio.gather(
-            *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=True))
+            *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=False))
         )
-        results.extend(result for result, _ in explored_level)
-        level = _next_level(context, allowed, [r for _, r in explored_level], explored, results)
+        ran = [(n, e) for n, e in zip(allowed, explored_level, strict=False) if e is not None]
+        results.extend(result for _, (result, _) in ran)
+        level = _next_level(
+            context, [n for n, _ in ran], [replayed for _, (_, replayed) in ran], explored, results
+        )
     return results
 
 
@@ -166,7 +174,7 @@ def plan_fixed(context: RunContext, forms: list[RequestScenario]) -> list[Scenar
     return scenarios
 
 
-async def _preflight(target: Target) -> ScenarioResult | None:
+async def _preflight(target: Target) -> _Run | None:
     """Can the callback URL's server be reached at all? A report of the failure if not."""
     if target.is_in_process:
         return None
@@ -189,7 +197,8 @@ async def _preflight(target: Target) -> ScenarioResult | None:
         Answer(None, elapsed=time.perf_counter() - started, error=error),
     )  # fmt: skip
     findings = judge(exchange, timeout=PREFLIGHT_TIMEOUT)
-    return ScenarioResult(scenario, (exchange,), findings, (Check.REACHABLE,))
+    result = ScenarioResult(scenario, (exchange,), findings, (Check.REACHABLE,))
+    return _Run([result], ["the target could not be reached: no scenario was run"])
 
 
 async def averify(
@@ -200,32 +209,34 @@ async def averify(
     progress = progress or NoProgress()
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     started = time.perf_counter()
-    notes: list[str] = []
-    results: list[ScenarioResult] = []
-    unreached: list[Unreached] = []
-    unreachable = await _preflight(target)
-    if unreachable is not None:
-        notes.append("the target could not be reached: no scenario was run")
-        results.append(unreachable)
-    else:
-        results, unreached = await _run(target, options, seed, progress, notes)
-    progress.close()
+    guard = RunGuard(target, timeout=options.timeout, max_time=options.max_time)
+    deadline = asyncio.create_task(guard.keep_deadline())
+    try:
+        run = await _preflight(target)
+        if run is None:
+            run = await _run(target, options, seed, progress, guard)
+    finally:
+        deadline.cancel()
+        progress.close()
     return VerifyReport(
-        target.callback_url,
-        target.events_url,
-        target.is_in_process,
-        seed,
-        options,
-        tuple(results),
-        time.perf_counter() - started,
-        tuple(notes),
-        tuple(unreached),
-    )
+        target.callback_url, target.events_url, target.is_in_process, seed, options,
+        tuple(run.results), time.perf_counter() - started, tuple(run.notes),
+        tuple(run.unreached), guard.reason, guard.root_cause,
+    )  # fmt: skip
+
+
+@dataclass
+class _Run:
+    """What a run gathered, for the report."""
+
+    results: list[ScenarioResult]
+    notes: list[str] = field(default_factory=list)
+    unreached: list[Unreached] = field(default_factory=list)
 
 
 async def _run(
-    target: Target, options: VerifyOptions, seed: int, progress: Progress, notes: list[str]
-) -> tuple[list[ScenarioResult], list[Unreached]]:
+    target: Target, options: VerifyOptions, seed: int, progress: Progress, guard: RunGuard
+) -> _Run:
     forms_task: asyncio.Task[list[RequestScenario]] | None = None
     if Category.GENERATED in options.categories:
         # Hypothesis draws take a moment: do it in a thread while the crawl runs.
@@ -235,26 +246,47 @@ async def _run(
                 events=target.events_url is not None,
             )
         )  # fmt: skip
+    run = _Run([])
     with RecordingServer() as recordings:
         async with open_client(target, concurrency=options.concurrency) as client:
             poster = Poster(client, timeout=options.timeout, headers=dict(options.headers))
             context = RunContext(
                 target, options, seed, poster, recordings, progress,
-                asyncio.Semaphore(options.concurrency), options.max_scenarios,
+                asyncio.Semaphore(options.concurrency), options.max_scenarios, guard,
             )  # fmt: skip
-            results: list[ScenarioResult] = []
             if Category.CRAWL in options.categories:
-                results.extend(await run_crawl(context))
+                run.results.extend(await run_crawl(context))
             forms = await forms_task if forms_task is not None else []
             planned = plan_fixed(context, forms)
             scenarios = context.take(planned)
-            if len(scenarios) < len(planned):
-                notes.append(
-                    f"{len(planned) - len(scenarios)} planned scenarios were not run "
-                    f"(--max-scenarios {options.max_scenarios})"
-                )
-            results.extend(await run_all(context, scenarios))
-    return results, list(context.unreached.values())
+            for scenario in planned[len(scenarios) :]:
+                reason = f"not run: --max-scenarios {options.max_scenarios}"
+                context.not_explored(scenario.id, Unreached(scenario.id, reason))
+            run.results.extend(await run_all(context, scenarios))
+    run.unreached = list(context.unreached.values())
+    run.notes = _notes(run.unreached, options, guard)
+    if guard.root_cause is not None:
+        run.results = [_with_root_cause(result, guard.root_cause) for result in run.results]
+    return run
+
+
+def _notes(unreached: list[Unreached], options: VerifyOptions, guard: RunGuard) -> list[str]:
+    """How many planned scenarios were not run, and why."""
+    notes: list[str] = []
+    limited = sum(1 for u in unreached if u.reason.startswith("not run: --max-scenarios"))
+    if limited:
+        notes.append(f"{limited} planned scenarios were not run (--max-scenarios "
+                     f"{options.max_scenarios})")  # fmt: skip
+    if guard.reason is not None:
+        stopped = sum(1 for u in unreached if u.reason.startswith("not run: verify stopped"))
+        notes.append(f"verify stopped the run early ({guard.reason}): {stopped} planned "
+                     "scenarios were not run (listed under 'Not covered')")  # fmt: skip
+    return notes
+
+
+def _with_root_cause(result: ScenarioResult, root: RootCause) -> ScenarioResult:
+    """``result`` with the findings the root cause explains gathered under it."""
+    return replace(result, findings=tuple(root.absorb(f) for f in result.findings))
 
 
 def verify(

@@ -34,13 +34,15 @@ def verdict(report: RunResults) -> str:
         text = f"atsim verify: OK - no problems in {_plural(scenarios, 'scenario')}"
         counts = [_plural(warnings, "warning")] if warnings else []
         counts += [probed] if probed else []
-        return text + (f" ({', '.join(counts)})" if counts else "")
+        counts += [f"stopped early: {report.stopped}"] if report.stopped else []
+        return text + (f" ({'; '.join(counts)})" if counts else "")
     text = (
         f"atsim verify: FAILED - {_plural(errors + warnings, 'problem')} "
         f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')}) "
         f"in {failing} of {_plural(scenarios, 'scenario')}"
     )
-    return text + (f"; {probed}" if probed else "")
+    text += f"; {probed}" if probed else ""
+    return text + (f"; stopped early: {report.stopped}" if report.stopped else "")
 
 
 PROBES_HEADER = (
@@ -95,11 +97,18 @@ def _group_lines(report: RunResults, number: int, group: ProblemGroup) -> list[s
     if more > 0:
         listed += f", ... (+{more})"
     answered = f"HTTP {answer.status}{_body_excerpt(answer.body)}" if answer.status else None
-    lines = [
-        f"{number}. {label} [{group.check}] {printable(group.headline)}",
-        f"   {_plural(len(group.occurrences), 'request')} in "
-        f"{_plural(len(scenario_ids), 'scenario')}: {listed}",
-    ]
+    if group.is_root_cause:
+        label += " (root cause)"
+        counted = (
+            f"   it explains {_plural(len(group.occurrences), 'failed request')} in "
+            f"{_plural(len(scenario_ids), 'scenario')} (not listed separately): {listed}"
+        )
+    else:
+        counted = (
+            f"   {_plural(len(group.occurrences), 'request')} in "
+            f"{_plural(len(scenario_ids), 'scenario')}: {listed}"
+        )
+    lines = [f"{number}. {label} [{group.check}] {printable(group.headline)}", counted]
     if example.finding.problem is not None or answer.status is None:
         # what this occurrence showed
         lines.append(f"   e.g. {printable(example.finding.detail)}")
@@ -133,7 +142,10 @@ def _unreached_lines(report: RunResults) -> list[str]:
     by_reason: dict[str, list[str]] = {}
     for branch in report.unreached:
         by_reason.setdefault(branch.reason, []).append(branch.where)
-    lines = ["", f"Not explored ({_plural(len(report.unreached), 'part')} of the app):"]
+    lines = [
+        "",
+        f"Not covered ({len(report.unreached)}: branches not explored, scenarios not run):",
+    ]
     for reason, places in by_reason.items():
         listed = "; ".join(places[:SCENARIOS_LISTED])
         if len(places) > SCENARIOS_LISTED:

@@ -217,7 +217,7 @@ def test_one_run_crawls_past_every_problem_and_finds_them_all() -> None:
     assert any(r.startswith("skipped, AT cannot carry it out ([unknown-element]") for r in reasons)
     assert any(r.startswith("the app's answer ended the call (HTTP 500)") for r in reasons)
     summary = report.summary()
-    assert "Not explored (" in summary and "Response/CollectDigits[1]" in summary
+    assert "Not covered (" in summary and "Response/CollectDigits[1]" in summary
 
 
 def test_what_the_budget_and_the_depth_left_out_is_named() -> None:

@@ -23,6 +23,7 @@ from at_voice_kit.simulator.verify import (
     verify,
 )
 from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
+from at_voice_kit.simulator.verify.run_guard import RunGuard
 from at_voice_kit.simulator.verify.transport import Poster
 from tests.simulator.verify.servers import serve_wsgi
 from tests.simulator.verify.webhook_apps import CALL, RedirectToImpossiblePort
@@ -98,7 +99,8 @@ def _raising(exc: Exception) -> httpx.MockTransport:
 def test_a_request_that_could_not_be_sent_is_recorded_as_unreachable(exc: Exception) -> None:
     async def send() -> ScenarioRecorder:
         async with httpx.AsyncClient(transport=_raising(exc)) as client:
-            recorder = ScenarioRecorder(Poster(client, timeout=5))
+            guard = RunGuard(Target(CALLBACK), timeout=5)
+            recorder = ScenarioRecorder(Poster(client, timeout=5), guard, "a-scenario")
             await recorder.send(Role.FIRST, SentRequest(CALLBACK, (("isActive", "1"),)))
             return recorder
 
