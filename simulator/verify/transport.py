@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 import httpx
 
 from at_voice_kit.contracts.redaction import masked_url
-from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.contracts.urls import http_url_problem, with_path
 from at_voice_kit.simulator.delivery.answer_body import ACCEPT_ENCODING, read_answer_body
 from at_voice_kit.simulator.delivery.http_delivery import USER_AGENT
 from at_voice_kit.simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
@@ -62,10 +62,11 @@ class Target:
 
     @classmethod
     def from_base_url(cls, base_url: str, *, events: bool = True, app: Any = None) -> Target:
-        """A service laid out like ours: ``BASE/instruct`` and ``BASE/events``."""
+        """A service laid out like ours: ``BASE/instruct`` and ``BASE/events`` (a query
+        string of the base URL, often the app's secret, stays on both)."""
         check_url("base URL", base_url)
-        base = base_url.rstrip("/")
-        return cls(base + CALLBACK_PATH, base + EVENTS_PATH if events else None, app)
+        events_url = with_path(base_url, EVENTS_PATH) if events else None
+        return cls(with_path(base_url, CALLBACK_PATH), events_url, app)
 
     @classmethod
     def in_process(
@@ -81,7 +82,8 @@ class Target:
         if not callable(app):
             raise InvalidTarget("the app must be a WSGI or ASGI application (a callable)")
         if callback_url is None:
-            return cls.from_base_url(IN_PROCESS_ORIGIN + _path(base_path), events=events, app=app)
+            base_url = with_path(IN_PROCESS_ORIGIN, base_path)
+            return cls.from_base_url(base_url, events=events, app=app)
         callback = urljoin(IN_PROCESS_ORIGIN + "/", callback_url)
         event_url = urljoin(IN_PROCESS_ORIGIN + "/", events_url) if events_url else None
         return cls(callback, event_url, app)
@@ -100,11 +102,6 @@ class Target:
         if self.app is not None:
             text += f" (in-process {'ASGI' if is_asgi(self.app) else 'WSGI'} app)"
         return text
-
-
-def _path(base_path: str) -> str:
-    stripped = base_path.strip("/")
-    return f"/{stripped}" if stripped else ""
 
 
 def check_url(what: str, url: str) -> None:

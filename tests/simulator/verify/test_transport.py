@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.simulator.testing.verify_fixture import run_verify
 from at_voice_kit.simulator.verify import (
     Check,
     InvalidOptions,
@@ -26,7 +27,13 @@ from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
 from at_voice_kit.simulator.verify.run_guard import RunGuard
 from at_voice_kit.simulator.verify.transport import Poster
 from tests.simulator.verify.servers import serve_wsgi
-from tests.simulator.verify.webhook_apps import CALL, RedirectToImpossiblePort
+from tests.simulator.verify.webhook_apps import (
+    CALL,
+    IvrApp,
+    RedirectToImpossiblePort,
+    Reply,
+    Request,
+)
 
 CALLBACK = "http://127.0.0.1:8000/voice/instruct"
 IMPOSSIBLE = (
@@ -141,3 +148,31 @@ def test_a_refused_header_value_is_not_repeated_in_the_message() -> None:
 def test_ordinary_headers_are_accepted() -> None:
     headers = (("Authorization", "Bearer a.b-c_d~e+f/g="), ("X-Api-Key", "s3cret\tx"))
     assert VerifyOptions(headers=headers).headers == headers
+
+
+def test_a_base_url_keeps_its_query_string_on_both_urls() -> None:
+    target = Target.from_base_url("http://127.0.0.1:8000/voice?secret=S3cr3t-value")
+    assert target.callback_url == "http://127.0.0.1:8000/voice/instruct?secret=S3cr3t-value"
+    assert target.events_url == "http://127.0.0.1:8000/voice/events?secret=S3cr3t-value"
+
+
+class SecretInTheQuery(IvrApp):
+    """Answers only requests that carry its secret (its own step URLs aside)."""
+
+    def route(self, request: Request) -> Reply:
+        if "step" not in request.query and request.query.get("secret") != "S3cr3t-value":
+            return Reply("forbidden", 403)
+        return super().route(request)
+
+
+def test_verify_reaches_an_app_whose_secret_is_in_the_base_urls_query() -> None:
+    with serve_wsgi(SecretInTheQuery()) as url:
+        base = url + "/voice?secret=S3cr3t-value"
+        report = verify(
+            Target.from_base_url(base), VerifyOptions(seed=5, quick=True, categories=CALL)
+        )
+        assert report.ok, report.summary()
+        assert "S3cr3t-value" not in report.summary()  # and it stays masked
+        fixture_report = run_verify(url, "/voice?secret=S3cr3t-value", quick=True,
+                                    categories=CALL)  # fmt: skip
+        assert fixture_report.ok, fixture_report.summary()
