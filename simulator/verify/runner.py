@@ -248,8 +248,10 @@ async def _run(
         )  # fmt: skip
     run = _Run([])
     with RecordingServer() as recordings:
-        async with open_client(target, concurrency=options.concurrency) as client:
-            poster = Poster(client, timeout=options.timeout, headers=dict(options.headers))
+        async with (
+            open_client(target, concurrency=options.concurrency) as client,
+            Poster(client, timeout=options.timeout, headers=dict(options.headers)) as poster,
+        ):
             context = RunContext(
                 target, options, seed, poster, recordings, progress,
                 asyncio.Semaphore(options.concurrency), options.max_scenarios, guard,
