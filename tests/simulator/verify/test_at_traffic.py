@@ -42,7 +42,7 @@ def test_what_at_sends_on_every_request_comes_from_the_engines_payloads() -> Non
     assert {"isActive", "sessionId", "direction", "callerNumber", "destinationNumber"} <= sent[
         "live"
     ]
-    assert {"hangupCause", "status", "durationInSeconds", "amount"} <= sent["final"]
+    assert {"callSessionState", "status", "durationInSeconds", "amount"} <= sent["final"]
     assert "eventType" in sent["event"]
     assert all("callerCarrierName" not in fields for fields in sent.values())
 
