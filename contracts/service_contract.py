@@ -114,3 +114,12 @@ def form_rules(schema_name: str) -> FormRules:
         # Readers skip the name check for known fields: it must hold for them.
         raise ValueError(f"{schema_name}: properties {misnamed} break propertyNames")
     return FormRules(frozenset(required), fields, extra, name_pattern, max_fields)
+
+
+def query_values(path: str, parameter: str) -> tuple[str, ...]:
+    """The values the contract allows for query ``parameter`` of ``GET path`` (its enum)."""
+    operation = service_spec()["paths"][path]["get"]
+    for declared in operation["parameters"]:
+        if declared["name"] == parameter:
+            return tuple(_resolve(declared["schema"])["enum"])
+    raise KeyError(f"GET {path} has no query parameter {parameter!r}")

@@ -113,23 +113,7 @@ def _engine_for(config: Config) -> sa.Engine:
 
 
 DATABASE_CHECKED_ENV = "VOICE_DATABASE_CHECKED"
-"""Set to ``1`` by the gunicorn master once :func:`prepare_database` succeeded at start-up."""
-
-
-def prepare_database(config: Config | None = None) -> None:
-    """Check the settings, reach the database and migrate it: the master's start-up check.
-
-    gunicorn runs this once before any worker starts (``on_starting`` in
-    ``service/gunicorn_conf.py``), so a wrong setting or an unreachable database stops the
-    service at start, with a message naming it.
-    """
-    _ensure_logging()
-    config = config if config is not None else Config.from_env()
-    engine = _engine_for(config)
-    try:
-        EventStore(engine).migrate()
-    finally:
-        engine.dispose()
+"""Set to ``1`` by the gunicorn master once the start-up checks (:mod:`.startup`) succeeded."""
 
 
 def _migrate(store: EventStore) -> None:

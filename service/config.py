@@ -22,12 +22,22 @@ _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class ConfigError(ValueError):
-    """A setting is missing or invalid; the message names the variable."""
+    """Settings are missing or invalid: every problem found, each naming its variable.
 
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}")
+    ``variable`` and ``problem`` are the first; ``problems`` holds every ``(variable,
+    problem)`` pair, so a start-up reports them all at once instead of one per attempt.
+    """
+
+    def __init__(self, variable: str, problem: str, *more: tuple[str, str]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = ((variable, problem), *more)
+        super().__init__("\n".join(f"{name}: {text}" for name, text in self.problems))
         self.variable = variable
         self.problem = problem
+
+    @classmethod
+    def of(cls, problems: list[tuple[str, str]]) -> ConfigError:
+        """One error holding ``problems`` (at least one)."""
+        return cls(*problems[0], *problems[1:])
 
 
 def _real_at_host(url: str | None) -> bool:
@@ -35,7 +45,10 @@ def _real_at_host(url: str | None) -> bool:
     if url is None:
         return True
     # A final dot names the same host (a fully qualified name): it must not pass for another.
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:  # not a URL at all: AT_VOICE_URL's own check reports it
+        return False
     return host == "africastalking.com" or host.endswith(".africastalking.com")
 
 
@@ -74,41 +87,57 @@ class Config:
     public_url: str | None = None
 
     def __post_init__(self) -> None:
-        self._check_account()
-        self._check_urls()
-        try:
-            check_database_url(self.database_url)
-        except UnsupportedDatabase as exc:
-            raise ConfigError("DATABASE_URL", str(exc)) from exc
-        self._check_api_token()
-        self._check_webhook_secret()
-        _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds, self.MAX_AT_TIMEOUT_SECONDS)
-        _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
-        _positive("DATABASE_POOL_SIZE", self.pool_size)
-        _positive(
-            "DATABASE_STATEMENT_TIMEOUT_MS",
-            self.statement_timeout_ms,
-            self.MAX_STATEMENT_TIMEOUT_MS,
-        )
+        problems: list[tuple[str, str]] = []
+        for check in (
+            lambda: self._check_credential("AT_USERNAME", self.at_username, "username"),
+            lambda: self._check_credential("AT_API_KEY", self.at_api_key, "API key"),
+            self._check_voice_number,
+            self._check_at_voice_url,
+            self._check_public_url,
+            self._check_database_url,
+            self._check_api_token,
+            self._check_webhook_secret,
+            lambda: _positive(
+                "AT_TIMEOUT_SECONDS", self.at_timeout_seconds, self.MAX_AT_TIMEOUT_SECONDS
+            ),
+            lambda: _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes),
+            lambda: _positive("DATABASE_POOL_SIZE", self.pool_size),
+            lambda: _positive(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                self.statement_timeout_ms,
+                self.MAX_STATEMENT_TIMEOUT_MS,
+            ),
+        ):
+            try:
+                check()
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ConfigError.of(problems)
 
-    def _check_account(self) -> None:
+    @staticmethod
+    def _check_credential(variable: str, value: str, what: str) -> None:
         # Both travel in HTTP requests to AT (a form field, a header): whitespace or control
         # characters inside would fail every call, so they fail the start instead.
-        for variable, value, what in (
-            ("AT_USERNAME", self.at_username, "username"),
-            ("AT_API_KEY", self.at_api_key, "API key"),
-        ):
-            if not value.strip():
-                raise ConfigError(variable, f"must be set to your Africa's Talking {what}")
-            if not (value.isascii() and value.isprintable()) or " " in value:
-                raise ConfigError(variable, "must be printable ASCII without spaces")
+        if not value.strip():
+            raise ConfigError(variable, f"must be set to your Africa's Talking {what}")
+        if not (value.isascii() and value.isprintable()) or " " in value:
+            raise ConfigError(variable, "must be printable ASCII without spaces")
+
+    def _check_voice_number(self) -> None:
         try:
             number = normalise_international(self.at_voice_number)
         except InvalidPhoneNumber as exc:
             raise ConfigError("AT_VOICE_NUMBER", f"{exc.value!r} {exc.rule}") from exc
         object.__setattr__(self, "at_voice_number", number)
 
-    def _check_urls(self) -> None:
+    def _check_database_url(self) -> None:
+        try:
+            check_database_url(self.database_url)
+        except UnsupportedDatabase as exc:
+            raise ConfigError("DATABASE_URL", str(exc)) from exc
+
+    def _check_at_voice_url(self) -> None:
         if self.at_voice_url is not None:
             # The SDK appends its paths (/call) to it: a query would swallow them.
             problem = http_url_problem(self.at_voice_url)
@@ -119,6 +148,8 @@ class Config:
                     "AT_VOICE_URL", f"{problem}, such as http://127.0.0.1:5001 (the simulator)"
                 )
             object.__setattr__(self, "at_voice_url", self.at_voice_url.rstrip("/"))
+
+    def _check_public_url(self) -> None:
         if self.public_url is not None:
             # The flow's callback URLs are built on it: it must make URLs AT can call (the
             # one URL rule of the contracts). A "?" or "#" even with nothing after it would
@@ -175,62 +206,92 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
-        """Read every setting from ``environ`` (default: ``os.environ``), validating each."""
-        env = os.environ if environ is None else environ
+        """Read every setting from ``environ`` (default: ``os.environ``), validating each.
 
-        def text(name: str, default: str | None = None) -> str | None:
-            value = env.get(name)
-            return default if value is None or value.strip() == "" else value.strip()
+        Raises one :class:`ConfigError` listing every problem, each naming its variable.
+        """
+        env = EnvironmentReader(os.environ if environ is None else environ)
+        try:
+            config = cls(
+                at_username=env.required("AT_USERNAME", placeholder="sandbox"),
+                at_api_key=env.required("AT_API_KEY", placeholder="unset"),
+                at_voice_number=env.required("AT_VOICE_NUMBER", placeholder="+254711082000"),
+                at_voice_url=env.text("AT_VOICE_URL"),
+                database_url=env.text("DATABASE_URL") or cls.DEFAULT_DATABASE_URL,
+                api_token=env.text("VOICE_API_TOKEN"),
+                webhook_secret=env.text("VOICE_WEBHOOK_SECRET"),
+                at_timeout_seconds=env.number("AT_TIMEOUT_SECONDS", cls.DEFAULT_AT_TIMEOUT_SECONDS),
+                max_body_bytes=int(env.number("VOICE_MAX_BODY_BYTES", cls.DEFAULT_MAX_BODY_BYTES)),
+                strict_fields=env.boolean("VOICE_STRICT_FIELDS", default=False),
+                pool_size=int(env.number("DATABASE_POOL_SIZE", cls.DEFAULT_POOL_SIZE)),
+                statement_timeout_ms=int(
+                    env.number("DATABASE_STATEMENT_TIMEOUT_MS", cls.DEFAULT_STATEMENT_TIMEOUT_MS)
+                ),
+                flow_file=env.text("VOICE_FLOW_FILE"),
+                public_url=env.text("VOICE_PUBLIC_URL"),
+            )
+        except ConfigError as exc:
+            # A value that could not be read was replaced by a placeholder: its own problem
+            # is the one to report, not what the placeholder led to.
+            env.problems.extend(p for p in exc.problems if p[0] not in env.unreadable)
+        if env.problems:
+            raise ConfigError.of(env.problems)
+        return config
 
-        return cls(
-            at_username=_required(env, "AT_USERNAME"),
-            at_api_key=_required(env, "AT_API_KEY"),
-            at_voice_number=_required(env, "AT_VOICE_NUMBER"),
-            at_voice_url=text("AT_VOICE_URL"),
-            database_url=text("DATABASE_URL", cls.DEFAULT_DATABASE_URL) or "",
-            api_token=text("VOICE_API_TOKEN"),
-            webhook_secret=text("VOICE_WEBHOOK_SECRET"),
-            at_timeout_seconds=_number(env, "AT_TIMEOUT_SECONDS", cls.DEFAULT_AT_TIMEOUT_SECONDS),
-            max_body_bytes=int(_number(env, "VOICE_MAX_BODY_BYTES", cls.DEFAULT_MAX_BODY_BYTES)),
-            strict_fields=_boolean(env, "VOICE_STRICT_FIELDS", default=False),
-            pool_size=int(_number(env, "DATABASE_POOL_SIZE", cls.DEFAULT_POOL_SIZE)),
-            statement_timeout_ms=int(
-                _number(env, "DATABASE_STATEMENT_TIMEOUT_MS", cls.DEFAULT_STATEMENT_TIMEOUT_MS)
-            ),
-            flow_file=text("VOICE_FLOW_FILE"),
-            public_url=text("VOICE_PUBLIC_URL"),
-        )
 
+class EnvironmentReader:
+    """Reads settings from the environment, collecting every problem instead of stopping at
+    the first; a value that cannot be read is replaced by a placeholder so the rest can
+    still be checked."""
 
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigError(name, "is required but not set")
-    return value
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.problems: list[tuple[str, str]] = []
+        self.unreadable: set[str] = set()
 
+    def _fail(self, name: str, problem: str) -> None:
+        self.problems.append((name, problem))
+        self.unreadable.add(name)
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    def text(self, name: str) -> str | None:
+        """The stripped value of ``name``, or ``None`` when unset or blank."""
+        value = self._environ.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def required(self, name: str, *, placeholder: str) -> str:
+        """The value of ``name``, which must be set."""
+        value = self.text(name)
+        if value is None:
+            self._fail(name, "is required but not set")
+            return placeholder
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        """The finite number in ``name``, or ``default`` when unset."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw) if "." in raw or "e" in raw.lower() else int(raw)
+        except ValueError:
+            self._fail(name, f"must be a number, got {raw!r}")
+            return default
+        if not math.isfinite(value):  # "1.0e999" reads as infinity
+            self._fail(name, f"must be a finite number, got {raw!r}")
+            return default
+        return value
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        """``true``/``false`` (also 1/0, yes/no, on/off) in ``name``, or ``default``."""
+        raw = (self.text(name) or "").lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        self._fail(name, f"must be true or false, got {raw!r}")
         return default
-    try:
-        value = float(raw) if "." in raw else int(raw)
-    except ValueError as exc:
-        raise ConfigError(name, f"must be a number, got {raw!r}") from exc
-    if not math.isfinite(value):  # "1.0e999" reads as infinity
-        raise ConfigError(name, f"must be a finite number, got {raw!r}")
-    return value
-
-
-def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(name, f"must be true or false, got {raw!r}")
 
 
 def _positive(name: str, value: float, most: float | None = None) -> None:

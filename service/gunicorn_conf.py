@@ -9,17 +9,25 @@ import multiprocessing
 import os
 from typing import Any
 
+from at_voice_kit.service.app import DATABASE_CHECKED_ENV
+from at_voice_kit.service.startup import check_or_exit
+
+SETTING_PROBLEMS: list[tuple[str, str]] = []
+"""Problems with the ``VOICE_*`` gunicorn settings, reported with every other start-up problem
+by :func:`on_starting` (raising here would make gunicorn print a traceback, one problem per
+attempt)."""
+
 
 def _whole_number(name: str, default: int, *, least: int = 1) -> int:
-    """The whole number (at least ``least``) in ``name``, or ``default``; a bad value stops
-    the start."""
+    """The whole number (at least ``least``) in ``name``, or ``default``; a bad value is
+    recorded in :data:`SETTING_PROBLEMS` and stops the start."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
-        # gunicorn reports this as "Failed to read config file" with the message.
         rule = "greater than zero" if least == 1 else f"of at least {least}"
-        raise ValueError(f"{name}: must be a whole number {rule}, got {raw!r}")
+        SETTING_PROBLEMS.append((name, f"must be a whole number {rule}, got {raw!r}"))
+        return default
     return int(raw)
 
 
@@ -57,19 +65,22 @@ errorlog = "-"
 loglevel = os.environ.get("VOICE_LOG_LEVEL", "info").strip().lower() or "info"
 if loglevel not in LOG_LEVELS:
     # gunicorn itself would fall back to "info" without a word.
-    raise ValueError(f"VOICE_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
+    SETTING_PROBLEMS.append(
+        ("VOICE_LOG_LEVEL", f"must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
+    )
+    loglevel = "info"
 # Query strings can carry phone numbers and the webhook secret: log the path only.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
 def on_starting(server: Any) -> None:
-    """In the master, once, before any worker: check the settings and the database, migrate.
+    """In the master, once, before any worker and before the port is bound: check every
+    setting, the flow and the database, and migrate it.
 
-    A wrong setting or an unreachable database stops the start here, with a message naming
-    it; workers that start later (after a crash, or recycled) ride out a database outage
-    instead of failing to boot, which would make gunicorn stop the whole service.
+    Every problem stops the start here, all of them listed at once, each naming its variable,
+    without a traceback (status 2); workers that start later (after a crash, or recycled)
+    ride out a database outage instead of failing to boot, which would make gunicorn stop
+    the whole service.
     """
-    from at_voice_kit.service.app import DATABASE_CHECKED_ENV, prepare_database
-
-    prepare_database()
+    check_or_exit(os.environ, SETTING_PROBLEMS)
     os.environ[DATABASE_CHECKED_ENV] = "1"

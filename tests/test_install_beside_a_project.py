@@ -11,6 +11,7 @@ and pytest stopped before any test ran.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -26,9 +27,9 @@ PROJECT_FILES = {
     "simulator/__init__.py": "NAME = 'the project simulator'\n",
     "contracts/__init__.py": "NAME = 'the project contracts'\n",
     "tests/test_own_packages.py": """
-        import at_voice_kit.contracts
-        import at_voice_kit.service
-        import at_voice_kit.simulator
+        import contracts
+        import service
+        import simulator
 
 
         def test_the_project_imports_its_own_packages():
@@ -66,6 +67,13 @@ PROJECT_FILES = {
 def installed_kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding the kit as a wheel installs it (no dependencies)."""
     work = tmp_path_factory.mktemp("kit")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+    source = work / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__", ".*_cache"),
+    )
     subprocess.run(
         [
             sys.executable,
@@ -76,7 +84,7 @@ def installed_kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-deps",
             "--wheel-dir",
             str(work / "wheel"),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         timeout=300,

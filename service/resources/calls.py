@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon
 
+from at_voice_kit.contracts.service_contract import query_values
 from at_voice_kit.service.errors import ProblemError, field_error
 from at_voice_kit.service.store import CallSummary, EventStore
 from at_voice_kit.service.store.queries import CallHistory
@@ -97,13 +98,17 @@ def _number(req: falcon.Request) -> str | None:
     return number
 
 
+STATUSES = tuple(value for value in query_values("/voice/calls", "status") if value)
+"""The derived statuses a call can have, as the contract lists them."""
+
+
 def _status(req: falcon.Request) -> str | None:
     status = _single(req, "status")
     if not status:
         return None
-    problem = value_problem("status", status)
-    if problem is not None:
-        raise field_error("status", problem)
+    if status not in STATUSES:
+        # A filter nothing could match answered [] silently: "completed" found no call.
+        raise field_error("status", f"must be one of {', '.join(STATUSES)} (exact case)")
     return status
 
 

@@ -122,7 +122,12 @@ class SimulatorClient:
         for number in self.numbers():
             if number["username"] == self.username:
                 return str(number["phoneNumber"])
-        raise SimulatorRefused(f"account {self.username!r} has no AT number on the simulator")
+        owners = sorted({str(number["username"]) for number in self.numbers()})
+        hint = f" (numbers belong to: {', '.join(owners)})" if owners else ""
+        raise SimulatorRefused(
+            f"account {self.username!r} has no AT number on the simulator{hint}: choose the "
+            "account with --username/--api-key or $ATSIM_USERNAME/$ATSIM_API_KEY, or give --from"
+        )
 
     def set_number(self, number: str, settings: Mapping[str, object]) -> None:
         """``PUT numbers/{number}``."""

@@ -35,6 +35,7 @@ from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient, 
 from at_voice_kit.simulator.client.timeline import render_call
 from at_voice_kit.simulator.demo.report import (
     DemoResult,
+    counted,
     history_table,
     outcome_summary,
     problems,
@@ -108,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
     service: ServiceProcess | None = None
     try:
         with ThreadedSimulator(backend) as simulator:
-            print(f"atsim demo: seed {seed}, speed {args.speed}, {args.calls} calls", flush=True)
+            print(
+                f"atsim demo: seed {seed}, speed {args.speed}, {counted(args.calls, 'call')}",
+                flush=True,
+            )
             print(f"  simulator: {simulator.url} (in this process)", flush=True)
             service = ServiceProcess(
                 ServiceSettings(
@@ -152,7 +156,7 @@ def _run_calls(
     for call in scenario:
         if call.script is not None:
             client.set_callee(call.phone_number, call.script)
-    print(f"\nPlacing {len(scenario)} calls through {service.url}/voice/invoke-call ...")
+    print(f"\nPlacing {counted(len(scenario), 'call')} through {service.url}/voice/invoke-call ...")
     placed = [_place(service, call) for call in scenario]
     wait = FAST_WAIT_SECONDS if str(args.speed) == "fast" else REAL_WAIT_SECONDS
     results = [_wait(client, result, wait) for result in placed]
@@ -164,13 +168,13 @@ def _run_calls(
     print(history_table(history))
     found = problems(results, history)
     if found:
-        print(f"\natsim demo: FAILED ({len(found)} problems):", file=sys.stderr)
+        print(f"\natsim demo: FAILED ({counted(len(found), 'problem')}):", file=sys.stderr)
         for problem in found:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_FAILED
     print(
-        f"\natsim demo: OK: {len(results)} calls placed by the service, run by the simulator, "
-        f"and stored with every event (replay with --seed {seed})."
+        f"\natsim demo: OK: {counted(len(results), 'call')} placed by the service, run by the "
+        f"simulator, and stored with every event (replay with --seed {seed})."
     )
     return EXIT_OK
 

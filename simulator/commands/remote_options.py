@@ -103,6 +103,16 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="the simulator's admin token, if it has one (default $ATSIM_ADMIN_TOKEN)",
     )
     parser.add_argument(
+        "--username",
+        default=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
+        help=f"the account calls are placed as (default $ATSIM_USERNAME or {DEFAULT_USERNAME})",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
+        help="the account's API key (default $ATSIM_API_KEY or the sandbox account's)",
+    )
+    parser.add_argument(
         "--no-wait", action="store_true", help="print the session id and return at once"
     )
     parser.add_argument(
@@ -157,10 +167,7 @@ def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, 
 def client_for(args: argparse.Namespace) -> SimulatorClient:
     """A client for the simulator the options name, as the default account."""
     return SimulatorClient(
-        args.url,
-        username=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
-        api_key=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
-        admin_token=args.admin_token,
+        args.url, username=args.username, api_key=args.api_key, admin_token=args.admin_token
     )
 
 

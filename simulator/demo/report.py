@@ -25,6 +25,11 @@ class DemoResult:
     problem: str | None = None
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 call``, ``2 calls``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain text table, columns padded to their widest cell."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]

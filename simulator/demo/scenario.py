@@ -15,7 +15,7 @@ from faker import Faker
 
 from at_voice_kit.simulator.engine.fakedata import AfricasTalkingPhoneProvider
 
-AGENT_NUMBERS = ("+254711082000", "+254733123456")
+AGENT_NUMBERS = ("+254722000100", "+254733123456")
 """The numbers the menu flow's "agent" step dials (``service/flows/menu.yaml``)."""
 DEMO_REGIONS = ("KE", "UG", "TZ", "NG", "RW", "MW", "ZM")
 """Markets the simulator's default tariffs serve, so every demo call is queued."""

@@ -161,7 +161,13 @@ async def _record(
         recording = run.context.ports.recordings.add(run.facts.session_id, spoken, silence)
         url = recording.url
         run.recordings.append(url)
-    run.note(f"Record: {length:.1f} s" + (f" -> {url}" if url else " (nothing recorded)"))
+    # The recording holds the speech and, unless trimmed, the silence until it ended: say
+    # both, so a 5 s message kept 7.9 s long does not read as a wrong length.
+    kept = spoken if trim else length
+    run.note(
+        f"Record: {kept:.1f} s, {spoken:.1f} s of speech"
+        + (f" -> {url}" if url else " (nothing recorded)")
+    )
     if cut or final:
         run.facts.final_recording_url = url
     await run.spend(length)

@@ -20,7 +20,8 @@ from tests.simulator.atsim_process import atsim_serve
 pytestmark = pytest.mark.e2e
 
 AT = "+254711082000"
-AGENT = "+254733123456"  # the second number the menu's "agent" step dials
+FIRST_AGENT = "+254722000100"  # the numbers the menu's "agent" step dials
+AGENT = "+254733123456"
 SECRET = "e2e-webhook-secret"
 TOKEN = "e2e-api-token-0123456789"
 
@@ -122,7 +123,7 @@ def test_a_caller_leaves_a_message_through_the_menu(stack: Stack) -> None:
 def test_a_caller_is_connected_to_an_agent_by_dial(stack: Stack) -> None:
     phone = "+254722000102"
     stack.simulator.set_callee(phone, {"answer": "answered", "digits": ["2"]})
-    stack.simulator.set_callee(AT, {"answer": "no-answer"})
+    stack.simulator.set_callee(FIRST_AGENT, {"answer": "no-answer"})
     stack.simulator.set_callee(AGENT, {"answer": "answered", "hangupAfter": 12})
     call = stack.simulator.wait_for_end(stack.invoke_call(phone), 60)
     assert "<Dial" in callbacks(call)[1]["body"]
@@ -131,7 +132,7 @@ def test_a_caller_is_connected_to_an_agent_by_dial(stack: Stack) -> None:
     assert final["dialDurationInSeconds"] == "12"
     assert final["recordingUrl"].endswith(".wav")  # the menu's Dial records the conversation
     legs = {leg["phoneNumber"]: leg["hangupCause"] for leg in call["outcome"]["legs"]}
-    assert legs == {AT: "LOSE_RACE", AGENT: None}
+    assert legs == {FIRST_AGENT: "LOSE_RACE", AGENT: None}
     assert_stored_as_run(stack, call, placed_by_service=True)
 
 

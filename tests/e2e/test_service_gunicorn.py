@@ -140,6 +140,45 @@ def test_missing_setting_fails_at_start_naming_the_variable(
     del env["AT_API_KEY"]
     output = start_and_fail(tmp_path, env)
     assert "AT_API_KEY: is required but not set" in output
+    assert "Traceback" not in output
+
+
+def test_every_start_up_problem_is_reported_at_once_before_the_port_is_bound(
+    tmp_path: Path, fake_at: FakeAT
+) -> None:
+    env = service_env(
+        tmp_path,
+        fake_at,
+        VOICE_WORKERS="0",
+        VOICE_WEBHOOK_SECRET="short",
+        VOICE_FLOW_FILE=str(tmp_path / "no-such-flow.yaml"),
+    )
+    del env["AT_API_KEY"]
+    port = free_port()
+    status, output = run_until_exit(
+        gunicorn_argv(port),
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env},
+    )
+    assert status == 2, output
+    assert "voice service cannot start: 4 problems" in output
+    for line in (
+        "VOICE_WORKERS: must be a whole number greater than zero",
+        "AT_API_KEY: is required but not set",
+        "VOICE_WEBHOOK_SECRET: must be 16 to 256 characters long",
+        "VOICE_FLOW_FILE: ",
+        "shipped flows: menu, welcome",
+    ):
+        assert line in output
+    assert "Traceback" not in output
+    assert "Listening at" not in output and "Booting worker" not in output
+
+
+def test_a_bad_flow_file_stops_the_master_not_the_workers(tmp_path: Path, fake_at: FakeAT) -> None:
+    flow = tmp_path / "flow.yaml"
+    flow.write_text("start: hello\nsteps: {hello: {actions: [{say: ''}]}}\n", encoding="utf-8")
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, VOICE_FLOW_FILE=str(flow)))
+    assert output.count("VOICE_FLOW_FILE: ") == 1, output
+    assert "Worker failed to boot" not in output and "Traceback" not in output
 
 
 @pytest.mark.parametrize(("variable", "value"), [("VOICE_WORKERS", "0"), ("VOICE_THREADS", "many")])

@@ -61,6 +61,17 @@ def test_filters_by_status(three_calls: falcon.testing.TestClient) -> None:
     assert calls[0]["outcome"]["hangupCause"] == "NORMAL_CLEARING"
 
 
+@pytest.mark.parametrize("status", ["completed", "Completed", "success", "Bogus"])
+def test_a_status_no_call_can_have_is_refused_naming_the_statuses(
+    three_calls: falcon.testing.TestClient, status: str
+) -> None:
+    result = three_calls.simulate_get("/voice/calls", params={"status": status})
+    assert result.status_code == 400, result.text
+    (error,) = result.json["errors"]
+    assert error["field"] == "status"
+    assert "Success, NotAnswered, Aborted, Failed, InProgress, Requested" in error["rule"]
+
+
 def test_one_call_lists_its_events_in_order(client: falcon.testing.TestClient) -> None:
     for event_type in ("SessionStarted", "SessionRinging", "SessionAnswered", "SessionEnded"):
         post_event(client, sessionId="ATVId_seq", eventType=event_type, durationInSeconds="12")

@@ -164,3 +164,33 @@ def test_the_start_up_log_masks_credentials_in_at_voice_url(
         create_app(replace(config, at_voice_url=url))
     assert f"calls via http://atsim:***@{host}" in caplog.text
     assert "start-up-password" not in caplog.text
+
+
+def test_every_problem_is_reported_at_once_each_naming_its_variable() -> None:
+    env = {
+        "AT_USERNAME": "acme",
+        "VOICE_WEBHOOK_SECRET": "short",
+        "AT_TIMEOUT_SECONDS": "soon",
+        "DATABASE_URL": "mysql://voice@127.0.0.1/voice",
+        "VOICE_PUBLIC_URL": "voice.example.com",
+    }
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(env)
+    assert [variable for variable, _ in excinfo.value.problems] == [
+        "AT_API_KEY",
+        "AT_VOICE_NUMBER",
+        "AT_TIMEOUT_SECONDS",
+        "VOICE_PUBLIC_URL",
+        "DATABASE_URL",
+        "VOICE_API_TOKEN",
+        "VOICE_WEBHOOK_SECRET",
+    ]
+    assert str(excinfo.value).splitlines()[0] == "AT_API_KEY: is required but not set"
+
+
+def test_a_value_that_cannot_be_read_is_reported_alone_not_what_its_placeholder_led_to() -> None:
+    # A missing AT_USERNAME must not also demand VOICE_API_TOKEN (the real-AT rule).
+    env = {k: v for k, v in BASE_ENV.items() if k != "AT_USERNAME"}
+    with pytest.raises(ConfigError) as excinfo:
+        Config.from_env(env)
+    assert excinfo.value.problems == (("AT_USERNAME", "is required but not set"),)

@@ -105,6 +105,24 @@ def test_atsim_call_places_a_call_and_prints_its_timeline(
     assert posted[0]["callerNumber"] == USER and posted[0]["destinationNumber"] == AT
 
 
+def test_atsim_call_as_another_account_says_how_to_choose_it_and_can(
+    voice_app: tuple[VoiceApp, str],
+) -> None:
+    _, url = voice_app
+    with atsim_serve(*wired(url, "--account", "shop:shop-key-0001")) as sim:
+        wrong = atsim("call", "--url", sim.url, "--to", USER)
+        assert wrong.returncode == 2, wrong.stdout + wrong.stderr
+        assert "account 'sandbox' has no AT number" in wrong.stderr
+        assert "numbers belong to: shop" in wrong.stderr
+        assert "--username/--api-key" in wrong.stderr and "$ATSIM_USERNAME" in wrong.stderr
+        done = atsim(
+            "call", "--url", sim.url, "--to", USER, "--answer", "answered",
+            "--username", "shop", "--api-key", "shop-key-0001",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Completed/Success" in done.stdout
+
+
 def test_atsim_dial_simulates_an_inbound_call(voice_app: tuple[VoiceApp, str]) -> None:
     app, url = voice_app
     with atsim_serve(*wired(url)) as sim:

@@ -171,6 +171,18 @@ def test_partial_record_posts_a_downloadable_wav() -> None:
     assert record.recording_urls == (url,)
 
 
+def test_the_timeline_gives_the_recordings_length_and_the_speech_in_it() -> None:
+    # A 5 s message ended by "#" 1 to 3.5 s later is kept with that silence: the timeline
+    # said "Record: 7.9 s" for what the caller knew as a 5 s message.
+    h = scripted(speechSeconds=5)
+    h.app(answering(xml('<Record finishOnKey="#"><Say>Speak</Say></Record>')))
+    record = h.call(events=False)
+    recording = h.recordings.for_session(record.session_id)[0]
+    kept = recording.speech_seconds + recording.silence_seconds
+    notes = [line for _, line in record.timeline if line.startswith("Record:")]
+    assert notes == [f"Record: {kept:.1f} s, 5.0 s of speech -> {record.recording_urls[0]}"]
+
+
 def test_record_max_length_cuts_the_recording() -> None:
     h = scripted(speechSeconds=40)
     h.app(answering(xml('<Record finishOnKey="#" maxLength="10"><Say>Speak</Say></Record>')))
