@@ -11,11 +11,14 @@ can run side by side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
 import at_voice_kit.simulator.verify.catalogue as catalogue
 import at_voice_kit.simulator.verify.crawl as crawl
@@ -43,6 +46,7 @@ from at_voice_kit.simulator.verify.scenarios import (
 )
 from at_voice_kit.simulator.verify.transport import Poster, Target, open_client
 
+T = TypeVar("T")
 PREFLIGHT_TIMEOUT = 5.0
 """Seconds to wait for the callback URL's server to accept a connection before anything."""
 
@@ -237,15 +241,13 @@ class _Run:
 async def _run(
     target: Target, options: VerifyOptions, seed: int, progress: Progress, guard: RunGuard
 ) -> _Run:
-    forms_task: asyncio.Task[list[RequestScenario]] | None = None
+    forms_task: asyncio.Future[list[RequestScenario]] | None = None
     if Category.GENERATED in options.categories:
         # Hypothesis draws take a moment: do it in a thread while the crawl runs.
-        forms_task = asyncio.create_task(
-            asyncio.to_thread(
-                generated.generated_scenarios, seed, options.generated_count,
-                events=target.events_url is not None,
-            )
-        )  # fmt: skip
+        forms_task = _in_background(functools.partial(
+            generated.generated_scenarios, seed, options.generated_count,
+            events=target.events_url is not None,
+        ))  # fmt: skip
     run = _Run([])
     with RecordingServer() as recordings:
         async with (
@@ -258,7 +260,12 @@ async def _run(
             )  # fmt: skip
             if Category.CRAWL in options.categories:
                 run.results.extend(await run_crawl(context))
-            forms = await forms_task if forms_task is not None else []
+            # A run that stopped early does not wait for the draws (they go on, and end,
+            # in their own thread): nothing would run them.
+            forms = await forms_task if forms_task is not None and not guard.stopped else []
+            if forms_task is not None and guard.stopped:
+                reason = f"not run: verify stopped the run ({guard.reason})"
+                context.not_explored("generated", Unreached("generated/*", reason))
             planned = plan_fixed(context, forms)
             scenarios = context.take(planned)
             for scenario in planned[len(scenarios) :]:
@@ -270,6 +277,32 @@ async def _run(
     if guard.root_cause is not None:
         run.results = [_with_root_cause(result, guard.root_cause) for result in run.results]
     return run
+
+
+def _in_background(work: Callable[[], T]) -> asyncio.Future[T]:
+    """``work()`` in a daemon thread: neither the event loop nor the interpreter waits for it
+    at the end (``asyncio.to_thread`` would hold a run that stopped early until it is done)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(T, result))
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except Exception as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="atsim-verify-forms", daemon=True).start()
+    return future
 
 
 def _notes(unreached: list[Unreached], options: VerifyOptions, guard: RunGuard) -> list[str]:

@@ -5,6 +5,7 @@ each report says what was not run."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
@@ -50,22 +51,23 @@ def test_an_app_that_crashes_is_named_once_as_the_root_cause() -> None:
     assert "ERROR (root cause) [reachable]" in summary
     assert "dtmfDigits=3" in summary  # the request that crashed it, to reproduce
     not_run = [u for u in report.unreached if u.reason.startswith("not run: verify stopped")]
-    assert len(not_run) > 100  # the outcomes, markets, event orders... never started
+    assert {u.where.split("/")[0] for u in not_run} == {
+        "crawl", "outcomes", "hangups", "markets", "optional-fields", "generated"
+    }  # fmt: skip
     assert report.to_json()["stoppedEarly"] == report.stopped
 
 
 def test_an_app_answering_nothing_in_time_gets_a_verdict_in_bounded_time() -> None:
     # AT waits 10 s; the app answers after 12. Scaled down: verify waits 1 s, the app 1.5 s.
     with app_process("too-late") as (_, url):
-        started = time.monotonic()
         run = subprocess.run(
             [ATSIM, "verify", url + "/voice", "--seed", "1", "--timeout", "1"],
             capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
-        took = time.monotonic() - started
     assert run.returncode == 1, run.stdout + run.stderr
-    # Two timeouts without an answer stop the run; it ran for minutes before.
-    assert took < 30, run.stdout
+    # Two timeouts without an answer stop the run (3 s here); it ran for 118 s before.
+    took = re.search(r"requests in ([0-9.]+) s;", run.stdout)
+    assert took is not None and float(took[1]) < 30, run.stdout
     first = run.stdout.splitlines()[0]
     assert first.startswith("atsim verify: FAILED - 1 problem (1 error, 0 warnings)")
     assert "stopped early: the app's callback and events URLs answered nothing in time" in first
@@ -79,9 +81,8 @@ def test_max_time_bounds_the_run_and_the_report_says_what_was_not_run() -> None:
             time.sleep(0.05)
             return super().route(request)
 
-    started = time.monotonic()
     report = verify(Target.in_process(Leisurely(), "/voice"), VerifyOptions(seed=2, max_time=1))
-    assert time.monotonic() - started < 15  # the whole plan takes minutes at this pace
+    assert report.duration < 15  # the whole plan takes minutes at this pace
     assert report.stopped == "--max-time 1 s ran out"
     assert report.ok, report.summary()  # nothing found in the time given, and it says so
     assert "stopped early: --max-time 1 s ran out" in report.summary().splitlines()[0]
