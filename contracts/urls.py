@@ -6,7 +6,7 @@ the service do the same; a URL no HTTP client can send a request to breaks the c
 moment it is used. So the rule is what a client needs, not what a regular expression of
 "http://something" lets through:
 
-- an absolute ``http://`` or ``https://`` URL (the scheme in lower case, as AT's examples);
+- an absolute ``http://`` or ``https://`` URL (the scheme in any case, as RFC 3986 says);
 - no whitespace or control character anywhere (non-ASCII letters are allowed: clients encode
   them);
 - a host: a name whose labels are 1 to 63 letters, digits, ``_`` or
@@ -22,8 +22,11 @@ the contracts express the same rule as far as a pattern can, and tests hold them
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import idna
 
 HTTP_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -34,7 +37,8 @@ HOST_RULE = "must name a host a client can look up (labels of letters, digits, '
 MEDIA_RULE = "must be an http(s) URL of an .mp3 or .wav file"
 
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
-_SCHEME = re.compile(r"^https?://")
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)  # schemes are case-insensitive (RFC 3986)
+_DOTTED_NUMBERS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
 _NETLOC_TAIL = re.compile(r"^(?:[^@]*@)?\[[0-9A-Fa-f:.]+\](?::[0-9]*)?\Z")
 _MEDIA_PATH = re.compile(r"\.(?:mp3|wav)\Z", re.IGNORECASE)
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
@@ -92,9 +96,17 @@ def _host_problem(parts: SplitResult) -> str | None:
         # urlsplit accepts text after the closing bracket ("[::1]x"): no client does.
         return None if _NETLOC_TAIL.match(parts.netloc) else "must be a well-formed URL"
     name = host[:-1] if host.endswith(".") else host  # a fully qualified name's final dot
+    if _DOTTED_NUMBERS.match(name):
+        try:
+            ipaddress.IPv4Address(name)  # 256.256.256.256 is no address and no name
+        except ValueError:
+            return HOST_RULE
+        return None
     try:
-        ascii_name = name.encode("idna").decode("ascii")  # non-ASCII labels become xn--...
-    except UnicodeError:  # an empty or over-long label
+        # IDNA 2008, as HTTP clients encode names (httpx, requests): Python's own "idna"
+        # codec is IDNA 2003, which maps full-width letters and soft hyphens they refuse.
+        ascii_name = name if name.isascii() else idna.encode(name.lower()).decode("ascii")
+    except (idna.IDNAError, UnicodeError):  # a label that is empty, too long or not allowed
         return HOST_RULE
     if not all(_LABEL.match(label) for label in ascii_name.split(".")):
         return HOST_RULE

@@ -1,9 +1,10 @@
 """``at-voice-service``: check the webhook service's settings and call flows without starting it.
 
-* ``at-voice-service check``: every setting read from the environment, the flow
-  (``VOICE_FLOW_FILE``) and the database (reached and migrated; ``--no-database`` skips it),
-  each problem naming its variable. Exit 0 when the service can start, 2 otherwise: the
-  checks gunicorn's master runs before it binds a port.
+* ``at-voice-service check``: every setting read from the environment (gunicorn's too:
+  ``VOICE_BIND``, ``VOICE_WORKERS``...), the flow (``VOICE_FLOW_FILE``) and the database
+  (reached and migrated; ``--no-database`` skips it), each problem naming its variable.
+  Exit 0 when the service can start, 2 otherwise: the checks gunicorn's master runs before
+  it binds a port.
 * ``at-voice-service check-flow FLOW...``: a flow file (a path, or a shipped flow's name),
   as ``atsim lint`` checks ActionXML. Exit 0 when every flow is valid, 1 otherwise.
 * ``at-voice-service flows``: the shipped flows.
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from at_voice_kit.contracts import kit_version
+from at_voice_kit.service.server_settings import ServerSettings
 from at_voice_kit.service.startup import (
     EXIT_CANNOT_START,
     check_startup,
@@ -56,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``at-voice-service`` console script; the process exit status."""
     args = build_parser().parse_args(argv)
     if args.command == "check":
-        report = check_startup(os.environ, database=not args.no_database)
+        report = check_startup(
+            os.environ,
+            extra_problems=ServerSettings.from_env(os.environ).problems,
+            database=not args.no_database,
+        )
         if not report.ok:
             print(describe(report.problems), file=sys.stderr)
             return EXIT_CANNOT_START

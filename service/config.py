@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -88,7 +88,7 @@ class Config:
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
-        for check in (
+        checks: tuple[Callable[[], None], ...] = (
             lambda: self._check_credential("AT_USERNAME", self.at_username, "username"),
             lambda: self._check_credential("AT_API_KEY", self.at_api_key, "API key"),
             self._check_voice_number,
@@ -107,7 +107,8 @@ class Config:
                 self.statement_timeout_ms,
                 self.MAX_STATEMENT_TIMEOUT_MS,
             ),
-        ):
+        )
+        for check in checks:
             try:
                 check()
             except ConfigError as exc:

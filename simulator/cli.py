@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in SIMULATOR_EXTRA_MODULES:
             raise
+        if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+            print(f"atsim (at-voice-kit) {kit_version()}")  # what is installed, all the same
+            return 0
         print(
             f"atsim: the simulator needs the 'simulator' extra ({exc.name} is not installed): "
             f"pip install '{DISTRIBUTION}[simulator]'",

@@ -100,3 +100,9 @@ def test_atsim_without_the_simulator_extra_says_what_to_install(tmp_path: Path) 
     assert run.returncode == 2, run.stdout + run.stderr
     assert "pip install 'at-voice-kit[simulator]'" in run.stderr
     assert "Traceback" not in run.stderr
+    version = subprocess.run(
+        [sys.executable, "-c", code.replace("['--help']", "['--version']")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("atsim (at-voice-kit) ")

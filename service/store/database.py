@@ -223,6 +223,10 @@ class PerProcess(Generic[ResourceT]):
             self._pid = os.getpid()
         return self._resource
 
+    def current(self) -> ResourceT | None:
+        """This process's resource if it has opened one, without opening it."""
+        return self._resource if self._pid == os.getpid() else None
+
     def discard(self) -> ResourceT | None:
         """Forget the resource (the next :meth:`get` opens another); return it for the
         caller to close if this process opened it, ``None`` otherwise."""

@@ -6,7 +6,10 @@ while the service runs, its connections go on writing into a file nobody will re
 every event acknowledged after that is lost. So each connection records the file it opened
 (device and inode); one whose file is no longer the one at the path is replaced at its next
 checkout from the pool, and the store's writer checks its own before and after each commit
-(``events.py``).
+(``events.py``). The same goes for the write-ahead log beside it (``voice-events.db-wal``),
+where a commit lands first: deleted alone, it stays open in every connection, commits go on
+into a file nobody will read, and a crash loses them all. So each connection also records
+the log it opened, and one whose log is no longer the one at the path is stale too.
 
 SQLite opens a file it cannot write read-only, without a word, and the connection stays
 read-only however writable the file becomes. Worse, while it is open, every connection the
@@ -42,6 +45,10 @@ FileIdentity = tuple[int, int]
 OPENED_FILE = "avk_opened_file"
 """Connection info key: the :data:`FileIdentity` of the file the connection opened."""
 
+OPENED_LOG = "avk_opened_log"
+"""Connection info key: the :data:`FileIdentity` of the write-ahead log the connection opened
+(``None`` when there was none: an empty database, whose first commit creates it)."""
+
 FREE_SPACE_MARGIN_BYTES = 4 * 1024 * 1024
 """Below this much free space, a write may not commit: a batch of the largest size (128
 events, about 8 pages of 4 KiB each) can need that much log."""
@@ -54,16 +61,13 @@ class DatabaseFile:
 
     def __init__(self, path: Path, *, opens_itself: bool) -> None:
         self.path = path
+        self.log_path = Path(f"{path}-wal")
         self._opens_itself = opens_itself
         """False when the URL is a ``file:`` URI: its own mode then decides how it opens."""
 
     def identity(self) -> FileIdentity | None:
         """The identity of the file at the path now, or ``None`` if there is none."""
-        try:
-            status = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return status.st_dev, status.st_ino
+        return _identity_of(self.path)
 
     def gone(self) -> StoreUnavailable:
         """The error for a path that holds no file."""
@@ -73,8 +77,13 @@ class DatabaseFile:
         )
 
     def holds(self, info: dict[Any, Any], now: FileIdentity | None) -> bool:
-        """True if the connection with ``info`` opened the file whose identity is ``now``."""
-        return now is not None and info.get(OPENED_FILE) == now
+        """True if the connection with ``info`` opened the file whose identity is ``now``,
+        and the write-ahead log now at the path beside it."""
+        return now is not None and info.get(OPENED_FILE) == now and self._holds_log(info)
+
+    def _holds_log(self, info: dict[Any, Any]) -> bool:
+        opened = info.get(OPENED_LOG)
+        return opened is None or _identity_of(self.log_path) == opened
 
     def require(self, info: dict[Any, Any]) -> None:
         """Raise :class:`StoreUnavailable` unless the connection with ``info`` holds the
@@ -82,11 +91,25 @@ class DatabaseFile:
         now = self.identity()
         if now is None:
             raise self.gone()
-        if not self.holds(info, now):
+        if info.get(OPENED_FILE) != now:
             raise StoreUnavailable(
                 f"the database file {self.path} was replaced while the service wrote to it: "
                 "nothing of that write is acknowledged; the next one goes to the new file"
             )
+        if OPENED_LOG not in info or info[OPENED_LOG] is None:
+            # Opened on an empty database (the first start), before it had a log: the log
+            # its first commit created is the one it holds.
+            info[OPENED_LOG] = _identity_of(self.log_path)
+        elif not self._holds_log(info):
+            raise self.log_gone()
+
+    def log_gone(self) -> StoreUnavailable:
+        """The error for a connection whose write-ahead log was deleted or replaced."""
+        return StoreUnavailable(
+            f"the write-ahead log {self.log_path} was deleted or replaced while the service "
+            "wrote to it: nothing of that write is acknowledged; writes resume once every "
+            "connection has let go of the deleted log"
+        )
 
     def create(self) -> None:
         """Create an empty database file if there is none (at start-up, never after)."""
@@ -141,6 +164,9 @@ class DatabaseFile:
                 dbapi_connection.close()
                 raise StoreUnavailable(unwritable)
             record.info[OPENED_FILE] = self.identity()
+            # Opened by now (the WAL journal mode set on connecting reads the database), but
+            # for an empty one: ``require`` notes the log its first commit creates.
+            record.info[OPENED_LOG] = _identity_of(self.log_path)
 
         @event.listens_for(engine, "checkout")
         def _replace_if_stale(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -149,6 +175,14 @@ class DatabaseFile:
                 raise self.gone()
             if not self.holds(record.info, now):
                 raise sa.exc.DisconnectionError(f"{self.path} was replaced: reopening it")
+
+
+def _identity_of(path: Path) -> FileIdentity | None:
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return status.st_dev, status.st_ino
 
 
 def database_file(engine: sa.Engine) -> DatabaseFile | None:

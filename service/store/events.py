@@ -93,8 +93,14 @@ class EventStore:
         commit attempt failed and a trial write (at most one every few seconds) fails too.
         """
         problem = self._file.problem() if self._file is not None else None
-        if problem is None:
-            problem = self._database_problem()
+        if problem is not None:
+            return Readiness(ready=False, reason=problem)
+        try:
+            if self._writer_is_stale():
+                self._release_stale_writer()
+        except StoreUnavailable as exc:  # the writer lock file cannot be opened
+            return Readiness(ready=False, reason=str(exc))
+        problem = self._database_problem()
         if problem is not None:
             return Readiness(ready=False, reason=problem)
         if self._health.trial_due() and self._trial.acquire(blocking=False):
@@ -106,6 +112,30 @@ class EventStore:
         if failure is not None:
             return Readiness(ready=False, reason=f"the last write failed: {failure}")
         return READY
+
+    def _writer_is_stale(self) -> bool:
+        """SQLite: whether this process's write connection holds a database file or log
+        that is no longer the one at the path (deleted or replaced under it)."""
+        connection = self._write_connection.current()
+        if self._file is None or connection is None:
+            return False
+        try:
+            info = connection.connection.info
+        except sqlalchemy.exc.SQLAlchemyError:  # invalidated by a write failing right now
+            return True
+        return not self._file.holds(info, self._file.identity())
+
+    def _release_stale_writer(self) -> None:
+        """Close this process's connections when its writer holds a file or log that was
+        deleted or replaced. An idle process must let go too: SQLite copies a deleted log
+        into the database, and lets new connections read it, only once every connection
+        holding that log is closed."""
+        with self._writer_lock.held():
+            if self._writer_is_stale():
+                connection = self._write_connection.discard()
+                if connection is not None:
+                    connection.invalidate()
+                self._close_connections()
 
     def _database_problem(self) -> str | None:
         """Why the database cannot take a write (unreachable, read-only), as a query that
@@ -217,7 +247,9 @@ class EventStore:
         except BaseException as exc:
             self._write_connection.discard()
             connection.invalidate()
-            if spoils_connection(exc):
+            # A file or log that is gone or replaced is held by every connection opened
+            # before: SQLite copies a deleted log into the database only once all let go.
+            if spoils_connection(exc) or isinstance(exc, StoreUnavailable):
                 self._close_connections()
             raise
 
@@ -237,9 +269,11 @@ class EventStore:
             raise self._file.gone()
         connection = self._write_connection.get()
         if not self._file.holds(connection.connection.info, now):
-            # Replaced (a backup restored over it): the next connection opens the new file.
+            # Replaced (a backup restored over it), or its log deleted: so are the other
+            # connections of this process; the next connection opens the files at the path.
             self._write_connection.discard()
             connection.invalidate()
+            self._close_connections()
             connection = self._write_connection.get()
         return connection
 

@@ -156,7 +156,10 @@ class FieldReader:
         value = self.raw(key, required=False)
         if value is OMITTED or value is None:
             return value
-        problem = url_problem(value) if isinstance(value, str) else URL_RULE
+        if not isinstance(value, str):
+            self.fail(key, URL_RULE)
+            return OMITTED
+        problem = url_problem(value)
         if problem is not None:
             self.fail(key, problem)
             return OMITTED

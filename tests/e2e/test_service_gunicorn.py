@@ -189,6 +189,34 @@ def test_bad_gunicorn_setting_fails_at_start_naming_the_variable(
     assert f"{variable}: must be a whole number greater than zero" in output
 
 
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        # gunicorn raised OverflowError (a traceback of 30 lines) once it tried to bind.
+        ("127.0.0.1:99999", "must have a port number from 0 to 65535"),
+        # gunicorn's own "'abc' is not a valid port number", naming no variable, before any
+        # other check: the missing AT_API_KEY would only show at the next attempt.
+        ("127.0.0.1:abc", "must have a port number from 0 to 65535"),
+        ("::1:5000", "must write an IPv6 address in brackets"),
+    ],
+)
+def test_a_bad_bind_address_is_reported_with_every_other_problem(
+    tmp_path: Path, fake_at: FakeAT, address: str, problem: str
+) -> None:
+    env = service_env(tmp_path, fake_at, VOICE_BIND=address)
+    del env["AT_API_KEY"]
+    # The production command line, where VOICE_BIND says where to listen (no --bind).
+    argv = [arg for arg in gunicorn_argv(0) if arg not in ("--bind", "127.0.0.1:0")]
+    status, output = run_until_exit(
+        argv, env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env}
+    )
+    assert status == 2, output
+    assert "voice service cannot start: 2 problems" in output, output
+    assert f"VOICE_BIND: {problem}" in output
+    assert "AT_API_KEY: is required but not set" in output
+    assert "Traceback" not in output and "Listening at" not in output
+
+
 def test_an_unknown_log_level_fails_at_start_naming_the_variable(
     tmp_path: Path, fake_at: FakeAT
 ) -> None:

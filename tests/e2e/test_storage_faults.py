@@ -39,6 +39,7 @@ from tests.e2e.processes import (
     child_pids,
     free_port,
     gunicorn_argv,
+    kill_group,
     running,
     service_environment,
     wait_for_log,
@@ -182,6 +183,33 @@ def test_deleting_the_database_files_is_never_ok_until_a_database_is_put_back(
             restoring.rename(database)
             traffic.send_after(service)
         traffic.check_stored(sqlite_url(disk))
+
+
+def test_deleting_the_log_alone_acknowledges_nothing_a_crash_then_loses(tmp_path: Path) -> None:
+    """``rm voice-events.db-wal`` while the service runs, then a crash (``kill -9``).
+
+    The connections hold the deleted log open: before, every webhook after the deletion was
+    acknowledged into it, and the crash lost them all (100 of 100). One client on one
+    kept-alive connection during the fault: one worker writes while the other idles, still
+    holding the deleted log, which keeps SQLite from opening the database until it lets go.
+    """
+    traffic = FaultTraffic(seed=10)
+    database = tmp_path / DATABASE_NAME
+    with start_service(sqlite_url(tmp_path), tmp_path, workers=2) as service:
+        traffic.send_before(service)
+        Path(f"{database}-wal").unlink()
+        schedule = [d for call in traffic.during for d in call.deliveries]
+        deliver_concurrently(
+            schedule,
+            [service.url],
+            threads=1,
+            new_connection_each=False,
+            retry=lambda _: False,
+            log=traffic.log,
+        )
+        traffic.send_after(service)
+        kill_group(service.process)  # no connection closes: nothing is copied on the way out
+    traffic.check_stored(sqlite_url(tmp_path))
 
 
 def test_a_full_disk_is_not_ready_never_ok_and_recovers_once_space_is_freed(

@@ -43,6 +43,26 @@ def test_check_lists_every_problem_naming_its_variable(
     ]
 
 
+def test_check_judges_the_gunicorn_settings_as_the_service_start_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A check that passes means gunicorn starts: it said ok to settings gunicorn refused."""
+    for name, value in SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("VOICE_FLOW_FILE", raising=False)
+    monkeypatch.setenv("VOICE_BIND", "127.0.0.1:99999")
+    monkeypatch.setenv("VOICE_WORKERS", "abc")
+    monkeypatch.setenv("VOICE_LOG_LEVEL", "loud")
+    assert main(["check", "--no-database"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "voice service cannot start: 3 problems",
+        "  VOICE_BIND: must have a port number from 0 to 65535, got '127.0.0.1:99999' "
+        "(such as 127.0.0.1:5000)",
+        "  VOICE_WORKERS: must be a whole number greater than zero, got 'abc'",
+        "  VOICE_LOG_LEVEL: must be one of debug, info, warning, error, critical, got 'loud'",
+    ]
+
+
 def test_check_flow_judges_each_flow_as_the_service_would(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

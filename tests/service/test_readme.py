@@ -43,7 +43,10 @@ def test_the_configuration_tables_list_every_setting_read() -> None:
         {"AT_USERNAME": "sandbox", "AT_API_KEY": "key", "AT_VOICE_NUMBER": "+254711082000"}
     )
     Config.from_env(env)
-    gunicorn_source = (REPO_ROOT / "service" / "gunicorn_conf.py").read_text(encoding="utf-8")
+    gunicorn_source = "".join(
+        (REPO_ROOT / "service" / name).read_text(encoding="utf-8")
+        for name in ("gunicorn_conf.py", "server_settings.py")
+    )
     gunicorn_settings = set(re.findall(r'"(VOICE_[A-Z_]+)"', gunicorn_source))
     assert gunicorn_settings, "gunicorn_conf.py reads no VOICE_* variable?"
     documented = list(readme_table_variables("Configuration"))

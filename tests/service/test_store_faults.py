@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -135,6 +136,40 @@ def test_the_log_of_a_database_put_back_is_checkpointed_not_the_deleted_one(
     for call in range(CHECKPOINT_EVERY_EVENTS, 2 * CHECKPOINT_EVERY_EVENTS):
         assert store.append(ringing(call)).stored
     assert database.stat().st_size > size_before, "the log was not copied into this file"
+
+
+def left_after_a_crash(database: Path, tmp_path: Path) -> set[str]:
+    """The sessions in the files at the database's path, as a ``kill -9`` leaves them (the
+    database and its log: each commit was flushed to them), read from copies while the
+    store still holds its connections."""
+    crash = tmp_path / "after-a-crash"
+    crash.mkdir()
+    for suffix in ("", "-wal"):
+        if Path(f"{database}{suffix}").exists():
+            shutil.copyfile(f"{database}{suffix}", crash / f"{database.name}{suffix}")
+    return stored_sessions(crash / database.name)
+
+
+def test_deleting_the_write_ahead_log_alone_loses_nothing_acknowledged(
+    store: EventStore, database: Path, tmp_path: Path
+) -> None:
+    """``rm voice-events.db-wal``: the store's connections hold the deleted log open and
+    went on committing into it, acknowledging events that a crash then lost (under
+    gunicorn, 100 of 100 after a ``kill -9``). The store now lets go of the deleted log
+    (SQLite copies what it held into the database as the last connection closes) and
+    commits into a log at the path."""
+    before = CHECKPOINT_EVERY_EVENTS + 5  # a checkpoint ran (its connection is open) and
+    acknowledged = [ringing(call) for call in range(before)]  # the last 5 are in the log only
+    for event in acknowledged:
+        assert store.append(event).stored
+    Path(f"{database}-wal").unlink()
+    after = [ringing(call) for call in range(1000, 1010)]
+    for event in after:
+        with contextlib.suppress(StoreUnavailable):
+            if store.append(event).stored:
+                acknowledged.append(event)
+    assert len(acknowledged) > before, "writes did not resume by themselves"
+    assert left_after_a_crash(database, tmp_path) >= {e.session_id for e in acknowledged}
 
 
 def test_a_deleted_writer_lock_file_is_opened_again_so_writers_still_exclude_each_other(

@@ -375,3 +375,41 @@ def test_with_an_admin_token_every_admin_request_but_health_needs_it() -> None:
     assert sim.admin("GET", "health").status_code == 200
     # The REST surface keeps its own authentication: the admin token is not an API key.
     assert sim.call(KE_NUMBERS[0]).status_code == 200
+
+
+def test_without_a_token_the_admin_api_answers_this_machine_only() -> None:
+    """Served other than by ``atsim serve`` (``uvicorn ...serving.asgi:app --host 0.0.0.0``)
+    the app cannot see where it listens, and had no token: anyone reaching the port could
+    set an account's key (200 from 203.0.113.5). The peer's address is what decides."""
+    sim = InProcessSimulator()
+    elsewhere = {"remote_addr": "203.0.113.5"}
+    refused = sim.admin("PUT", "accounts/sandbox", json={"apiKey": "stolen-key-1234"}, **elsewhere)
+    assert_problem(refused, 401)
+    assert "ATSIM_ADMIN_TOKEN" in refused.json["detail"]
+    for method, path in (("GET", "accounts"), ("GET", "calls"), ("POST", "reset")):
+        assert_problem(sim.admin(method, path, **elsewhere), 401)
+    health = sim.admin("GET", "health", **elsewhere)
+    assert health.status_code == 200 and "seed" not in health.json
+    assert sim.call(KE_NUMBERS[0]).status_code == 200  # the key was not changed
+    for address in ("127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"):
+        assert sim.admin("GET", "accounts", remote_addr=address).status_code == 200, address
+    assert sim.admin("GET", "health").json["seed"] == 7
+
+
+def test_with_a_token_another_machine_may_use_the_admin_api() -> None:
+    sim = InProcessSimulator(SimulatorConfig(admin_token=TOKEN))
+    answer = sim.admin(
+        "GET", "accounts", remote_addr="203.0.113.5", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert answer.status_code == 200
+
+
+def test_a_forwarding_header_does_not_make_a_request_local() -> None:
+    sim = InProcessSimulator()
+    for header in ("X-Forwarded-For", "X-Real-IP"):
+        answer = sim.admin(
+            "GET", "accounts", remote_addr="203.0.113.5", headers={header: "127.0.0.1"}
+        )
+        assert_problem(answer, 401)
+    forwarded = {"Forwarded": "for=127.0.0.1"}
+    assert_problem(sim.admin("GET", "calls", remote_addr="203.0.113.5", headers=forwarded), 401)

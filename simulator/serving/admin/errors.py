@@ -40,17 +40,24 @@ class AdminHttpError(Exception):
 
 
 class AdminUnauthorized(AdminHttpError):
-    """The admin token is required and was missing or wrong."""
+    """The admin token is required and was missing or wrong (or, with no token set, the
+    request came from another machine: ``detail`` says so)."""
 
     status = 401
     slug = "unauthorized"
     title = "Unauthorized"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "the admin API needs 'Authorization: Bearer <admin token>'",
-            headers={"WWW-Authenticate": 'Bearer realm="atsim admin"'},
-        )
+    def __init__(
+        self, detail: str = "the admin API needs 'Authorization: Bearer <admin token>'"
+    ) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="atsim admin"'})
+
+
+NOT_FROM_THIS_MACHINE = (
+    "without an admin token the admin API answers only requests from this machine: start "
+    "the simulator with --admin-token or ATSIM_ADMIN_TOKEN, and send it as "
+    "'Authorization: Bearer <admin token>'"
+)
 
 
 class MalformedJson(AdminHttpError):
