@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import idna
 
@@ -119,3 +119,13 @@ def _port_problem(parts: SplitResult) -> str | None:
     except ValueError:
         return PORT_RULE
     return PORT_RULE if port == 0 else None
+
+
+def with_path(base_url: str, path: str) -> str:
+    """``base_url`` with ``path`` appended to its path, its query string kept where it
+    belongs: apps put their secrets in the query of the base URL they hand out, and
+    ``https://app/voice?secret=S`` with ``/instruct`` is ``https://app/voice/instruct?secret=S``,
+    not ``.../voice?secret=S/instruct``. The fragment is dropped (no client sends one)."""
+    parts = urlsplit(base_url)
+    joined = parts.path.rstrip("/") + "/" + path.lstrip("/") if path.strip("/") else parts.path
+    return urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))

@@ -140,7 +140,10 @@ class Config:
 
     def _check_at_voice_url(self) -> None:
         if self.at_voice_url is not None:
+            # The SDK appends its paths (/call) to it: a query would swallow them.
             problem = http_url_problem(self.at_voice_url)
+            if problem is None and ("?" in self.at_voice_url or "#" in self.at_voice_url):
+                problem = "must have no query or fragment"
             if problem is not None:
                 raise ConfigError(
                     "AT_VOICE_URL", f"{problem}, such as http://127.0.0.1:5001 (the simulator)"

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from at_voice_kit.contracts.redaction import masked_url
-from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.contracts.urls import http_url_problem, with_path
 from at_voice_kit.simulator.backend.platform_config import DEFAULT_API_KEY, DEFAULT_USERNAME
 
 POLL_SECONDS = 0.05
@@ -85,7 +85,7 @@ class SimulatorClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self._http.request(method, self.url + path, **kwargs)
+            return self._http.request(method, with_path(self.url, path), **kwargs)
         except httpx.HTTPError as exc:
             raise SimulatorUnavailable(
                 f"no simulator answers at {masked_url(self.url)} ({type(exc).__name__}: {exc}); "

@@ -109,7 +109,14 @@ def _add_run_arguments(group: Any) -> None:
     )
     group.add_argument("--skip", action="append", default=[], metavar="CATEGORY",
                      help="leave these categories out (repeatable)")  # fmt: skip
-    group.add_argument("--strict", action="store_true", help="warnings fail the run too")
+    group.add_argument(
+        "--max-time", type=_max_time, metavar="SECONDS",
+        help="stop the whole run after this long and report what was not run (default: none)",
+    )  # fmt: skip
+    group.add_argument(
+        "--strict", action="store_true",
+        help="warnings fail the run too (robustness probes included)",
+    )  # fmt: skip
 
 
 def _add_output_arguments(group: Any) -> None:
@@ -153,6 +160,13 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
     if not 0 <= value <= 3600:
         raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds, not {text}")
+    return value
+
+
+def _max_time(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return value
 
 
@@ -214,6 +228,7 @@ def build_options(args: argparse.Namespace) -> Any:
             categories=frozenset(selected),
             strict=args.strict,
             show_secrets=args.show_secrets,
+            max_time=args.max_time,
         )
     except (InvalidOptions, ValueError) as exc:
         raise UsageError(str(exc)) from None

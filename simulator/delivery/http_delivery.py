@@ -6,8 +6,10 @@ body), not only for each read, so an app that trickles its answer a byte at a ti
 hold a call (or, under ``--speed fast``, the virtual clock of every call) for longer.
 Redirects are not followed (a 3xx is not an answer AT can use: the call ends like on any
 non-2xx). Bodies are read up to ``max_body_bytes`` once unpacked; beyond that the answer is
-refused unread (:mod:`at_voice_kit.simulator.delivery.answer_body`). Faults of any kind are reported
-in the :class:`~at_voice_kit.simulator.engine.ports.WebhookResult`, never raised.
+refused unread (:mod:`at_voice_kit.simulator.delivery.answer_body`). A request a stale
+kept-alive connection kept from the app is sent once more on a new connection
+(:mod:`at_voice_kit.simulator.delivery.fresh_connection`). Faults of any kind are reported in
+the :class:`~at_voice_kit.simulator.engine.ports.WebhookResult`, never raised.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import logging
 import time
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -25,6 +28,7 @@ from at_voice_kit.simulator.delivery.answer_body import (
     UnreadableBody,
     read_answer_body,
 )
+from at_voice_kit.simulator.delivery.fresh_connection import FreshConnectionRetry
 from at_voice_kit.simulator.engine.options import DEFAULT_WEBHOOK_TIMEOUT
 from at_voice_kit.simulator.engine.ports import WebhookRequest, WebhookResult
 from at_voice_kit.simulator.engine.previews import preview
@@ -70,6 +74,7 @@ class HttpxWebhookDelivery:
             ),
         )
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._retry = FreshConnectionRetry(self._client)
 
     async def deliver(self, request: WebhookRequest) -> WebhookResult:
         """POST the request's form; report status and body, or the fault.
@@ -84,7 +89,9 @@ class HttpxWebhookDelivery:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._exchange(request, started)
+                return await self._retry.send(
+                    lambda client, extensions: self._exchange(client, extensions, request, started)
+                )
         except (TimeoutError, httpx.TimeoutException) as exc:
             error = f"no answer within {self.timeout:g} s ({type(exc).__name__})"
             return WebhookResult(None, "", time.perf_counter() - started, error, timed_out=True)
@@ -96,16 +103,22 @@ class HttpxWebhookDelivery:
             log.warning("webhook to %s failed unexpectedly", url, exc_info=True)
             return WebhookResult(None, "", time.perf_counter() - started, _describe(exc))
 
-    async def _exchange(self, request: WebhookRequest, started: float) -> WebhookResult:
+    async def _exchange(
+        self,
+        client: httpx.AsyncClient,
+        extensions: dict[str, Any],
+        request: WebhookRequest,
+        started: float,
+    ) -> WebhookResult:
         headers = {
             "Content-Type": FORM,
             "Accept": "*/*",
             "Accept-Encoding": ACCEPT_ENCODING,
             "User-Agent": USER_AGENT,
         }
-        async with self._client.stream(
+        async with client.stream(
             "POST", request.url, content=request.body(), headers=headers,
-            timeout=self.timeout, follow_redirects=False,
+            timeout=self.timeout, follow_redirects=False, extensions=extensions,
         ) as response:  # fmt: skip
             status = response.status_code
             try:
@@ -126,7 +139,8 @@ class HttpxWebhookDelivery:
         return WebhookResult(status, answer.text, elapsed)
 
     async def aclose(self) -> None:
-        """Close the client if this object created it."""
+        """Close the client if this object created it (and the one for fresh connections)."""
+        await self._retry.aclose()
         if self._owns_client:
             await self._client.aclose()
 

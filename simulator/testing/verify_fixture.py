@@ -62,13 +62,14 @@ def run_verify(
     - ``callback_url=`` / ``events_url=``: any other layout (paths, for an app object);
       ``events=False`` leaves the events URL out.
     """
+    from at_voice_kit.contracts.urls import with_path
     from at_voice_kit.simulator.verify import Target, VerifyOptions, verify
 
     if target is None or isinstance(target, str):
         if callback_url is not None:
             built = Target(callback_url, events_url if events else None)
         elif target is not None:
-            built = Target.from_base_url(target + base_path, events=events)
+            built = Target.from_base_url(with_path(target, base_path), events=events)
             if events_url is not None:
                 built = Target(built.callback_url, events_url)
         else:

@@ -40,12 +40,8 @@ if TYPE_CHECKING:
     )
     from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
     from at_voice_kit.simulator.verify.options import InvalidOptions, VerifyOptions
-    from at_voice_kit.simulator.verify.report import (
-        Occurrence,
-        ProblemGroup,
-        ScenarioResult,
-        VerifyReport,
-    )
+    from at_voice_kit.simulator.verify.report import VerifyReport
+    from at_voice_kit.simulator.verify.results import Occurrence, ProblemGroup, ScenarioResult
     from at_voice_kit.simulator.verify.runner import averify, verify
     from at_voice_kit.simulator.verify.scenarios import Category
     from at_voice_kit.simulator.verify.transport import InvalidTarget, Target
@@ -56,7 +52,7 @@ _HOMES = {
     "Answer": "exchanges", "Exchange": "exchanges", "Origin": "exchanges", "Role": "exchanges",
     "SentRequest": "exchanges",
     "InvalidOptions": "options", "VerifyOptions": "options",
-    "Occurrence": "report", "ProblemGroup": "report", "ScenarioResult": "report",
+    "Occurrence": "results", "ProblemGroup": "results", "ScenarioResult": "results",
     "VerifyReport": "report",
     "averify": "runner", "verify": "runner",
     "Category": "scenarios",

@@ -5,25 +5,26 @@ names), the roles of request it applies to, and what it asserts. :func:`judge` l
 exchange and returns a :class:`Finding` for every check it breaks; it does no I/O, so the
 checks are the same whether the app ran in-process or across the network.
 
-What is *not* a problem (no false alarms on a correct service): an empty body answering the
-final notification or any later request of a call (AT hangs up), any 2xx body from the events
-URL, ``<Response/>`` after the first answer, AT's alternative attribute spellings.
+ActionXML is judged by the grammar's verdicts (``contracts/actionxml/problems.py``): a rule
+whose breach stops the app working on AT is an error, one AT most plausibly lives with (Reject
+after other actions, as AT's own example app answers; actions after a Redirect; an odd voice)
+a warning. What is *not* a problem at all (no false alarms on a correct service): an empty
+body answering the final notification or any later request of a call (AT hangs up), any 2xx
+body from the events URL, ``<Response/>`` after the first answer, AT's alternative attribute
+spellings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from at_voice_kit.contracts.actionxml import Problem, Redirect, Response, Rule, parse
+
+# One scale for every verdict of the kit: the grammar's (errors fail the run; warnings are
+# reported and fail it only with ``--strict``). Re-exported: findings carry it.
+from at_voice_kit.contracts.actionxml import Severity as Severity
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role
-
-
-class Severity(StrEnum):
-    """Errors fail the run; warnings are reported but do not (unless ``--strict``)."""
-
-    ERROR = "error"
-    WARNING = "warning"
 
 
 class Check(StrEnum):
@@ -58,8 +59,16 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(Check.REACHABLE, "every URL accepts the connection and answers", _ALL),
     CheckSpec(Check.ANSWERED_IN_TIME, "every answer arrives within AT's timeout", _ALL),
     CheckSpec(Check.STATUS_2XX, "requests of a live call are answered 2xx", _CALL),
-    CheckSpec(Check.ACTIONXML_VALID, "answers to a live call are valid ActionXML", _CALL),
-    CheckSpec(Check.NOTHING_AFTER_TERMINAL, "no action follows a terminal action", _CALL),
+    CheckSpec(
+        Check.ACTIONXML_VALID,
+        "answers to a live call are ActionXML AT can carry out (oddities AT lives with: warnings)",
+        _CALL,
+    ),
+    CheckSpec(
+        Check.NOTHING_AFTER_TERMINAL,
+        "no action follows a terminal action, Reject stands alone (warnings: AT lives with it)",
+        _CALL,
+    ),
     CheckSpec(
         Check.FIRST_ANSWER_ACTIONABLE,
         "the first answer gives the caller something to hear or do",
@@ -120,18 +129,32 @@ class Finding:
 
 
 def judge(exchange: Exchange, *, timeout: float) -> tuple[Finding, ...]:
-    """Every check ``exchange`` breaks (``timeout``: AT's, in seconds)."""
+    """Every check ``exchange`` breaks (``timeout``: AT's, in seconds).
+
+    A request AT would never send (``exchange.probe``) is a robustness probe: what it finds is
+    a warning, and refusing it with a 4xx is no problem at all.
+    """
     answer = exchange.answer
-    role = exchange.role
-    findings = list(_transport_findings(exchange, timeout))
-    if answer.status is None:
-        return tuple(findings)
-    if not answer.is_2xx:
-        findings.append(_status_finding(exchange))
-        return tuple(findings)
-    if role.expects_actionxml:
+    findings = _transport_findings(exchange, timeout)
+    if answer.status is not None and not answer.is_2xx:
+        if exchange.probe is None or not 400 <= answer.status < 500:
+            findings.append(_status_finding(exchange))
+    elif answer.status is not None and exchange.role.expects_actionxml:
         findings.extend(_actionxml_findings(exchange))
+    if exchange.probe is not None:
+        return tuple(_as_probe(finding, exchange.probe) for finding in findings)
     return tuple(findings)
+
+
+def _as_probe(finding: Finding, reason: str) -> Finding:
+    """A finding on a request AT never sends: a warning, grouped apart from AT's traffic."""
+    severity = Severity.WARNING if finding.severity is Severity.ERROR else finding.severity
+    return replace(
+        finding,
+        severity=severity,
+        key=f"probe|{finding.key}",
+        headline=f"Robustness probe: {finding.headline}",
+    )
 
 
 def _finding(
@@ -189,16 +212,9 @@ def _status_finding(exchange: Exchange) -> Finding:
     answer, role = exchange.answer, exchange.role
     status = answer.status
     assert status is not None
-    refused_generated = exchange.origin is Origin.GENERATED and 400 <= status < 500
-    severity = Severity.WARNING if refused_generated else Severity.ERROR
     where = ROLE_PHRASE[role]
     if 300 <= status < 400:
         headline = f"HTTP {status} (a redirect) answering {where}: AT does not follow redirects"
-    elif refused_generated:
-        headline = (
-            f"HTTP {status} answering {where} with values the contract allows "
-            "(unusual ones: a warning)"
-        )
     else:
         headline = f"HTTP {status} answering {where}"
     return _finding(
@@ -207,41 +223,39 @@ def _status_finding(exchange: Exchange) -> Finding:
         f"{role.value}|{status}",
         headline,
         f"HTTP {status}: {_excerpt(answer.body)}" if answer.body.strip() else f"HTTP {status}",
-        severity=severity,
     )
 
 
 def _actionxml_findings(exchange: Exchange) -> list[Finding]:
     answer = exchange.answer
-    findings: list[Finding] = []
+    call_start = exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED
     if not answer.body.strip():
-        if exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED:
-            findings.append(_silent_first_answer(exchange, "an empty body"))
-        return findings
+        return [_silent_first_answer(exchange, "an empty body")] if call_start else []
     result = parse(answer.body)
-    for problem in result.problems:
-        check = (
-            Check.NOTHING_AFTER_TERMINAL
-            if problem.rule in TERMINAL_RULES
-            else Check.ACTIONXML_VALID
-        )
-        attribute = f" `{problem.attribute}`" if problem.attribute else ""
-        findings.append(
-            _finding(
-                exchange,
-                check,
-                f"{problem.rule}|{problem.path}|{problem.attribute or ''}",
-                f"{problem.path}{attribute}: {problem.message} [{problem.rule}]",
-                f"{problem}",
-                problem=problem,
-            )
-        )
-    if result.response is not None:
-        call_start = exchange.role is Role.FIRST and exchange.origin is not Origin.GENERATED
-        if call_start and not result.response.actions:
+    findings = [_problem_finding(exchange, problem) for problem in result.problems]
+    executable = result.executable
+    if executable is not None:
+        # Only for a document AT can carry out: one with errors already has its finding.
+        if call_start and not executable.actions and result.works_on_at:
             findings.append(_silent_first_answer(exchange, "a <Response> with no actions"))
         findings.extend(_content_type_findings(exchange))
     return findings
+
+
+def _problem_finding(exchange: Exchange, problem: Problem) -> Finding:
+    """A broken grammar rule, as severe as the grammar's verdict on it."""
+    terminal = problem.rule in TERMINAL_RULES
+    check = Check.NOTHING_AFTER_TERMINAL if terminal else Check.ACTIONXML_VALID
+    attribute = f" `{problem.attribute}`" if problem.attribute else ""
+    return _finding(
+        exchange,
+        check,
+        f"{problem.rule}|{problem.path}|{problem.attribute or ''}",
+        f"{problem.path}{attribute}: {problem.message} [{problem.rule}]",
+        f"{problem}",
+        severity=problem.severity,
+        problem=problem,
+    )
 
 
 def _silent_first_answer(exchange: Exchange, what: str) -> Finding:
@@ -279,9 +293,9 @@ def media_type_of(answer: Answer) -> str | None:
 
 def passes_first_role_on(body: str) -> bool:
     """True when a first answer only redirects: the caller hears the Redirect target's answer,
-    so that answer is the one that must give them something."""
+    so that answer is the one that must give them something (judged on what AT carries out)."""
     result = parse(body) if body.strip() else None
-    response: Response | None = result.response if result is not None else None
+    response: Response | None = result.executable if result is not None else None
     return (
         response is not None
         and bool(response.actions)

@@ -10,11 +10,19 @@ partial ``Record`` a sibling in which the caller says nothing. Prompts already e
 (the same document at the same place) are not explored again, which is what keeps menus
 that loop back from being crawled forever; the breadth-first order and a call budget bound
 the rest.
+
+The crawl goes past problems: an answer is carried out as AT most plausibly would
+(``ParseResult.executable``: an element AT does not have is skipped, a Say after a Redirect
+never runs), so one mistake does not hide the branches behind it. What it could not explore is
+named with the reason (:class:`~at_voice_kit.simulator.verify.scenarios.Unreached`): an answer
+that ended the call, an element skipped with what it led to, a prompt deeper than
+``--crawl-depth``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -24,6 +32,7 @@ from at_voice_kit.contracts.actionxml import (
     Dial,
     Enqueue,
     GetDigits,
+    ParseResult,
     Record,
     Redirect,
     Reject,
@@ -34,9 +43,11 @@ from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
 from at_voice_kit.simulator.engine.phone_user import KeyPresses, collect_digits
 from at_voice_kit.simulator.verify.exchanges import Exchange, Role
-from at_voice_kit.simulator.verify.scenarios import CallScenario, Category
+from at_voice_kit.simulator.verify.scenarios import CallScenario, Category, Unreached
 
 KEYPAD = "1234567890*#"
+_TOP_LEVEL = re.compile(r"Response/[^/]+\[[0-9]+\]\Z")
+"""The path of an action (a child of ``Response``): an error there skips the whole action."""
 CALLER_PATIENCE_SECONDS = 300.0
 """Crawled callers hang up after five minutes at most: a menu that repeats itself on
 silence forever still ends."""
@@ -99,12 +110,22 @@ class Frontier:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadEnd:
+    """Where a call could not go on as the app meant; ``key`` names it across calls (the
+    same document's same element is one dead end however many calls met it)."""
+
+    key: str
+    unreached: Unreached
+
+
+@dataclass(frozen=True, slots=True)
 class Replay:
     """What a call went through, reconstructed from its exchanges."""
 
     frontiers: tuple[Frontier, ...]
     met_dial: bool
     met_partial_record: bool
+    dead_ends: tuple[DeadEnd, ...] = ()
 
 
 def collected(entry: str, prompt: GetDigits, default_finish_on_key: str | None = None) -> str:
@@ -145,17 +166,21 @@ def inputs_for(prompt: GetDigits) -> list[str]:
 
 
 def replay(node: CrawlNode, exchanges: Sequence[Exchange], session_id: str) -> Replay:
-    """Walk the answers of a call the way AT executed them, consuming the node's entries."""
+    """Walk the answers of a call the way AT carried them out, consuming the node's entries."""
     entry_index = 0
     frontiers: list[Frontier] = []
+    dead_ends: list[DeadEnd] = []
     met_dial = met_record = False
     live = [e for e in exchanges if e.role in (Role.FIRST, Role.LIVE)]
     for exchange in live:
-        response = _response(exchange)
-        if response is None:
+        result = _carried_out(exchange)
+        if isinstance(result, str):
+            dead_ends.append(_ended_call(node, exchange, result))
             break
-        state_prefix = f"{node.direction}|{_document_key(exchange.answer.body, session_id)}"
-        for position, action in enumerate(response.actions):
+        document = _document_key(exchange.answer.body, session_id)
+        dead_ends.extend(_skipped(node, exchange, result, document))
+        state_prefix = f"{node.direction}|{document}"
+        for position, action in enumerate(result.executable.actions if result.executable else ()):
             if isinstance(action, GetDigits):
                 entry = node.entries[entry_index] if entry_index < len(node.entries) else ""
                 if entry_index >= len(node.entries):
@@ -172,16 +197,47 @@ def replay(node: CrawlNode, exchanges: Sequence[Exchange], session_id: str) -> R
                 break
             elif isinstance(action, Redirect | Reject | Enqueue | Dequeue | Conference):
                 break
-    return Replay(tuple(frontiers), met_dial, met_record)
+    return Replay(tuple(frontiers), met_dial, met_record, tuple(dead_ends))
 
 
-def _response(exchange: Exchange) -> Response | None:
+def _carried_out(exchange: Exchange) -> ParseResult | str:
+    """What AT carried out of an answer, or why the answer ended the call."""
     answer = exchange.answer
+    if answer.status is None:
+        return answer.error or "no answer"
     if not answer.is_2xx:
-        return None
+        return f"HTTP {answer.status}"
     if not answer.body.strip():
-        return Response()
-    return parse(answer.body).response
+        return ParseResult(Response(), executable=Response())
+    result = parse(answer.body)
+    if result.executable is None:
+        return f"not ActionXML AT can read: {result.problems[0]}"
+    return result
+
+
+def _ended_call(node: CrawlNode, exchange: Exchange, why: str) -> DeadEnd:
+    where = f"{node.scenario_id} (request {exchange.index})"
+    reason = f"the app's answer ended the call ({why}): what follows it was not explored"
+    return DeadEnd(f"{where}|{why}", Unreached(where, reason))
+
+
+def _skipped(
+    node: CrawlNode, exchange: Exchange, result: ParseResult, document: str
+) -> list[DeadEnd]:
+    """The actions AT could not carry out (an error on the element itself): skipped, so
+    whatever the app meant to follow from them was not explored."""
+    return [
+        DeadEnd(
+            f"{document}|{problem.path}",
+            Unreached(
+                f"{problem.path} answering request {exchange.index} of {node.scenario_id}",
+                f"skipped, AT cannot carry it out ([{problem.rule}] {problem.message}): "
+                "what it leads to was not explored",
+            ),
+        )
+        for problem in result.errors
+        if _TOP_LEVEL.match(problem.path)
+    ]
 
 
 def _document_key(body: str, session_id: str) -> str:
@@ -189,6 +245,21 @@ def _document_key(body: str, session_id: str) -> str:
     digest, so the set of explored prompts holds no app's answer whole."""
     normalised = " ".join(body.replace(session_id, "{sessionId}").split())
     return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def too_deep(node: CrawlNode, replayed: Replay, *, max_depth: int) -> list[DeadEnd]:
+    """The prompts this call left unanswered that lie deeper than ``max_depth``."""
+    return [
+        DeadEnd(
+            frontier.state,
+            Unreached(
+                f"{node.scenario_id}, GetDigits number {frontier.entry_index + 1}",
+                f"deeper than --crawl-depth {max_depth}: its inputs were not tried",
+            ),
+        )
+        for frontier in replayed.frontiers
+        if frontier.entry_index >= max_depth
+    ]
 
 
 def children(

@@ -3,7 +3,9 @@ with every answer judged.
 
 Each simulated call gets its own engine and virtual clock, and a callee directory that plays
 the scenario's phone user and makes every dialled number answer (or not), so a call's course
-depends only on its scenario, its seed and the app's answers.
+depends only on its scenario, its seed and the app's answers. The engine reads each answer as
+AT most plausibly carries it out (:func:`carried_out`), so a problem in one answer (reported
+by the checks) does not stop the call, nor hide the branches behind it.
 """
 
 from __future__ import annotations
@@ -11,24 +13,28 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from at_voice_kit.contracts.actionxml import ParseResult, parse
 from at_voice_kit.contracts.vocabulary import Direction, HangupCause
 from at_voice_kit.simulator.engine import CallEngine, EngineOptions, EnginePorts, VirtualClock
 from at_voice_kit.simulator.engine.callee import CalleeAnswer, CalleeScript
 from at_voice_kit.simulator.engine.memory import InMemoryJournal, InMemoryQueues
 from at_voice_kit.simulator.engine.outcomes import DEFAULT_RULES, OutcomeDistribution
+from at_voice_kit.simulator.engine.ports import ParsedActionXml
 from at_voice_kit.simulator.engine.recordings import RecordingStore
 from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity, judge
 from at_voice_kit.simulator.verify.exchanges import Exchange, Role, SentRequest
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.progress import Progress
 from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
-from at_voice_kit.simulator.verify.report import ScenarioResult
+from at_voice_kit.simulator.verify.results import ScenarioResult
+from at_voice_kit.simulator.verify.run_guard import RunGuard
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     RequestScenario,
     Scenario,
+    Unreached,
     session_id_for,
 )
 from at_voice_kit.simulator.verify.transport import Poster, Target
@@ -61,9 +67,21 @@ def forced_outcomes(answer: CalleeAnswer, cause: HangupCause) -> OutcomeDistribu
     return OutcomeDistribution(rules)
 
 
+def carried_out(document: str) -> ParsedActionXml:
+    """What AT would carry out of an answer, as the engine's parse port: the grammar's
+    executable actions, standing for the document, whatever rules it breaks (the checks
+    report those). A document AT cannot read at all (not XML, no ``Response``) stays as
+    parsed: the engine ends the call on it, as AT does."""
+    result = parse(document)
+    if result.executable is None:
+        return result
+    return ParseResult(result.executable, (), result.notes, result.executable)
+
+
 @dataclass
 class RunContext:
-    """What every scenario of one run shares."""
+    """What every scenario of one run shares; ``unreached`` gathers what the run did not
+    explore, each once."""
 
     target: Target
     options: VerifyOptions
@@ -73,6 +91,12 @@ class RunContext:
     progress: Progress
     slots: asyncio.Semaphore
     remaining: int | None
+    guard: RunGuard
+    unreached: dict[str, Unreached] = field(default_factory=dict)
+
+    def not_explored(self, key: str, unreached: Unreached) -> None:
+        """Note a part of the app the run did not explore (once per ``key``)."""
+        self.unreached.setdefault(key, unreached)
 
     def take(self, scenarios: Sequence[Scenario]) -> list[Scenario]:
         """As many of ``scenarios`` as ``--max-scenarios`` still allows."""
@@ -86,7 +110,7 @@ class RunContext:
 async def run_call(context: RunContext, scenario: CallScenario) -> ScenarioResult:
     """Run one simulated call to its end and judge every request it made."""
     started = time.perf_counter()
-    recorder = ScenarioRecorder(context.poster)
+    recorder = ScenarioRecorder(context.poster, context.guard, scenario.id)
     engine = _engine_for(context, scenario, recorder)
     target, at_number = context.target, context.options.at_number
     session_id = session_id_for(context.seed, scenario.id)
@@ -137,6 +161,7 @@ def _engine_for(
         InMemoryQueues(),
         ScenarioCallees(scenario.phone_number, scenario.caller, legs_answer=scenario.legs_answer),
         context.recordings,
+        parse=carried_out,
     )
     seed = f"{context.seed}/{scenario.id}"
     return CallEngine(ports, clock=VirtualClock(), seed=seed, options=options)
@@ -145,7 +170,7 @@ def _engine_for(
 async def run_requests(context: RunContext, scenario: RequestScenario) -> ScenarioResult:
     """Send a scenario's requests (events only when the target has an events URL)."""
     started = time.perf_counter()
-    recorder = ScenarioRecorder(context.poster)
+    recorder = ScenarioRecorder(context.poster, context.guard, scenario.id)
     batch: list[tuple[Role, SentRequest]] = []
     for planned in scenario.requests:
         url = (

@@ -12,11 +12,12 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from at_voice_kit.contracts.actionxml import RULE_VERDICTS
 from at_voice_kit.simulator.untrusted_text import printable_lines
 from at_voice_kit.simulator.verify.checks import ROLE_PHRASE, Check, Finding, Severity
 from at_voice_kit.simulator.verify.exchanges import Exchange
-from at_voice_kit.simulator.verify.report import ProblemGroup, ScenarioResult, VerifyReport
 from at_voice_kit.simulator.verify.reproduce import REDACTED, curl_command
+from at_voice_kit.simulator.verify.results import ProblemGroup, RunResults, ScenarioResult
 from at_voice_kit.simulator.verify.text_report import verdict
 
 JSON_BODY_LIMIT = 2000
@@ -29,7 +30,7 @@ def xml_text(text: str) -> str:
     return _NOT_XML_CHARACTER.sub("\ufffd", text)
 
 
-def _exchange_json(report: VerifyReport, exchange: Exchange) -> dict[str, Any]:
+def _exchange_json(report: RunResults, exchange: Exchange) -> dict[str, Any]:
     answer = exchange.answer
     return {
         "request": exchange.index,
@@ -62,6 +63,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "summary": finding.headline,
         "detail": finding.detail,
         "request": finding.exchange.index,
+        "probe": finding.exchange.probe,
     }
     if finding.problem is not None:
         problem = finding.problem
@@ -72,15 +74,17 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
             "attribute": problem.attribute,
             "line": problem.line,
             "message": problem.message,
+            "evidence": RULE_VERDICTS[problem.rule].evidence,
         }
     return data
 
 
-def _group_json(report: VerifyReport, group: ProblemGroup) -> dict[str, Any]:
+def _group_json(report: RunResults, group: ProblemGroup) -> dict[str, Any]:
     example = group.example
     data = _finding_json(example.finding)
     data.pop("request")
     data["occurrences"] = len(group.occurrences)
+    data["rootCause"] = group.is_root_cause
     data["scenarios"] = group.scenario_ids()
     data["example"] = {"scenario": example.result.id} | _exchange_json(
         report, example.finding.exchange
@@ -88,7 +92,7 @@ def _group_json(report: VerifyReport, group: ProblemGroup) -> dict[str, Any]:
     return data
 
 
-def _scenario_json(report: VerifyReport, result: ScenarioResult) -> dict[str, Any]:
+def _scenario_json(report: RunResults, result: ScenarioResult) -> dict[str, Any]:
     strict = report.options.strict
     return {
         "id": result.id,
@@ -105,13 +109,13 @@ def _scenario_json(report: VerifyReport, result: ScenarioResult) -> dict[str, An
     }
 
 
-def report_json(report: VerifyReport) -> dict[str, Any]:
+def report_json(report: RunResults) -> dict[str, Any]:
     """Everything in the report, as JSON-ready data (secrets masked, no lone surrogates)."""
     data: dict[str, Any] = report.secret_mask().data(_unmasked_json(report))
     return data
 
 
-def _unmasked_json(report: VerifyReport) -> dict[str, Any]:
+def _unmasked_json(report: RunResults) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "verdict": verdict(report),
@@ -129,14 +133,19 @@ def _unmasked_json(report: VerifyReport) -> dict[str, Any]:
             "requests": report.request_count,
             "errors": len(report.errors),
             "warnings": len(report.warnings),
+            "probes": len(report.probes),
         },
         "notes": list(report.notes),
+        "stoppedEarly": report.stopped,
+        "unreached": [
+            {"where": branch.where, "reason": branch.reason} for branch in report.unreached
+        ],
         "problems": [_group_json(report, group) for group in report.problems()],
         "scenarios": [_scenario_json(report, result) for result in report.results],
     }
 
 
-def _failure_text(report: VerifyReport, findings: list[Finding]) -> str:
+def _failure_text(report: RunResults, findings: list[Finding]) -> str:
     """The findings with the request behind each, as text for the XML (masked, printable)."""
     lines: list[str] = []
     for finding in findings:
@@ -150,15 +159,13 @@ def _failure_text(report: VerifyReport, findings: list[Finding]) -> str:
     return _junit_text(report, "\n".join(lines))
 
 
-def _junit_text(report: VerifyReport, text: str) -> str:
+def _junit_text(report: RunResults, text: str) -> str:
     """``text`` as the JUnit file may carry it: secrets masked, characters XML cannot carry
     replaced, and the rest (control characters too) made printable."""
     return xml_text(printable_lines(report.secret_mask().text(text)))
 
 
-def _testcase(
-    report: VerifyReport, result: ScenarioResult, check: Check, parent: ET.Element
-) -> bool:
+def _testcase(report: RunResults, result: ScenarioResult, check: Check, parent: ET.Element) -> bool:
     """Add one test case; True if it failed."""
     case = ET.SubElement(
         parent,
@@ -185,7 +192,7 @@ def _testcase(
     return bool(failing)
 
 
-def report_junit(report: VerifyReport) -> str:
+def report_junit(report: RunResults) -> str:
     """The report as a JUnit XML document."""
     root = ET.Element("testsuites", name="atsim verify")
     total_tests = total_failures = 0

@@ -55,6 +55,8 @@ class VerifyOptions:
     - ``headers``: extra HTTP headers on every request (authentication); printable ASCII,
       and none of the :data:`FRAMING_HEADERS` the HTTP client writes itself.
     - ``categories``: which kinds of scenario to run.
+    - ``max_time``: seconds the whole run may take (None: no bound); at the bound, verify
+      stops and reports what it found and what it did not run.
     - ``strict``: warnings fail the run too.
     - ``show_secrets``: reports show the target's secrets (query values, passwords in its
       URLs; :mod:`at_voice_kit.simulator.verify.report_secrets`) instead of ``***``.
@@ -74,10 +76,13 @@ class VerifyOptions:
     categories: frozenset[Category] = field(default_factory=lambda: frozenset(Category))
     strict: bool = False
     show_secrets: bool = False
+    max_time: float | None = None
 
     def __post_init__(self) -> None:
         if not self.timeout > 0:
             raise InvalidOptions("timeout must be a positive number of seconds")
+        if self.max_time is not None and not self.max_time > 0:
+            raise InvalidOptions("max-time must be a positive number of seconds")
         for name in ("at_number", "phone_number"):
             try:
                 object.__setattr__(self, name, normalise_international(getattr(self, name)))

@@ -7,7 +7,7 @@ import time
 from typing import Protocol, TextIO
 
 from at_voice_kit.simulator.verify.checks import Severity
-from at_voice_kit.simulator.verify.report import ScenarioResult
+from at_voice_kit.simulator.verify.results import ScenarioResult
 
 
 class Progress(Protocol):

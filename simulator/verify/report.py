@@ -1,192 +1,42 @@
-"""The outcome of a verification: every scenario's exchanges and findings, grouped by problem.
+"""The outcome of a verification, as the library returns it: :class:`VerifyReport`.
 
-:class:`VerifyReport` is what the library returns and every output is rendered from: the
-readable report (:meth:`VerifyReport.summary`), JSON (:meth:`VerifyReport.to_json`) and
-JUnit XML (:meth:`VerifyReport.to_junit`), each with the target's secrets masked
-(:meth:`VerifyReport.secret_mask`) and whatever the app sent made printable. A *problem* is
-one :class:`ProblemGroup`: the same check broken the same way (same status, same grammar rule
-at the same place), however many requests and scenarios it showed up in.
+It is the run's data (:class:`~at_voice_kit.simulator.verify.results.RunResults`: every
+scenario's exchanges and findings, grouped by problem) with its three renderings: the readable
+report (:meth:`VerifyReport.summary`), JSON (:meth:`VerifyReport.to_json`) and JUnit XML
+(:meth:`VerifyReport.to_junit`), each with the target's secrets masked
+(:meth:`~at_voice_kit.simulator.verify.results.RunResults.secret_mask`) and whatever the app sent
+made printable. The renderers read the data only, so imports run one way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
-from at_voice_kit.simulator.verify.checks import CHECKS, Check, Finding, Severity
-from at_voice_kit.simulator.verify.exchanges import Exchange
-from at_voice_kit.simulator.verify.options import VerifyOptions
-from at_voice_kit.simulator.verify.report_secrets import SecretMask
-from at_voice_kit.simulator.verify.scenarios import Category, Scenario
+from at_voice_kit.simulator.verify.machine_reports import report_json, report_junit
+from at_voice_kit.simulator.verify.results import (
+    Occurrence,
+    ProblemGroup,
+    RunResults,
+    ScenarioResult,
+)
+from at_voice_kit.simulator.verify.text_report import render_text
+
+__all__ = ["Occurrence", "ProblemGroup", "ScenarioResult", "VerifyReport"]
 
 
 @dataclass(frozen=True, slots=True)
-class ScenarioResult:
-    """One scenario as it ran: what was sent and answered, and what broke.
-
-    ``checks`` are the checks that applied to its requests (in report order); ``ending``
-    says how a simulated call ended (``Completed/Success/NORMAL_CLEARING: ...``).
-    """
-
-    scenario: Scenario
-    exchanges: tuple[Exchange, ...]
-    findings: tuple[Finding, ...]
-    checks: tuple[Check, ...]
-    elapsed: float = 0.0
-    ending: str | None = None
-
-    @property
-    def id(self) -> str:
-        """The scenario's stable id."""
-        return self.scenario.id
-
-    def kept(self) -> ScenarioResult:
-        """This result as the report keeps it once judged: every answer cut to its start
-        (:meth:`Exchange.kept`), in the exchanges and in the findings that show them."""
-        kept = {id(exchange): exchange.kept() for exchange in self.exchanges}
-        findings = tuple(
-            replace(f, exchange=kept.get(id(f.exchange)) or f.exchange.kept())
-            for f in self.findings
-        )
-        return replace(self, exchanges=tuple(kept.values()), findings=findings)
-
-    @property
-    def category(self) -> Category:
-        """The scenario's category."""
-        return self.scenario.category
-
-    def failed(self, check: Check | None = None, *, strict: bool = False) -> list[Finding]:
-        """The findings that fail this scenario (of ``check`` only, if given)."""
-        return [
-            finding
-            for finding in self.findings
-            if (check is None or finding.check is check)
-            and (strict or finding.severity is Severity.ERROR)
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One finding and the scenario it happened in."""
-
-    result: ScenarioResult
-    finding: Finding
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemGroup:
-    """One problem: a check broken the same way, wherever it happened (first occurrence first)."""
-
-    check: Check
-    severity: Severity
-    key: str
-    occurrences: tuple[Occurrence, ...]
-
-    @property
-    def example(self) -> Occurrence:
-        """The occurrence to reproduce: the first, in scenario order."""
-        return self.occurrences[0]
-
-    @property
-    def headline(self) -> str:
-        """What is wrong, in one line."""
-        return self.example.finding.headline
-
-    def scenario_ids(self) -> list[str]:
-        """The scenarios it showed up in, each once, in order."""
-        ids: list[str] = []
-        for occurrence in self.occurrences:
-            if occurrence.result.id not in ids:
-                ids.append(occurrence.result.id)
-        return ids
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
+class VerifyReport(RunResults):
     """Everything a verification found. ``ok`` is the verdict; ``summary()`` explains it."""
-
-    callback_url: str
-    events_url: str | None
-    in_process: bool
-    seed: int
-    options: VerifyOptions
-    results: tuple[ScenarioResult, ...]
-    duration: float
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def findings(self) -> list[Finding]:
-        """Every finding of every scenario."""
-        return [finding for result in self.results for finding in result.findings]
-
-    @property
-    def errors(self) -> list[ProblemGroup]:
-        """The problems that fail the run."""
-        return [group for group in self.problems() if group.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[ProblemGroup]:
-        """The problems reported as warnings."""
-        return [group for group in self.problems() if group.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed (with ``strict``, not even a warning)."""
-        return not (self.problems() if self.options.strict else self.errors)
-
-    @property
-    def request_count(self) -> int:
-        """How many requests were sent."""
-        return sum(len(result.exchanges) for result in self.results)
-
-    def problems(self) -> list[ProblemGroup]:
-        """Findings grouped by problem: errors first, then in the order the checks are listed
-        (``checks.CHECKS``), then by first appearance."""
-        groups: dict[tuple[Check, Severity, str], list[Occurrence]] = {}
-        for result in self.results:
-            for finding in result.findings:
-                key = (finding.check, finding.severity, finding.key)
-                groups.setdefault(key, []).append(Occurrence(result, finding))
-        order = {spec.check: position for position, spec in enumerate(CHECKS)}
-        made = [
-            ProblemGroup(check, severity, key, tuple(occurrences))
-            for (check, severity, key), occurrences in groups.items()
-        ]
-        firsts = {id(group): position for position, group in enumerate(made)}
-        made.sort(key=lambda g: (g.severity is not Severity.ERROR, order[g.check], firsts[id(g)]))
-        return made
-
-    def results_by_category(self) -> dict[Category, list[ScenarioResult]]:
-        """The scenario results of each category that ran, in category order."""
-        by_category: dict[Category, list[ScenarioResult]] = {}
-        for category in Category:
-            results = [result for result in self.results if result.category is category]
-            if results:
-                by_category[category] = results
-        return by_category
-
-    def secret_mask(self) -> SecretMask:
-        """What every output of this report hides (nothing with ``show_secrets``)."""
-        return SecretMask.for_target(
-            (self.callback_url, self.events_url),
-            self.options.headers,
-            shown=self.options.show_secrets,
-        )
 
     def summary(self) -> str:
         """The readable report: verdict, each problem with a request to reproduce it, coverage."""
-        from at_voice_kit.simulator.verify.text_report import render_text
-
         return render_text(self)
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data (``atsim verify --json``)."""
-        from at_voice_kit.simulator.verify.machine_reports import report_json
-
         return report_json(self)
 
     def to_junit(self) -> str:
         """The report as JUnit XML: one test case per scenario and check."""
-        from at_voice_kit.simulator.verify.machine_reports import report_junit
-
         return report_junit(self)

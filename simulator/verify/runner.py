@@ -11,37 +11,54 @@ can run side by side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
+import at_voice_kit.simulator.verify.catalogue as catalogue
+import at_voice_kit.simulator.verify.crawl as crawl
+import at_voice_kit.simulator.verify.event_orders as event_orders
+import at_voice_kit.simulator.verify.generated as generated
+import at_voice_kit.simulator.verify.variants as variants
 from at_voice_kit.contracts.urls import host_and_port
 from at_voice_kit.contracts.vocabulary import Direction
-from at_voice_kit.simulator.verify import catalogue, crawl, event_orders, generated, variants
 from at_voice_kit.simulator.verify.checks import Check, judge
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, Role, SentRequest
 from at_voice_kit.simulator.verify.execution import RunContext, run_call, run_requests
 from at_voice_kit.simulator.verify.options import VerifyOptions
 from at_voice_kit.simulator.verify.progress import NoProgress, Progress
 from at_voice_kit.simulator.verify.recordings import RecordingServer
-from at_voice_kit.simulator.verify.report import ScenarioResult, VerifyReport
+from at_voice_kit.simulator.verify.report import VerifyReport
+from at_voice_kit.simulator.verify.results import ScenarioResult
+from at_voice_kit.simulator.verify.run_guard import RootCause, RunGuard
 from at_voice_kit.simulator.verify.scenarios import (
     CallScenario,
     Category,
     RequestScenario,
     Scenario,
+    Unreached,
     session_id_for,
 )
 from at_voice_kit.simulator.verify.transport import Poster, Target, open_client
 
+T = TypeVar("T")
 PREFLIGHT_TIMEOUT = 5.0
 """Seconds to wait for the callback URL's server to accept a connection before anything."""
 
 
-async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResult:
-    """Run one scenario, waiting for a free slot first."""
+async def run_scenario(context: RunContext, scenario: Scenario) -> ScenarioResult | None:
+    """Run one scenario, waiting for a free slot first; None when the run stopped before it
+    could start (it is noted as not run)."""
     async with context.slots:
+        if context.guard.stopped:
+            reason = f"not run: verify stopped the run ({context.guard.reason})"
+            context.not_explored(scenario.id, Unreached(scenario.id, reason))
+            return None
         if isinstance(scenario, CallScenario):
             result = await run_call(context, scenario)
         else:
@@ -54,55 +71,83 @@ async def run_all(context: RunContext, scenarios: Sequence[Scenario]) -> list[Sc
     """Run scenarios side by side (``concurrency`` at a time); results in the given order,
     as the report keeps them (answers cut to their start once judged)."""
     context.progress.planned(len(scenarios))
-    return list(await asyncio.gather(*(_kept(run_scenario(context, s)) for s in scenarios)))
-
-
-async def _kept(running: Awaitable[ScenarioResult]) -> ScenarioResult:
-    return (await running).kept()
+    ran = await asyncio.gather(*(run_scenario(context, s) for s in scenarios))
+    return [result.kept() for result in ran if result is not None]
 
 
 async def explore(
     context: RunContext, node: crawl.CrawlNode, scenario: Scenario
-) -> tuple[ScenarioResult, crawl.Replay]:
+) -> tuple[ScenarioResult, crawl.Replay] | None:
     """Run one call of the crawl and replay its answers (whole) to find the branches it left
     open; the result is then kept as the report keeps it."""
     result = await run_scenario(context, scenario)
+    if result is None:
+        return None
     session_id = session_id_for(context.seed, node.scenario_id)
     return result.kept(), crawl.replay(node, result.exchanges, session_id)
 
 
 async def run_crawl(context: RunContext) -> list[ScenarioResult]:
     """Crawl the app's call tree in both directions, a breadth-first level at a time."""
-    budget = context.options.crawl_budget
-    spent = {direction: 0 for direction in Direction}
     explored: set[str] = set()
     level = crawl.roots((Direction.OUTBOUND, Direction.INBOUND))
+    spent = dict.fromkeys(Direction, 0)
     results: list[ScenarioResult] = []
     while level:
-        allowed: list[crawl.CrawlNode] = []
-        for node in level:
-            if spent[node.direction] < budget:
-                spent[node.direction] += 1
-                allowed.append(node)
+        allowed = _within_budget(context, level, spent)
         scenarios = context.take([node.scenario(context.options.phone_number) for node in allowed])
+        for node in allowed[len(scenarios) :]:
+            reason = f"not run: --max-scenarios {context.options.max_scenarios}"
+            context.not_explored(node.scenario_id, Unreached(node.scenario_id, reason))
         context.progress.planned(len(scenarios))
         explored_level = await asyncio.gather(
             *(explore(context, node, s) for node, s in zip(allowed, scenarios, strict=False))
         )
-        results.extend(result for result, _ in explored_level)
-        next_level: list[crawl.CrawlNode] = []
-        seen_ids = {result.id for result in results}
-        for node, (_, replayed) in zip(allowed, explored_level, strict=False):
-            for child in crawl.children(
-                node, replayed, explored, max_depth=context.options.crawl_depth
-            ):
-                if child.scenario_id not in seen_ids:
-                    seen_ids.add(child.scenario_id)
-                    next_level.append(child)
-        # Variations (the Dial answered, silence into a Record) before more keys: when the
-        # budget runs out, the keys left untried are the likeliest to repeat a branch.
-        level = sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
+        ran = [(n, e) for n, e in zip(allowed, explored_level, strict=False) if e is not None]
+        results.extend(result for _, (result, _) in ran)
+        level = _next_level(
+            context, [n for n, _ in ran], [replayed for _, (_, replayed) in ran], explored, results
+        )
     return results
+
+
+def _within_budget(
+    context: RunContext, level: list[crawl.CrawlNode], spent: dict[Direction, int]
+) -> list[crawl.CrawlNode]:
+    """The nodes the crawl budget still allows; the others are noted as not explored."""
+    budget = context.options.crawl_budget
+    allowed: list[crawl.CrawlNode] = []
+    for node in level:
+        if spent[node.direction] < budget:
+            spent[node.direction] += 1
+            allowed.append(node)
+        else:
+            reason = f"not run: the crawl's budget of {budget} calls per direction was spent"
+            context.not_explored(node.scenario_id, Unreached(node.scenario_id, reason))
+    return allowed
+
+
+def _next_level(
+    context: RunContext,
+    nodes: list[crawl.CrawlNode],
+    replays: list[crawl.Replay],
+    explored: set[str],
+    results: list[ScenarioResult],
+) -> list[crawl.CrawlNode]:
+    """The calls exploring what this level left open; what it could not go past is noted."""
+    depth = context.options.crawl_depth
+    next_level: list[crawl.CrawlNode] = []
+    seen_ids = {result.id for result in results}
+    for node, replayed in zip(nodes, replays, strict=True):
+        for dead_end in (*replayed.dead_ends, *crawl.too_deep(node, replayed, max_depth=depth)):
+            context.not_explored(dead_end.key, dead_end.unreached)
+        for child in crawl.children(node, replayed, explored, max_depth=depth):
+            if child.scenario_id not in seen_ids:
+                seen_ids.add(child.scenario_id)
+                next_level.append(child)
+    # Variations (the Dial answered, silence into a Record) before more keys: when the
+    # budget runs out, the keys left untried are the likeliest to repeat a branch.
+    return sorted(next_level, key=lambda child: not (child.legs_answer or child.silent))
 
 
 def plan_fixed(context: RunContext, forms: list[RequestScenario]) -> list[Scenario]:
@@ -133,7 +178,7 @@ def plan_fixed(context: RunContext, forms: list[RequestScenario]) -> list[Scenar
     return scenarios
 
 
-async def _preflight(target: Target) -> ScenarioResult | None:
+async def _preflight(target: Target) -> _Run | None:
     """Can the callback URL's server be reached at all? A report of the failure if not."""
     if target.is_in_process:
         return None
@@ -156,7 +201,8 @@ async def _preflight(target: Target) -> ScenarioResult | None:
         Answer(None, elapsed=time.perf_counter() - started, error=error),
     )  # fmt: skip
     findings = judge(exchange, timeout=PREFLIGHT_TIMEOUT)
-    return ScenarioResult(scenario, (exchange,), findings, (Check.REACHABLE,))
+    result = ScenarioResult(scenario, (exchange,), findings, (Check.REACHABLE,))
+    return _Run([result], ["the target could not be reached: no scenario was run"])
 
 
 async def averify(
@@ -167,59 +213,115 @@ async def averify(
     progress = progress or NoProgress()
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     started = time.perf_counter()
-    notes: list[str] = []
-    results: list[ScenarioResult] = []
-    unreachable = await _preflight(target)
-    if unreachable is not None:
-        notes.append("the target could not be reached: no scenario was run")
-        results.append(unreachable)
-    else:
-        results = await _run(target, options, seed, progress, notes)
-    progress.close()
+    guard = RunGuard(target, timeout=options.timeout, max_time=options.max_time)
+    deadline = asyncio.create_task(guard.keep_deadline())
+    try:
+        run = await _preflight(target)
+        if run is None:
+            run = await _run(target, options, seed, progress, guard)
+    finally:
+        deadline.cancel()
+        progress.close()
     return VerifyReport(
-        target.callback_url,
-        target.events_url,
-        target.is_in_process,
-        seed,
-        options,
-        tuple(results),
-        time.perf_counter() - started,
-        tuple(notes),
-    )
+        target.callback_url, target.events_url, target.is_in_process, seed, options,
+        tuple(run.results), time.perf_counter() - started, tuple(run.notes),
+        tuple(run.unreached), guard.reason, guard.root_cause,
+    )  # fmt: skip
+
+
+@dataclass
+class _Run:
+    """What a run gathered, for the report."""
+
+    results: list[ScenarioResult]
+    notes: list[str] = field(default_factory=list)
+    unreached: list[Unreached] = field(default_factory=list)
 
 
 async def _run(
-    target: Target, options: VerifyOptions, seed: int, progress: Progress, notes: list[str]
-) -> list[ScenarioResult]:
-    forms_task: asyncio.Task[list[RequestScenario]] | None = None
+    target: Target, options: VerifyOptions, seed: int, progress: Progress, guard: RunGuard
+) -> _Run:
+    forms_task: asyncio.Future[list[RequestScenario]] | None = None
     if Category.GENERATED in options.categories:
         # Hypothesis draws take a moment: do it in a thread while the crawl runs.
-        forms_task = asyncio.create_task(
-            asyncio.to_thread(
-                generated.generated_scenarios, seed, options.generated_count,
-                events=target.events_url is not None,
-            )
-        )  # fmt: skip
+        forms_task = _in_background(functools.partial(
+            generated.generated_scenarios, seed, options.generated_count,
+            events=target.events_url is not None,
+        ))  # fmt: skip
+    run = _Run([])
     with RecordingServer() as recordings:
-        async with open_client(target, concurrency=options.concurrency) as client:
-            poster = Poster(client, timeout=options.timeout, headers=dict(options.headers))
+        async with (
+            open_client(target, concurrency=options.concurrency) as client,
+            Poster(client, timeout=options.timeout, headers=dict(options.headers)) as poster,
+        ):
             context = RunContext(
                 target, options, seed, poster, recordings, progress,
-                asyncio.Semaphore(options.concurrency), options.max_scenarios,
+                asyncio.Semaphore(options.concurrency), options.max_scenarios, guard,
             )  # fmt: skip
-            results: list[ScenarioResult] = []
             if Category.CRAWL in options.categories:
-                results.extend(await run_crawl(context))
-            forms = await forms_task if forms_task is not None else []
+                run.results.extend(await run_crawl(context))
+            # A run that stopped early does not wait for the draws (they go on, and end,
+            # in their own thread): nothing would run them.
+            forms = await forms_task if forms_task is not None and not guard.stopped else []
+            if forms_task is not None and guard.stopped:
+                reason = f"not run: verify stopped the run ({guard.reason})"
+                context.not_explored("generated", Unreached("generated/*", reason))
             planned = plan_fixed(context, forms)
             scenarios = context.take(planned)
-            if len(scenarios) < len(planned):
-                notes.append(
-                    f"{len(planned) - len(scenarios)} planned scenarios were not run "
-                    f"(--max-scenarios {options.max_scenarios})"
-                )
-            results.extend(await run_all(context, scenarios))
-    return results
+            for scenario in planned[len(scenarios) :]:
+                reason = f"not run: --max-scenarios {options.max_scenarios}"
+                context.not_explored(scenario.id, Unreached(scenario.id, reason))
+            run.results.extend(await run_all(context, scenarios))
+    run.unreached = list(context.unreached.values())
+    run.notes = _notes(run.unreached, options, guard)
+    if guard.root_cause is not None:
+        run.results = [_with_root_cause(result, guard.root_cause) for result in run.results]
+    return run
+
+
+def _in_background(work: Callable[[], T]) -> asyncio.Future[T]:
+    """``work()`` in a daemon thread: neither the event loop nor the interpreter waits for it
+    at the end (``asyncio.to_thread`` would hold a run that stopped early until it is done)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(T, result))
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except Exception as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="atsim-verify-forms", daemon=True).start()
+    return future
+
+
+def _notes(unreached: list[Unreached], options: VerifyOptions, guard: RunGuard) -> list[str]:
+    """How many planned scenarios were not run, and why."""
+    notes: list[str] = []
+    limited = sum(1 for u in unreached if u.reason.startswith("not run: --max-scenarios"))
+    if limited:
+        notes.append(f"{limited} planned scenarios were not run (--max-scenarios "
+                     f"{options.max_scenarios})")  # fmt: skip
+    if guard.reason is not None:
+        stopped = sum(1 for u in unreached if u.reason.startswith("not run: verify stopped"))
+        notes.append(f"verify stopped the run early ({guard.reason}): {stopped} planned "
+                     "scenarios were not run (listed under 'Not covered')")  # fmt: skip
+    return notes
+
+
+def _with_root_cause(result: ScenarioResult, root: RootCause) -> ScenarioResult:
+    """``result`` with the findings the root cause explains gathered under it."""
+    return replace(result, findings=tuple(root.absorb(f) for f in result.findings))
 
 
 def verify(

@@ -101,6 +101,15 @@ class RequestScenario:
 Scenario = CallScenario | RequestScenario
 
 
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    """A part of the app's call tree the run did not explore, and why (``where``: a crawl
+    scenario id, or an element of an answer)."""
+
+    where: str
+    reason: str
+
+
 def session_id_for(seed: int | str, scenario_id: str, call: int = 1) -> str:
     """The ``sessionId`` of a scenario's call: derived from the seed, as AT's look."""
     digest = hashlib.sha256(f"{seed}/verify/{scenario_id}/{call}".encode())

@@ -28,8 +28,9 @@ from urllib.parse import urljoin
 import httpx
 
 from at_voice_kit.contracts.redaction import masked_url
-from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.contracts.urls import http_url_problem, with_path
 from at_voice_kit.simulator.delivery.answer_body import ACCEPT_ENCODING, read_answer_body
+from at_voice_kit.simulator.delivery.fresh_connection import FreshConnectionRetry
 from at_voice_kit.simulator.delivery.http_delivery import USER_AGENT
 from at_voice_kit.simulator.verify.exchanges import FORM_CONTENT_TYPE, Answer, SentRequest
 
@@ -62,10 +63,11 @@ class Target:
 
     @classmethod
     def from_base_url(cls, base_url: str, *, events: bool = True, app: Any = None) -> Target:
-        """A service laid out like ours: ``BASE/instruct`` and ``BASE/events``."""
+        """A service laid out like ours: ``BASE/instruct`` and ``BASE/events`` (a query
+        string of the base URL, often the app's secret, stays on both)."""
         check_url("base URL", base_url)
-        base = base_url.rstrip("/")
-        return cls(base + CALLBACK_PATH, base + EVENTS_PATH if events else None, app)
+        events_url = with_path(base_url, EVENTS_PATH) if events else None
+        return cls(with_path(base_url, CALLBACK_PATH), events_url, app)
 
     @classmethod
     def in_process(
@@ -81,7 +83,8 @@ class Target:
         if not callable(app):
             raise InvalidTarget("the app must be a WSGI or ASGI application (a callable)")
         if callback_url is None:
-            return cls.from_base_url(IN_PROCESS_ORIGIN + _path(base_path), events=events, app=app)
+            base_url = with_path(IN_PROCESS_ORIGIN, base_path)
+            return cls.from_base_url(base_url, events=events, app=app)
         callback = urljoin(IN_PROCESS_ORIGIN + "/", callback_url)
         event_url = urljoin(IN_PROCESS_ORIGIN + "/", events_url) if events_url else None
         return cls(callback, event_url, app)
@@ -100,11 +103,6 @@ class Target:
         if self.app is not None:
             text += f" (in-process {'ASGI' if is_asgi(self.app) else 'WSGI'} app)"
         return text
-
-
-def _path(base_path: str) -> str:
-    stripped = base_path.strip("/")
-    return f"/{stripped}" if stripped else ""
 
 
 def check_url(what: str, url: str) -> None:
@@ -192,7 +190,9 @@ async def open_client(target: Target, *, concurrency: int) -> AsyncIterator[http
 
 
 class Poster:
-    """Sends one webhook as AT does (form POST, AT's timeout) and reports what came back."""
+    """Sends one webhook as AT does (form POST, AT's timeout) and reports what came back;
+    a request a stale kept-alive connection kept from the app is sent once more on a new
+    connection, as the simulator's delivery does (``async with`` closes that client)."""
 
     def __init__(
         self,
@@ -202,6 +202,7 @@ class Poster:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
+        self.retry = FreshConnectionRetry(client)
         self.timeout = timeout
         self.headers = {
             "Content-Type": FORM_CONTENT_TYPE,
@@ -210,6 +211,12 @@ class Poster:
             "User-Agent": USER_AGENT,
             **(headers or {}),
         }
+
+    async def __aenter__(self) -> Poster:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.retry.aclose()
 
     async def post(self, request: SentRequest) -> Answer:
         """POST ``request``; never raises (short of cancellation): a request that could not be
@@ -225,7 +232,9 @@ class Poster:
             if problem is not None:  # an app's Redirect or callbackUrl AT could never reach
                 return Answer(None, error=f"{INVALID_URL}: the URL {problem}")
             async with asyncio.timeout(self.timeout):
-                status, content_type, body = await self._exchange(request)
+                status, content_type, body = await self.retry.send(
+                    lambda client, extensions: self._exchange(client, extensions, request)
+                )
         except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.timeout:g} s"
             return Answer(None, elapsed=time.perf_counter() - started, error=error, timed_out=True)
@@ -237,10 +246,13 @@ class Poster:
             return Answer(None, elapsed=time.perf_counter() - started, error=error)
         return Answer(status, body, content_type, time.perf_counter() - started)
 
-    async def _exchange(self, request: SentRequest) -> tuple[int, str | None, str]:
-        async with self.client.stream(
-            "POST", request.url, content=request.body(), headers=self.headers
-        ) as response:
+    async def _exchange(
+        self, client: httpx.AsyncClient, extensions: dict[str, Any], request: SentRequest
+    ) -> tuple[int, str | None, str]:
+        async with client.stream(
+            "POST", request.url, content=request.body(), headers=self.headers,
+            extensions=extensions,
+        ) as response:  # fmt: skip
             # Bounded (a gzip bomb included) and lenient about charsets, as the engine reads.
             body = (await read_answer_body(response, MAX_BODY_BYTES)).text
             return response.status_code, response.headers.get("content-type"), body

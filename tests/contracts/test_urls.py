@@ -15,6 +15,7 @@ from at_voice_kit.contracts.urls import (
     host_and_port,
     http_url_problem,
     media_url_problem,
+    with_path,
 )
 
 USABLE = [
@@ -82,3 +83,19 @@ def test_every_url_the_rule_accepts_is_one_httpx_can_send_to(tail: str) -> None:
     if http_url_problem(url) is None:
         request = httpx.Request("GET", url)
         assert request.url.host
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "joined"),
+    [
+        ("http://host/voice?secret=S", "/instruct", "http://host/voice/instruct?secret=S"),
+        ("http://host/voice/?a=1&b=2", "/events", "http://host/voice/events?a=1&b=2"),
+        ("http://host:8000", "/voice/instruct", "http://host:8000/voice/instruct"),
+        ("http://host:8000?k=%2B1", "_simulator/calls", "http://host:8000/_simulator/calls?k=%2B1"),
+        ("https://u:p@host/x#top", "/y", "https://u:p@host/x/y"),  # no client sends a fragment
+        ("http://host/voice?secret=S", "", "http://host/voice?secret=S"),
+        ("http://host/voice/", "/", "http://host/voice/"),
+    ],
+)
+def test_a_path_goes_on_the_path_and_the_query_stays(base: str, path: str, joined: str) -> None:
+    assert with_path(base, path) == joined

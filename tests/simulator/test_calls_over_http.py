@@ -183,6 +183,19 @@ def test_a_simulator_url_no_request_can_be_sent_to_is_a_usage_error(url: str, pr
         SimulatorClient(url)
 
 
+def test_a_query_string_on_the_simulators_url_stays_after_the_path() -> None:
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"numbers": []})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    with SimulatorClient("http://127.0.0.1:5001/?gateway=a1", client=client) as simulator:
+        simulator.admin("GET", "numbers")
+    assert sent == ["http://127.0.0.1:5001/_simulator/numbers?gateway=a1"]
+
+
 def test_a_failing_app_makes_atsim_call_fail_and_say_why() -> None:
     failing = VoiceApp(status="500 Internal Server Error")
     with serve_wsgi_app(failing) as url, atsim_serve(*wired(url)) as sim:

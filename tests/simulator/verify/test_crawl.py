@@ -5,18 +5,26 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-from at_voice_kit.contracts.actionxml import GetDigits, Say
+from at_voice_kit.contracts.actionxml import GetDigits, Reject, Response, Rule, Say
 from at_voice_kit.contracts.vocabulary import Direction
-from at_voice_kit.simulator.verify import Category, Role, Target, VerifyOptions, verify
+from at_voice_kit.simulator.verify import (
+    Category,
+    Check,
+    Role,
+    Severity,
+    Target,
+    VerifyOptions,
+    verify,
+)
 from at_voice_kit.simulator.verify.crawl import (
     CrawlNode,
-    Replay,
     children,
     collected,
     inputs_for,
     replay,
 )
 from at_voice_kit.simulator.verify.exchanges import Answer, Exchange, Origin, SentRequest
+from at_voice_kit.simulator.verify.execution import carried_out
 from tests.simulator.verify.webhook_apps import IvrApp, Reply, Request, response, say
 
 
@@ -81,7 +89,15 @@ def test_replay_stops_where_the_app_failed() -> None:
     node = CrawlNode(Direction.INBOUND)
     failed = Exchange(1, Role.FIRST, Origin.SIMULATED, SentRequest("http://a.test", ()),
                       Answer(500, "<Response><GetDigits/></Response>"))  # fmt: skip
-    assert replay(node, [failed], "ATVId_x") == Replay((), False, False)
+    replayed = replay(node, [failed], "ATVId_x")
+    assert (replayed.frontiers, replayed.met_dial, replayed.met_partial_record) == (
+        (),
+        False,
+        False,
+    )
+    [dead_end] = replayed.dead_ends
+    assert dead_end.unreached.where == "crawl/inbound/start (request 1)"
+    assert dead_end.unreached.reason.startswith("the app's answer ended the call (HTTP 500)")
 
 
 class BankIvr(IvrApp):
@@ -159,3 +175,64 @@ def test_depth_limits_how_many_prompts_deep_the_crawl_goes() -> None:
     options = VerifyOptions(seed=3, categories=frozenset({Category.CRAWL}), crawl_depth=1)
     report = verify(Target.in_process(BankIvr(), "/voice", events=False), options)
     assert max(len(r.id.split("/")[2].split("-")) for r in report.results) == 1
+
+
+class MistakesEverywhere(IvrApp):
+    """Three mistakes on three levels: an element AT does not have before the menu, a Say left
+    after a Redirect in branch 2, and a crash behind both (key 3, and the Redirect's target)."""
+
+    def welcome(self, request: Request) -> Reply:
+        return Reply(response(
+            '<CollectDigits numDigits="1"><Say>Press 1</Say></CollectDigits>',
+            f'<GetDigits numDigits="1" callbackUrl={quoteattr(request.url("menu"))}>'
+            + say("Press 1 for sales, 2 for support, 3 for your balance.") + "</GetDigits>",
+        ))  # fmt: skip
+
+    def choice(self, request: Request, digits: str) -> Reply:
+        if digits == "2":
+            return Reply(response(f"<Redirect>{request.url('support')}</Redirect>",
+                                  say("never heard")))  # fmt: skip
+        if digits == "3":
+            raise RuntimeError("balance lookup failed")
+        return super().choice(request, digits)
+
+    def instruct(self, request: Request) -> Reply:
+        if request.query.get("step") == "support" and request.form.get("isActive") == "1":
+            raise KeyError("support queue")
+        return super().instruct(request)
+
+
+def test_one_run_crawls_past_every_problem_and_finds_them_all() -> None:
+    options = VerifyOptions(seed=3, categories=frozenset({Category.CRAWL}), crawl_calls=30)
+    report = verify(Target.in_process(MistakesEverywhere(), "/voice", events=False), options)
+    found = {(g.check, g.severity, g.example.finding.problem.rule if g.example.finding.problem
+              else None) for g in report.problems()}  # fmt: skip
+    assert (Check.ACTIONXML_VALID, Severity.ERROR, Rule.UNKNOWN_ELEMENT) in found
+    assert (Check.NOTHING_AFTER_TERMINAL, Severity.WARNING, Rule.AFTER_TERMINAL) in found
+    crashes = [g for g in report.errors if g.check is Check.STATUS_2XX]
+    scenarios = {sid for group in crashes for sid in group.scenario_ids()}
+    assert "crawl/outbound/3" in scenarios  # behind the element AT does not have
+    assert "crawl/outbound/2" in scenarios  # the Redirect's target, behind the dead Say
+    reasons = {branch.reason for branch in report.unreached}
+    assert any(r.startswith("skipped, AT cannot carry it out ([unknown-element]") for r in reasons)
+    assert any(r.startswith("the app's answer ended the call (HTTP 500)") for r in reasons)
+    summary = report.summary()
+    assert "Not covered (" in summary and "Response/CollectDigits[1]" in summary
+
+
+def test_what_the_budget_and_the_depth_left_out_is_named() -> None:
+    options = VerifyOptions(seed=3, categories=frozenset({Category.CRAWL}), crawl_calls=3,
+                            crawl_depth=1)  # fmt: skip
+    report = verify(Target.in_process(BankIvr(), "/voice", events=False), options)
+    reasons = [branch.reason for branch in report.unreached]
+    assert "not run: the crawl's budget of 3 calls per direction was spent" in reasons
+    assert "deeper than --crawl-depth 1: its inputs were not tried" in reasons
+    data = report.to_json()["unreached"]
+    assert {"where", "reason"} <= set(data[0]) and len(data) == len(report.unreached)
+
+
+def test_the_engine_carries_out_what_at_would_and_the_checks_keep_the_problems() -> None:
+    parsed = carried_out("<Response><Say>Hi</Say><Hangup/><Reject/></Response>")
+    assert parsed.ok and parsed.response == Response((Say("Hi"), Reject()))
+    unreadable = carried_out("<html>nope</html>")
+    assert unreadable.response is None and not unreadable.ok

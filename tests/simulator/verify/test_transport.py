@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from at_voice_kit.contracts.urls import http_url_problem
+from at_voice_kit.simulator.testing.verify_fixture import run_verify
 from at_voice_kit.simulator.verify import (
     Check,
     InvalidOptions,
@@ -23,9 +24,16 @@ from at_voice_kit.simulator.verify import (
     verify,
 )
 from at_voice_kit.simulator.verify.recorder import ScenarioRecorder
+from at_voice_kit.simulator.verify.run_guard import RunGuard
 from at_voice_kit.simulator.verify.transport import Poster
 from tests.simulator.verify.servers import serve_wsgi
-from tests.simulator.verify.webhook_apps import CALL, RedirectToImpossiblePort
+from tests.simulator.verify.webhook_apps import (
+    CALL,
+    IvrApp,
+    RedirectToImpossiblePort,
+    Reply,
+    Request,
+)
 
 CALLBACK = "http://127.0.0.1:8000/voice/instruct"
 IMPOSSIBLE = (
@@ -98,7 +106,8 @@ def _raising(exc: Exception) -> httpx.MockTransport:
 def test_a_request_that_could_not_be_sent_is_recorded_as_unreachable(exc: Exception) -> None:
     async def send() -> ScenarioRecorder:
         async with httpx.AsyncClient(transport=_raising(exc)) as client:
-            recorder = ScenarioRecorder(Poster(client, timeout=5))
+            guard = RunGuard(Target(CALLBACK), timeout=5)
+            recorder = ScenarioRecorder(Poster(client, timeout=5), guard, "a-scenario")
             await recorder.send(Role.FIRST, SentRequest(CALLBACK, (("isActive", "1"),)))
             return recorder
 
@@ -139,3 +148,31 @@ def test_a_refused_header_value_is_not_repeated_in_the_message() -> None:
 def test_ordinary_headers_are_accepted() -> None:
     headers = (("Authorization", "Bearer a.b-c_d~e+f/g="), ("X-Api-Key", "s3cret\tx"))
     assert VerifyOptions(headers=headers).headers == headers
+
+
+def test_a_base_url_keeps_its_query_string_on_both_urls() -> None:
+    target = Target.from_base_url("http://127.0.0.1:8000/voice?secret=S3cr3t-value")
+    assert target.callback_url == "http://127.0.0.1:8000/voice/instruct?secret=S3cr3t-value"
+    assert target.events_url == "http://127.0.0.1:8000/voice/events?secret=S3cr3t-value"
+
+
+class SecretInTheQuery(IvrApp):
+    """Answers only requests that carry its secret (its own step URLs aside)."""
+
+    def route(self, request: Request) -> Reply:
+        if "step" not in request.query and request.query.get("secret") != "S3cr3t-value":
+            return Reply("forbidden", 403)
+        return super().route(request)
+
+
+def test_verify_reaches_an_app_whose_secret_is_in_the_base_urls_query() -> None:
+    with serve_wsgi(SecretInTheQuery()) as url:
+        base = url + "/voice?secret=S3cr3t-value"
+        report = verify(
+            Target.from_base_url(base), VerifyOptions(seed=5, quick=True, categories=CALL)
+        )
+        assert report.ok, report.summary()
+        assert "S3cr3t-value" not in report.summary()  # and it stays masked
+        fixture_report = run_verify(url, "/voice?secret=S3cr3t-value", quick=True,
+                                    categories=CALL)  # fmt: skip
+        assert fixture_report.ok, fixture_report.summary()

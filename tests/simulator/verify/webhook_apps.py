@@ -230,6 +230,13 @@ class WrongVoice(IvrApp):
         return Reply(response('<Say voice="male">Welcome to Acme.</Say>'))
 
 
+class HangupElement(IvrApp):
+    """Ends the call with an element AT does not have (other platforms' ``<Hangup/>``)."""
+
+    def unknown_choice(self, request: Request, digits: str) -> Reply:
+        return Reply(response(say("Sorry, that is not an option."), "<Hangup/>"))
+
+
 class RelativeCallbackUrl(IvrApp):
     def welcome(self, request: Request) -> Reply:
         return Reply(
@@ -426,15 +433,18 @@ CATALOGUE: tuple[Mistake, ...] = (
             "(document)", scenario="crawl/"),
     Mistake("wrong-nesting", DialInsideGetDigits, Check.ACTIONXML_VALID, Rule.WRONG_NESTING,
             "Response/GetDigits[1]/Dial[1]", scenario="crawl/"),
-    Mistake("bad-attribute-value", WrongVoice, Check.ACTIONXML_VALID, Rule.BAD_VALUE,
-            "Response/Say[1]", "voice", scenario="crawl/"),
+    Mistake("odd-voice-value", WrongVoice, Check.ACTIONXML_VALID, Rule.BAD_VALUE,
+            "Response/Say[1]", "voice", scenario="crawl/", severity=Severity.WARNING),
+    Mistake("element-at-does-not-have", HangupElement, Check.ACTIONXML_VALID,
+            Rule.UNKNOWN_ELEMENT, "Response/Hangup[1]", scenario="crawl/", categories=CALL),
     Mistake("relative-callback-url", RelativeCallbackUrl, Check.ACTIONXML_VALID, Rule.BAD_VALUE,
             "Response/GetDigits[1]", "callbackUrl", scenario="crawl/"),
     Mistake("action-after-redirect", ActionAfterRedirect, Check.NOTHING_AFTER_TERMINAL,
-            Rule.AFTER_TERMINAL, "Response/Say[1]", scenario="crawl/outbound/3", categories=CALL),
+            Rule.AFTER_TERMINAL, "Response/Say[1]", scenario="crawl/outbound/3", categories=CALL,
+            severity=Severity.WARNING),
     Mistake("reject-not-alone", RejectThenSay, Check.NOTHING_AFTER_TERMINAL,
             Rule.REJECT_NOT_ALONE, "Response/Reject[1]", scenario="crawl/inbound/start",
-            categories=CALL),
+            categories=CALL, severity=Severity.WARNING),
     Mistake("empty-first-answer", EmptyFirstAnswer, Check.FIRST_ANSWER_ACTIONABLE,
             scenario="crawl/"),
     Mistake("json-instead-of-xml", JsonInsteadOfXml, Check.ACTIONXML_VALID, Rule.NOT_XML,
