@@ -277,7 +277,8 @@ def _content_type_findings(exchange: Exchange) -> list[Finding]:
             exchange,
             Check.CONTENT_TYPE,
             media_type,
-            f"ActionXML served as {media_type} (AT's samples answer text/plain)",
+            f"ActionXML served as {media_type} (AT's docs answer text/plain; AT's own example "
+            "app answers text/html, which works)",
             f"Content-Type: {exchange.answer.content_type}",
             severity=Severity.WARNING,
         )

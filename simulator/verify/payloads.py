@@ -23,6 +23,7 @@ from at_voice_kit.contracts.wire import CallStartTimeSeparator
 from at_voice_kit.simulator.engine.clock import DEFAULT_EPOCH
 from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING, Ending
 from at_voice_kit.simulator.engine.payloads import (
+    EVENT_SESSION_STATES,
     CallFacts,
     DialFacts,
     Fields,
@@ -37,12 +38,6 @@ ANSWERED_SECONDS = 42
 """How long an imagined answered call lasted."""
 TRANSFER_NUMBER = "+254711082001"
 """Where an imagined transfer went (``dialDestinationNumber`` of ``SessionTransferred``)."""
-_EVENT_STATES = {
-    EventType.SESSION_RINGING: CallSessionState.RINGING,
-    EventType.SESSION_ANSWERED: CallSessionState.ANSWERED,
-    EventType.SESSION_QUEUED: CallSessionState.ANSWERED,
-    EventType.SESSION_TRANSFERRED: CallSessionState.ANSWERED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +77,12 @@ class CallPayloads:
         return facts
 
     def first(self) -> Fields:
-        """The first request of the answered call (``isActive=1``)."""
-        return callback_fields(self.facts(answered=True), self.separator)
+        """The first request of the call (``isActive=1``): an outbound call's once answered,
+        an inbound call's while it rings (AT asks the app before it answers), as the call
+        engine sends them."""
+        ringing = self.direction is Direction.INBOUND
+        state = CallSessionState.RINGING if ringing else CallSessionState.ANSWERED
+        return callback_fields(self.facts(answered=True), self.separator, state=state)
 
     def with_digits(self, digits: str) -> Fields:
         """The request after a GetDigits that got ``digits``."""
@@ -125,5 +124,5 @@ class CallPayloads:
             extra = (("dialDestinationNumber", TRANSFER_NUMBER),)
         return event_fields(
             facts, event, self.separator, currency=currency,
-            state=_EVENT_STATES.get(event), extra=extra,
+            state=EVENT_SESSION_STATES.get(event), extra=extra,
         )  # fmt: skip
