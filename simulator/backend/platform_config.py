@@ -113,6 +113,8 @@ class SimulatorConfig:
     event_faults: EventFaults = NO_FAULTS
     public_url: str | None = None
     strict: bool = False
+    hangup_cause_when_answered: bool = False
+    """Put ``hangupCause`` in the final request of answered calls too (``EngineOptions``)."""
 
     def resolved(self) -> SimulatorConfig:
         """This configuration with the default account and number added if it has none, and

@@ -180,6 +180,7 @@ CONFIG_FIELDS = (
     "eventFaults",
     "publicUrl",
     "strict",
+    "hangupCauseWhenAnswered",
 )
 
 
@@ -232,6 +233,7 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         reader.errors.extend(sub.errors)
     public_url = reader.url("publicUrl")
     strict = reader.boolean("strict")
+    cause_when_answered = reader.boolean("hangupCauseWhenAnswered")
     reader.raise_if_invalid()
     return replace(
         config,
@@ -250,6 +252,11 @@ def config_from_mapping(data: object) -> SimulatorConfig:
         event_faults=event_faults,
         public_url=public_url if isinstance(public_url, str) else None,
         strict=config.strict if isinstance(strict, Omitted) else strict,
+        hangup_cause_when_answered=(
+            config.hangup_cause_when_answered
+            if isinstance(cause_when_answered, Omitted)
+            else cause_when_answered
+        ),
     )
 
 

@@ -107,8 +107,13 @@ class AppLink:
         self, settlement: Settlement, event: EventType | None, reason: str, at: datetime
     ) -> None:
         """Send the final request, then the terminal event, and wait until every event is out."""
-        separator = self._context.options.separator
-        request = WebhookRequest(self.url, final_fields(self._facts, settlement, separator))
+        options = self._context.options
+        separator = options.separator
+        fields = final_fields(
+            self._facts, settlement, separator,
+            cause_when_answered=options.hangup_cause_when_answered,
+        )  # fmt: skip
+        request = WebhookRequest(self.url, fields)
         result = await self.deliver(request)
         self._journal(request, result, at, note=reason)
         if self._outbox is not None and event is not None:

@@ -46,6 +46,10 @@ class EngineOptions:
     - ``user_hangup_cause``: the cause when the phone user hangs up mid-flow (a normal
       clearing from the user's side, so ``NORMAL_CLEARING`` by default).
     - ``app_error_ending``: how a call ends when the app fails (see outcomes.APP_ERROR_ENDING).
+    - ``hangup_cause_when_answered``: also put ``hangupCause`` (``NORMAL_CLEARING``) in the
+      final request of a call that was answered. Off by default: recorded finals of answered
+      calls carry none, and AT's help page says the field explains "why an outbound call did
+      not go through"; on for apps written to the older reading.
     - ``strict``: any problem in an answer (an error or a warning of the verdict model) ends
       the call as an app failure. Off by default: the call is carried on the way AT most
       plausibly would (the known actions in order, unknown elements skipped), and ends as an
@@ -63,6 +67,7 @@ class EngineOptions:
     user_hangup_cause: HangupCause = HangupCause.NORMAL_CLEARING
     app_error_ending: Ending = APP_ERROR_ENDING
     strict: bool = False
+    hangup_cause_when_answered: bool = False
 
     def __post_init__(self) -> None:
         if not self.webhook_timeout > 0:

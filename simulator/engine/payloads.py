@@ -107,13 +107,18 @@ def callback_fields(
 
 
 def final_fields(
-    facts: CallFacts, settlement: Settlement, separator: CallStartTimeSeparator
+    facts: CallFacts,
+    settlement: Settlement,
+    separator: CallStartTimeSeparator,
+    *,
+    cause_when_answered: bool = False,
 ) -> Fields:
     """The final callback request (``isActive=0``); ``hangupCause`` only when the call never
-    connected (``NotAnswered``), as AT sends it."""
+    connected (``NotAnswered``), as recorded AT traffic has it, unless
+    ``cause_when_answered`` (AT's own help page is ambiguous: ``EngineOptions``)."""
     ending = settlement.ending
     cause: Fields = ()
-    if ending.state is CallSessionState.NOT_ANSWERED:
+    if ending.state is CallSessionState.NOT_ANSWERED or cause_when_answered:
         cause = (("hangupCause", ending.cause.value),)
     return (
         ("isActive", "0"),

@@ -253,6 +253,7 @@ class SimulatedNetwork:
                     webhook_timeout=self._config.webhook_timeout,
                     event_faults=self._backend.event_faults,
                     strict=self._config.strict,
+                    hangup_cause_when_answered=self._config.hangup_cause_when_answered,
                 ),
             )
             self._run = _Run(generation, engine, recordings, ports)

@@ -382,3 +382,13 @@ def test_atsim_serve_reads_atsim_strict(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ATSIM_STRICT", "nope")
     with pytest.raises(ConfigError, match="ATSIM_STRICT"):
         build_config(parse_serve())
+
+
+def test_the_final_requests_hangup_cause_for_answered_calls_is_a_config_key(
+    tmp_path: Path,
+) -> None:
+    assert not SimulatorConfig().hangup_cause_when_answered
+    config = load_config_file(write(tmp_path, "hangupCauseWhenAnswered: true\n"))
+    assert config.hangup_cause_when_answered
+    with pytest.raises(ConfigError, match="hangupCauseWhenAnswered: must be true or false"):
+        load_config_file(write(tmp_path, "hangupCauseWhenAnswered: sometimes\n"))

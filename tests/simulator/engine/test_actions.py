@@ -287,3 +287,19 @@ def test_record_silence_timeout_ends_the_recording() -> None:
     assert "recordingUrl" in h.forms(record.session_id)[1]
     recording = h.recordings.for_session(record.session_id)[0]
     assert (recording.speech_seconds, recording.silence_seconds) == (3, 5)
+
+
+def test_the_final_request_of_an_answered_call_names_no_cause_unless_configured() -> None:
+    # Recorded finals of answered calls carry no hangupCause; AT's help page is ambiguous,
+    # so EngineOptions(hangup_cause_when_answered=True) serves apps written the other way.
+    for when_answered, expected in ((False, None), (True, "NORMAL_CLEARING")):
+        h = EngineHarness(options=EngineOptions(hangup_cause_when_answered=when_answered))
+        h.script(USER, answer="answered")
+        h.app(answering(xml("<Say>Hi</Say>")))
+        record = h.call(events=False)
+        final = h.forms(record.session_id)[-1]
+        assert (final["isActive"], final.get("hangupCause")) == ("0", expected)
+    h = EngineHarness(options=EngineOptions(hangup_cause_when_answered=False))
+    h.script(USER, answer="busy")
+    record = h.call(events=False)
+    assert h.forms(record.session_id)[-1]["hangupCause"] == "USER_BUSY"
