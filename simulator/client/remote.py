@@ -16,9 +16,11 @@ from urllib.parse import quote
 
 import httpx
 
+from at_voice_kit.contracts.charsets import charset_parameter, decode_leniently
 from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem, with_path
 from at_voice_kit.simulator.backend.platform_config import DEFAULT_API_KEY, DEFAULT_USERNAME
+from at_voice_kit.simulator.untrusted_text import printable
 
 POLL_SECONDS = 0.05
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -111,7 +113,9 @@ class SimulatorClient:
             headers={"apiKey": self.api_key, "Accept": "application/json"},
         )
         if response.status_code != 200:
-            raise SimulatorRefused(f"/call answered {response.status_code}: {response.text}")
+            raise SimulatorRefused(
+                f"/call answered {response.status_code}: {answer_text(response)}"
+            )
         answer: dict[str, Any] = response.json()
         return answer
 
@@ -166,11 +170,24 @@ class SimulatorClient:
             time.sleep(POLL_SECONDS)
 
 
+ANSWER_PREVIEW_BYTES = 4096
+"""How much of an unexpected answer a message quotes."""
+
+
+def answer_text(response: httpx.Response) -> str:
+    """What a server answered, fit for a terminal: the first bytes read in an allowed charset
+    (never the codec the server names: ``httpx.Response.text`` would apply any), control
+    characters escaped. The server is the one the user named, but it is still not trusted."""
+    label = charset_parameter(response.headers.get("content-type"))
+    return printable(decode_leniently(response.content[:ANSWER_PREVIEW_BYTES], label))
+
+
 def _problem_text(response: httpx.Response) -> str:
     try:
         problem = response.json()
     except ValueError:
-        return f"{response.status_code}: {response.text}"
+        return f"{response.status_code}: {answer_text(response)}"
     if isinstance(problem, dict) and "detail" in problem:
-        return f"{response.status_code} {problem.get('title', '')}: {problem['detail']}"
-    return f"{response.status_code}: {response.text}"
+        title, detail = str(problem.get("title", "")), str(problem["detail"])
+        return f"{response.status_code} {printable(title)}: {printable(detail)}"
+    return f"{response.status_code}: {answer_text(response)}"

@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from at_voice_kit.simulator.client.remote import answer_text
+
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -151,7 +153,9 @@ class ServiceProcess:
             self.url + "/voice/invoke-call", data={"phone": phone_number.lstrip("+")}
         )
         if response.status_code != 200:
-            raise ServiceFailed(f"invoke-call answered {response.status_code}: {response.text}")
+            raise ServiceFailed(
+                f"invoke-call answered {response.status_code}: {answer_text(response)}"
+            )
         answer: dict[str, Any] = response.json()
         return answer
 
@@ -163,7 +167,7 @@ class ServiceProcess:
             response = self._http.get(self.url + "/voice/calls", params=params)
             if response.status_code != 200:
                 raise ServiceFailed(
-                    f"/voice/calls answered {response.status_code}: {response.text}"
+                    f"/voice/calls answered {response.status_code}: {answer_text(response)}"
                 )
             page = response.json()
             calls.extend(page["calls"])

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from at_voice_kit.simulator.client.remote import InvalidSimulatorURL, SimulatorClient
+from at_voice_kit.simulator.client.remote import InvalidSimulatorURL, SimulatorClient, answer_text
 from at_voice_kit.simulator.testing.wsgi_server import serve_wsgi_app
 from tests.simulator.atsim_process import atsim_command, atsim_serve
 
@@ -294,3 +294,16 @@ def test_a_password_in_the_simulators_url_is_not_printed() -> None:
         assert done.returncode == 2, done.stderr
         assert "no simulator answers at http://atsim:***@127.0.0.1:1" in done.stderr
         assert "url-password-value" not in done.stdout + done.stderr
+
+
+def test_a_servers_answer_is_quoted_in_an_allowed_charset_with_controls_escaped() -> None:
+    # httpx's Response.text applies whatever codec the server names (punycode is quadratic)
+    # and a terminal would obey the escape sequences in it.
+    response = httpx.Response(
+        500,
+        headers={"Content-Type": "text/plain; charset=punycode"},
+        content=b"boom \x1b[2J" + b"x" * 10_000,
+    )
+    text = answer_text(response)
+    assert text.startswith("boom \\x1b[2J")
+    assert len(text) <= 4096 + 16
