@@ -52,6 +52,10 @@ class Config:
     DEFAULT_MAX_BODY_BYTES = 64 * 1024
     DEFAULT_POOL_SIZE = 5
     DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+    DEFAULT_THREADS = 16
+    DEFAULT_MAX_WAIT_SECONDS = 1.0
+    MAX_MAX_WAIT_SECONDS = 8.0
+    """AT gives up on a webhook after 10 s: a request must be answered before then."""
     MAX_AT_TIMEOUT_SECONDS = 300.0
     MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
     """PostgreSQL's own limit for ``statement_timeout``."""
@@ -72,6 +76,8 @@ class Config:
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     flow_file: str | None = None
     public_url: str | None = None
+    threads: int = DEFAULT_THREADS
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
 
     def __post_init__(self) -> None:
         self._check_account()
@@ -85,6 +91,8 @@ class Config:
         _positive("AT_TIMEOUT_SECONDS", self.at_timeout_seconds, self.MAX_AT_TIMEOUT_SECONDS)
         _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes)
         _positive("DATABASE_POOL_SIZE", self.pool_size)
+        _positive("VOICE_THREADS", self.threads)
+        _positive("VOICE_MAX_WAIT", self.max_wait_seconds, self.MAX_MAX_WAIT_SECONDS)
         _positive(
             "DATABASE_STATEMENT_TIMEOUT_MS",
             self.statement_timeout_ms,
@@ -196,6 +204,8 @@ class Config:
             ),
             flow_file=text("VOICE_FLOW_FILE"),
             public_url=text("VOICE_PUBLIC_URL"),
+            threads=int(_number(env, "VOICE_THREADS", cls.DEFAULT_THREADS)),
+            max_wait_seconds=_number(env, "VOICE_MAX_WAIT", cls.DEFAULT_MAX_WAIT_SECONDS),
         )
 
 

@@ -9,6 +9,8 @@ import multiprocessing
 import os
 from typing import Any
 
+from at_voice_kit.service.server import read_timeout_from_env
+
 
 def _whole_number(name: str, default: int, *, least: int = 1) -> int:
     """The whole number (at least ``least``) in ``name``, or ``default``; a bad value stops
@@ -27,20 +29,27 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 """gunicorn's log levels."""
 
 bind = os.environ.get("VOICE_BIND", "127.0.0.1:5000")
-# Threads let one worker answer AT while another request waits on AT's API or the database.
-worker_class = "gthread"
+# One event loop per process answers all of its requests (uvicorn on uvloop and httptools):
+# a webhook awaits its batch's commit without a thread of its own, and one writer per process
+# commits whole batches (service/store/commit_queue.py). Measured with
+# tests/bench/bench_service.py against the former threaded workers (gthread, 2 x 16): see
+# docs/performance.md. The worker also bounds how long a request may take to arrive
+# (VOICE_READ_TIMEOUT) and keeps query strings out of the access log (service/server.py).
+worker_class = "at_voice_kit.service.server.VoiceWorker"
 # One process per core keeps every core busy (a worker's Python runs on one core at a time).
-# Waiting is done by threads, not processes: appends that wait together are committed
-# together (service/store/group_commit.py), so the more requests a worker can hold, the
-# fewer commits (fsyncs) a load needs; and fewer processes means fewer SQLite writers taking
-# turns. Measured with tests/bench/bench_service.py: 2 x 16 beat the former 5 x 4.
 workers = _whole_number("VOICE_WORKERS", min(max(multiprocessing.cpu_count(), 2), 8))
-threads = _whole_number("VOICE_THREADS", 16)
+# Threads per worker for the work that blocks (AT's SDK, reads of the call history): read by
+# the app (service/config.py), checked here too so that a bad value stops the start at once.
+_blocking_threads = _whole_number("VOICE_THREADS", 16)
+_read_timeout = read_timeout_from_env()
+# At most this many requests answered at once per worker; more are answered 503 at once, so
+# that under a burst every request taken on is answered before AT's 10 s timeout.
+worker_connections = 500
 # AT waits about 10 s for a webhook answer; invoke-call waits up to AT_TIMEOUT_SECONDS for AT.
 timeout = _whole_number("VOICE_WORKER_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
-# Bound what a client can send before the app sees it.
+# Bound what a client can send before the app sees it (service/server.py applies them).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

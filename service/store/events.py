@@ -22,10 +22,14 @@ import sqlalchemy.exc
 
 from at_voice_kit.service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
 from at_voice_kit.service.store.checkpoint import WalCheckpointer
+from at_voice_kit.service.store.commit_queue import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_WAIT_SECONDS,
+    CommitQueue,
+)
 from at_voice_kit.service.store.database import PerProcess, WriterLock, read_connection
 from at_voice_kit.service.store.database_file import database_file
 from at_voice_kit.service.store.failures import StoreUnavailable, failure_reason, spoils_connection
-from at_voice_kit.service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
 from at_voice_kit.service.store.queries import CallHistory, CallPage, get_call, list_calls
 from at_voice_kit.service.store.records import AppendResult, CallEvent, EventSource
 from at_voice_kit.service.store.schema import migrate, trial_write
@@ -48,6 +52,7 @@ class EventStore:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_batch: int = DEFAULT_MAX_BATCH,
+        max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
@@ -62,9 +67,10 @@ class EventStore:
         self._health = WriteHealth(clock)
         self._trial = threading.Lock()
         self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
-        self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
+        self._queue: CommitQueue[PreparedEvent, AppendResult] = CommitQueue(
             self._append_holding_lock,
             max_batch=max_batch,
+            max_wait=max_wait,
             gate=self._writer_lock.held,
             after_batch=self._checkpoint_if_due,
         )
@@ -148,14 +154,20 @@ class EventStore:
         with read_connection(self.engine) as connection:
             return get_call(connection, session_id)
 
-    def append(self, event: CallEvent) -> AppendResult:
+    async def append_async(self, event: CallEvent) -> AppendResult:
         """Store ``event`` durably (committed when this returns) unless it is a redelivery.
 
-        Concurrent calls are committed together (group commit), each answered once the
-        transaction holding it has committed.
+        Concurrent appends are committed together by this process's writer (group commit),
+        each answered once the transaction holding it has committed; one that waited too
+        long for the writer raises :class:`~at_voice_kit.service.store.commit_queue.Overloaded`
+        and is not stored.
         """
-        # Prepared by this request's thread, so the writer lock is held only for the writes.
-        return self._group.submit(self._writer.prepare(event, self._now()))
+        # Prepared on the loop, so the writer lock is held only for the writes.
+        return await self._queue.submit(self._writer.prepare(event, self._now()))
+
+    def append(self, event: CallEvent) -> AppendResult:
+        """Store ``event`` durably from a thread that may block: one transaction of its own."""
+        return self.append_many([event])[0]
 
     def append_many(self, events: Sequence[CallEvent]) -> list[AppendResult]:
         """Store several events in one transaction: one commit (one fsync) for all of them."""

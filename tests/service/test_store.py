@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from at_voice_kit.service.store import (
+    AppendResult,
     CallEvent,
     EventSource,
     EventStore,
@@ -26,7 +27,7 @@ from at_voice_kit.service.store.batch_write import event_view
 from at_voice_kit.service.store.database import read_connection
 from at_voice_kit.service.store.schema import LATEST_VERSION, schema_version
 from at_voice_kit.service.webhook_forms import parse_callback, parse_event
-from tests.service.test_group_commit import wait_until_queued
+from tests.service.test_commit_queue import eventually
 
 SESSION = "ATVId_" + "a" * 32
 
@@ -418,10 +419,14 @@ def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
             final_event(eventType="SessionRinging", hangupCause="None"),
             final_event(eventType="SessionAnswered", hangupCause="None"),
         ]
-        with ThreadPoolExecutor(3) as pool, store._writer_lock.held():
-            futures = [pool.submit(store.append, event) for event in events]
-            wait_until_queued(store._group, 3)
-        assert all(future.result(timeout=30).stored for future in futures)
+
+        async def append_while_the_lock_is_held() -> list[AppendResult]:
+            with store._writer_lock.held():
+                futures = [asyncio.ensure_future(store.append_async(event)) for event in events]
+                await eventually(lambda: store._queue.waiting == 3, "not queued")
+            return await asyncio.gather(*futures)
+
+        assert all(result.stored for result in asyncio.run(append_while_the_lock_is_held()))
         history = store.get_call(SESSION)
         assert history is not None
         # Listed in arrival order, whatever order the batch inserted them in.
@@ -447,7 +452,7 @@ def test_a_calls_first_seen_time_never_moves_back_once_listed(store: EventStore)
         final_event(eventType="SessionRinging", hangupCause="None"),
         datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC),
     )
-    assert store._group.submit(late).stored
+    assert asyncio.run(store._queue.submit(late)).stored
     history = store.get_call(SESSION)
     assert history is not None
     assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)
