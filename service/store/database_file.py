@@ -151,10 +151,8 @@ class DatabaseFile:
                 raise sa.exc.DisconnectionError(f"{self.path} was replaced: reopening it")
 
 
-def database_file(engine: sa.Engine) -> DatabaseFile | None:
-    """The file of a SQLite ``engine`` (watched from the first call on), ``None`` otherwise."""
-    if engine.dialect.name != "sqlite":
-        return None
+def database_file(engine: sa.Engine) -> DatabaseFile:
+    """The file of a SQLite ``engine``, watched from the first call on."""
     found = _FILES.get(engine)
     if found is None:
         found = _FILES[engine] = _database_file_of(engine.url)

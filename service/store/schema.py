@@ -99,20 +99,16 @@ MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (_v1_initial, _v2_incr
 LATEST_VERSION = len(MIGRATIONS)
 
 
-def _lock(connection: sa.Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        # Transaction-scoped: released at commit. SQLite's BEGIN IMMEDIATE already serialises.
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(727318)"))
-
-
-def migrate(engine: sa.Engine) -> int:
-    """Apply every missing migration; return the schema version now in force.
+def migrate(engine: sa.Engine, lock: Callable[[sa.Connection], None]) -> int:
+    """Apply every missing migration, under ``lock`` (taken in the migration's transaction:
+    several processes and instances starting at once migrate once); return the schema
+    version now in force.
 
     Refuses to run against a database newer than this code (a rollback to an old release
     must not write into a schema it does not understand).
     """
     with engine.begin() as connection:
-        _lock(connection)
+        lock(connection)
         schema_version.create(connection, checkfirst=True)
         current = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         current = int(current or 0)

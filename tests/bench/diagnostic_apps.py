@@ -44,9 +44,11 @@ import falcon.asgi
 
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.store import AppendResult, CallEvent, EventStore
-from at_voice_kit.service.store.batch_write import BatchWriter, PreparedEvent
+from at_voice_kit.service.store.batch_write import PreparedEvent
 from at_voice_kit.service.store.commit_queue import CommitQueue
-from at_voice_kit.service.store.database import PerProcess, WriterLock
+from at_voice_kit.service.store.database import PerProcess
+from at_voice_kit.service.store.postgres import PostgresBatchWriter
+from at_voice_kit.service.store.sqlite import WriterLock
 from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
 
 DIAGNOSTIC_DIRECTORY_ENV = "AVK_DIAGNOSTIC_DIR"
@@ -130,7 +132,7 @@ class LoopWriter:
     async def append(self, event: CallEvent) -> AppendResult:
         """Queue ``event``; return its result once its batch committed."""
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((self._store._writer.prepare(event, self._store._now()), future))
+        self._waiting.append((self._store._dialect.prepare(event, self._store._now()), future))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._write_waiting())
         return await future
@@ -140,8 +142,8 @@ class LoopWriter:
             await asyncio.sleep(0)  # let the requests read meanwhile join the batch
             batch = [self._waiting.popleft() for _ in range(min(len(self._waiting), 128))]
             try:
-                with self._store._writer_lock.held():
-                    results = self._store._append_holding_lock([event for event, _ in batch])
+                with self._store._dialect.writer_lock():
+                    results = self._store._write_holding_lock([event for event, _ in batch])
             except Exception as exc:
                 for _, future in batch:
                     future.set_exception(exc)
@@ -169,7 +171,7 @@ def service_without_outcomes() -> falcon.asgi.App:
         return None
 
     SQLiteBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
-    BatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
+    PostgresBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
     return create_app()
 
 
@@ -201,7 +203,7 @@ def time_the_writer_lock(timing: WriteTiming) -> None:
     per process (a second call would count everything twice).
     """
     held = WriterLock.held
-    append_holding_lock = EventStore._append_holding_lock
+    write_holding_lock = EventStore._write_holding_lock
 
     @contextmanager
     def timed_held(self: WriterLock) -> Iterator[None]:
@@ -217,10 +219,10 @@ def time_the_writer_lock(timing: WriteTiming) -> None:
     def counted(self: EventStore, events: Sequence[PreparedEvent]) -> list[AppendResult]:
         timing.batches += 1
         timing.events += len(events)
-        return append_holding_lock(self, events)
+        return write_holding_lock(self, events)
 
     WriterLock.held = timed_held  # type: ignore[method-assign]
-    EventStore._append_holding_lock = counted  # type: ignore[method-assign]
+    EventStore._write_holding_lock = counted  # type: ignore[method-assign]
 
 
 def service_with_write_timing() -> falcon.asgi.App:

@@ -421,7 +421,7 @@ def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
         ]
 
         async def append_while_the_lock_is_held() -> list[AppendResult]:
-            with store._writer_lock.held():
+            with store._dialect.writer_lock():
                 futures = [asyncio.ensure_future(store.append_async(event)) for event in events]
                 await eventually(lambda: store._queue.waiting == 3, "not queued")
             return await asyncio.gather(*futures)
@@ -448,7 +448,7 @@ def test_a_calls_first_seen_time_never_moves_back_once_listed(store: EventStore)
     times = iter([datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)])
     store._now = lambda: next(times)
     assert store.append(final_event()).stored
-    late = store._writer.prepare(
+    late = store._dialect.prepare(
         final_event(eventType="SessionRinging", hangupCause="None"),
         datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC),
     )
