@@ -78,6 +78,14 @@ async def read_form(req: falcon.asgi.Request) -> dict[str, Any]:
     # case-insensitive (RFC 9110), and Falcon's own lookup (req.get_media) is not.
     handler = req.options.media_handlers[media_type]
     body = await req.stream.read()
+    if len(body) != req.content_length:
+        # The client went away mid-body (or was cut off for sending it too slowly): what
+        # arrived is not the request, however well it parses.
+        raise ProblemError(
+            falcon.HTTP_400,
+            "Invalid request",
+            f"the body ended after {len(body)} of its {req.content_length} bytes (Content-Length)",
+        )
     media = handler.deserialize(io.BytesIO(body), req.content_type, len(body))
     if isinstance(media, MultipartForm):
         return _multipart_fields(media)
