@@ -299,9 +299,14 @@ def gunicorn_argv(app: BenchApp, port: int, previous: str | None) -> list[str]:
 
 @contextmanager
 def gunicorn_app(
-    name: str, app: BenchApp, database_url: str, workdir: Path, previous: str | None
+    name: str,
+    app: BenchApp,
+    database_url: str,
+    workdir: Path,
+    previous: str | None,
+    workers: int | None = None,
 ) -> Iterator[RunningProcess]:
-    """One app under gunicorn, on a free loopback port."""
+    """One app under gunicorn, on a free loopback port (``workers``: every app the same)."""
     port = free_port()
     environment = {
         "AT_USERNAME": "sandbox",
@@ -312,6 +317,7 @@ def gunicorn_app(
         "DATABASE_URL": database_url,
         DIAGNOSTIC_DIRECTORY_ENV: str(workdir),
         "PYTHONPATH": str(REPO_ROOT),
+        **({"VOICE_WORKERS": str(workers)} if workers else {}),
     }
     with running(
         gunicorn_argv(app, port, previous),
@@ -379,7 +385,14 @@ def start_apps(
         url = database_for(name) if app.own_database else shared
         context.databases[name] = url
         started = stack.enter_context(
-            gunicorn_app(name, app, url, workdir, getattr(context.options, "previous", None))
+            gunicorn_app(
+                name,
+                app,
+                url,
+                workdir,
+                getattr(context.options, "previous", None),
+                getattr(context.options, "workers", None),
+            )
         )
         context.urls[name] = started.url
         context.pids[name] = started.process.pid
@@ -544,6 +557,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--overload",
         action="store_true",
         help="also drive the service with a burst of 5x its capacity (tests/bench/overload.py)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="VOICE_WORKERS for every app (default: the service's own default, every app alike)",
     )
     parser.add_argument(
         "--apps",
