@@ -1,9 +1,8 @@
 """A batch of call events as both databases write it, and each call's outcome merged into it.
 
 Each database writes a batch its own way (``sqlite_batch_write.py``, ``postgres.py``); what
-they share is here. The outcome is merged incrementally
-(:class:`at_voice_kit.service.store.outcome.OutcomeDerivation`): the call's earlier events are
-not read again. What needs no database (each event's dedup key, row, rank and, on SQLite,
+they share is here, and the fold of the batch's events into their calls' outcomes
+(``call_fold.py``). What needs no database (each event's dedup key, row, rank and, on SQLite,
 driver values) is prepared on the event loop as the event arrives (:class:`PreparedEvent`),
 so the writer lock is held for the statements and the commit alone.
 """
@@ -15,12 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
-from at_voice_kit.service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
-from at_voice_kit.service.store.queries import as_utc
+from at_voice_kit.service.store.outcome import Rank, event_rank
 from at_voice_kit.service.store.records import AppendResult, CallEvent
-from at_voice_kit.service.store.schema import call_events
 
 EVENT_COLUMNS = (
     "direction",
@@ -36,19 +31,6 @@ EVENT_COLUMNS = (
     "amount",
 )
 """Typed columns of ``call_events`` copied from the :class:`CallEvent` of the same name."""
-
-UPDATED_COLUMNS = (
-    "session_id",
-    "first_seen_at",
-    "last_event_at",
-    "event_count",
-    "status",
-    "ended",
-    "derivation",
-    *ATTRIBUTE_FIELDS,
-)
-"""The ``calls`` columns a merge writes."""
-
 
 SessionEvents = dict[str, list[tuple[dict[str, Any], Rank]]]
 """Session id -> the merge views and ranks of its newly stored events, in batch order.
@@ -132,57 +114,6 @@ class PreparedBatch:
             if result.stored:
                 by_session.setdefault(event.session_id, []).append(event.merge_view)
         return by_session
-
-
-def merged_call_values(
-    connection: sa.Connection,
-    row: Mapping[Any, Any] | None,
-    new_events: Sequence[tuple[dict[str, Any], Rank]],
-) -> dict[str, Any]:
-    """A ``calls`` row's new values: its derivation with ``new_events`` merged in.
-
-    ``row`` is the row as stored (``None`` for a call not stored yet).
-    """
-    derivation = _derivation_of(connection, row) if row is not None else OutcomeDerivation()
-    for view, rank in new_events:
-        derivation.merge(view, rank)
-    outcome = derivation.outcome()
-    count = row["event_count"] if row is not None else 0
-    received = [view["received_at"] for view, _ in new_events]
-    first_seen, last_event = min(received), max(received)
-    if row is not None and count > 0:
-        # Kept as first stored, even if an event timed earlier commits later: the call list's
-        # cursor pages by first_seen_at, and a call must not move back into a page already read.
-        first_seen = as_utc(row["first_seen_at"])
-        last_event = max(as_utc(row["last_event_at"]), last_event)
-    values: dict[str, Any] = {
-        "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
-        "first_seen_at": first_seen,
-        "last_event_at": last_event,
-        "event_count": count + len(new_events),
-        "status": outcome.status,
-        "ended": outcome.ended,
-        "derivation": derivation.state_json(),
-    }
-    for name in ATTRIBUTE_FIELDS:
-        values[name] = getattr(outcome, name)
-    return values
-
-
-def _derivation_of(connection: sa.Connection, row: Mapping[Any, Any]) -> OutcomeDerivation:
-    """The call's derivation so far: stored, empty for a new call, rebuilt for an old row."""
-    if row["event_count"] == 0:
-        return OutcomeDerivation()
-    if row["derivation"] is not None:
-        return OutcomeDerivation.from_state(row["derivation"], row)
-    # Written before schema version 2: derive once from every event, then keep it current.
-    derivation = OutcomeDerivation()
-    events = connection.execute(
-        sa.select(call_events).where(call_events.c.session_id == row["session_id"])
-    ).mappings()
-    for event in events:
-        derivation.merge(event)
-    return derivation
 
 
 def event_view(event: CallEvent) -> dict[str, Any]:

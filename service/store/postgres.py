@@ -16,17 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, Engine
 
-from at_voice_kit.service.store.batch_write import (
-    UPDATED_COLUMNS,
-    PreparedBatch,
-    PreparedEvent,
-    SessionEvents,
-    merged_call_values,
-)
+from at_voice_kit.service.store.batch_write import PreparedBatch, PreparedEvent
+from at_voice_kit.service.store.call_fold import calls_upsert, delta_rows
 from at_voice_kit.service.store.database import read_connection, replace_spoiled_connections
 from at_voice_kit.service.store.failures import driver_error, failure_reason
 from at_voice_kit.service.store.records import AppendResult, CallEvent
-from at_voice_kit.service.store.schema import call_events, calls
+from at_voice_kit.service.store.schema import call_events
 
 CONNECT_TIMEOUT_SECONDS = 5
 MIGRATION_LOCK_KEY = 727318
@@ -85,13 +80,11 @@ def postgres_engine(url: URL, pool_size: int, statement_timeout_ms: int) -> Engi
 
 
 class PostgresBatchWriter:
-    """Appends batches of events to PostgreSQL; the statements are built once.
-
-    A batch costs four statements whatever its size: one multi-row insert of the events (a
-    redelivery is skipped by the unique ``dedup_key``), one insert of the missing ``calls``
-    rows, one read of the touched ``calls`` rows, locked in session order (so concurrent
-    writers on several instances cannot deadlock), and one multi-row update of those rows.
-    """
+    """Appends batches of events to PostgreSQL, in two statements whatever the batch's size:
+    one multi-row insert of the events (a redelivery is skipped by the unique ``dedup_key``,
+    race-free across instances), and one upsert folding them into their calls' rows
+    (``call_fold.py``), in session order, so concurrent writers on several instances take the
+    rows' locks in one order and cannot deadlock."""
 
     def __init__(self) -> None:
         self._insert_events = (
@@ -99,54 +92,18 @@ class PostgresBatchWriter:
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(call_events.c.dedup_key)
         )
-        self._insert_calls = postgresql.insert(calls).on_conflict_do_nothing(
-            index_elements=["session_id"]
-        )
-        self._select_calls = (
-            sa.select(calls)
-            .where(calls.c.session_id.in_(sa.bindparam("sessions", expanding=True)))
-            .order_by(calls.c.session_id)
-            .with_for_update()
-        )
-        self._update_call = (
-            calls.update()
-            .where(calls.c.session_id == sa.bindparam("b_session_id"))
-            .values({name: sa.bindparam(f"b_{name}") for name in UPDATED_COLUMNS})
-        )
+        self._upsert_calls = calls_upsert(postgresql.insert)
 
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
-        """Insert the batch's events and update their calls, inside the caller's transaction."""
+        """Insert the batch's events and fold them into their calls, inside the caller's
+        transaction."""
         rows = [event.row for event in batch.distinct()]
         inserted = set(connection.execute(self._insert_events, rows).scalars())
         results = batch.results(inserted)
         by_session = batch.stored_by_session(results)
         if by_session:
-            self._merge_into_calls(connection, by_session)
+            connection.execute(self._upsert_calls, delta_rows(by_session))
         return results
-
-    def _merge_into_calls(self, connection: sa.Connection, by_session: SessionEvents) -> None:
-        sessions = sorted(by_session)  # sorted: one lock order across workers and instances
-        connection.execute(
-            self._insert_calls,
-            [
-                {
-                    "session_id": session_id,
-                    # A placeholder until the update below: event_count 0 marks it as new.
-                    "first_seen_at": by_session[session_id][0][0]["received_at"],
-                    "last_event_at": by_session[session_id][0][0]["received_at"],
-                    "event_count": 0,
-                    "status": "Requested",
-                    "ended": False,
-                }
-                for session_id in sessions
-            ],
-        )
-        current = connection.execute(self._select_calls, {"sessions": sessions}).mappings().all()
-        updates = []
-        for row in current:
-            values = merged_call_values(connection, row, by_session[row["session_id"]])
-            updates.append({f"b_{name}": value for name, value in values.items()})
-        connection.execute(self._update_call, updates)
 
 
 class PostgresDialect(PostgresFaults):
@@ -161,7 +118,7 @@ class PostgresDialect(PostgresFaults):
         return PreparedEvent.of(event, received_at)
 
     def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
-        """Four statements through SQLAlchemy Core (:class:`PostgresBatchWriter`)."""
+        """Two statements through SQLAlchemy Core (:class:`PostgresBatchWriter`)."""
         return self._writer.write(connection, batch)
 
     def writer_lock(self) -> AbstractContextManager[None]:

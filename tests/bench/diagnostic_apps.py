@@ -44,12 +44,10 @@ import falcon.asgi
 
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.store import AppendResult, CallEvent, EventStore
-from at_voice_kit.service.store.batch_write import PreparedEvent
+from at_voice_kit.service.store.batch_write import PreparedBatch, PreparedEvent
 from at_voice_kit.service.store.commit_queue import CommitQueue
 from at_voice_kit.service.store.database import PerProcess
-from at_voice_kit.service.store.postgres import PostgresBatchWriter
 from at_voice_kit.service.store.sqlite import WriterLock
-from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
 
 DIAGNOSTIC_DIRECTORY_ENV = "AVK_DIAGNOSTIC_DIR"
 """Where :func:`service_with_durable_floor` keeps its files (the benchmark's working directory,
@@ -165,13 +163,12 @@ def service_writing_on_the_loop() -> falcon.asgi.App:
 
 
 def service_without_outcomes() -> falcon.asgi.App:
-    """The service storing every event as it does, without merging it into its call's row."""
+    """The service storing every event as it does, without folding it into its call's row."""
 
-    def skip_merge(*_arguments: object) -> None:
-        return None
+    def nothing_stored(self: PreparedBatch, results: object) -> dict[str, object]:
+        return {}
 
-    SQLiteBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
-    PostgresBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
+    PreparedBatch.stored_by_session = nothing_stored  # type: ignore[method-assign,assignment]
     return create_app()
 
 

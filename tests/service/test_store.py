@@ -25,7 +25,8 @@ from at_voice_kit.service.store import (
 )
 from at_voice_kit.service.store.batch_write import event_view
 from at_voice_kit.service.store.database import read_connection
-from at_voice_kit.service.store.schema import LATEST_VERSION, schema_version
+from at_voice_kit.service.store.outcome import OutcomeDerivation
+from at_voice_kit.service.store.schema import LATEST_VERSION, RANK_COLUMNS, calls, schema_version
 from at_voice_kit.service.webhook_forms import parse_callback, parse_event
 from tests.service.test_commit_queue import eventually
 
@@ -299,14 +300,18 @@ def test_api_events_do_not_end_a_call(store: EventStore) -> None:
     assert (outcome.status, outcome.ended) == ("Requested", False)
 
 
-def test_calls_written_before_incremental_derivation_are_rebuilt_from_their_events(
+def test_calls_written_before_ranks_in_columns_get_them_from_their_events(
     store: EventStore,
 ) -> None:
-    """A ``calls`` row from schema version 1 has no derivation: the next event rebuilds it."""
+    """A ``calls`` row from schema version 1 has no ranks: migrating to version 3 derives them
+    from the call's events, and the next event merges into the outcome they give."""
     ringing = final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0")
     store.append(ringing)
     with store.engine.begin() as connection:
-        connection.execute(sa.text("UPDATE calls SET derivation = NULL"))
+        blank = dict.fromkeys(RANK_COLUMNS)
+        connection.execute(calls.update().values(derivation=None, **blank))
+        connection.execute(schema_version.delete().where(schema_version.c.version >= 2))
+    assert store.migrate() == LATEST_VERSION
     store.append(final_event())
     history = store.get_call(SESSION)
     assert history is not None
@@ -316,10 +321,30 @@ def test_calls_written_before_incremental_derivation_are_rebuilt_from_their_even
     )
 
 
+def test_calls_of_schema_version_2_keep_their_outcome_through_the_migration(
+    store: EventStore,
+) -> None:
+    """Version 2 kept the ranks as JSON: version 3 copies them into their columns."""
+    final = final_event()
+    store.append(final)
+    derivation = OutcomeDerivation()
+    derivation.merge(event_view(final) | {"received_at": None})
+    with store.engine.begin() as connection:
+        blank = dict.fromkeys(RANK_COLUMNS)
+        connection.execute(calls.update().values(derivation=derivation.state_json(), **blank))
+        connection.execute(schema_version.delete().where(schema_version.c.version == 3))
+    store.migrate()
+    ringing = final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0")
+    store.append(ringing)
+    outcome = store.get_call(SESSION).summary.outcome  # type: ignore[union-attr]
+    assert outcome == derive_outcome(event_view(event) for event in (final, ringing))
+    assert (outcome.status, outcome.hangup_cause) == ("Success", "NORMAL_CLEARING")
+
+
 def test_migration_from_version_1_adds_the_derivation_column(store: EventStore) -> None:
     with store.engine.begin() as connection:
         connection.execute(sa.text("ALTER TABLE calls DROP COLUMN derivation"))
-        connection.execute(schema_version.delete().where(schema_version.c.version == 2))
+        connection.execute(schema_version.delete().where(schema_version.c.version >= 2))
     assert store.migrate() == LATEST_VERSION
     store.append(final_event())
     assert store.get_call(SESSION) is not None
