@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, ClassVar
@@ -35,6 +36,8 @@ from at_voice_kit.contracts.bounded_http import (
 )
 
 READ_TIMEOUT_ENV = "VOICE_READ_TIMEOUT"
+MASTER_CHECK_SECONDS = 1.0
+"""How often a worker checks that gunicorn's master is still there."""
 MAX_READ_TIMEOUT_SECONDS = 300.0
 
 Scope = MutableMapping[str, Any]
@@ -123,6 +126,19 @@ class VoiceWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker is unt
             max_field_size=self.cfg.limit_request_field_size or DEFAULT_MAX_FIELD_SIZE,
         )
         self.config.http = bounded_protocol(limits)
+        # uvicorn calls back every timeout_notify seconds: the heartbeat gunicorn's master
+        # watches, and here also the check that the master is still there.
+        self.config.timeout_notify = min(self.timeout, MASTER_CHECK_SECONDS)
+
+    async def callback_notify(self) -> None:
+        """The heartbeat; and, when the master is gone (killed), a graceful stop, as
+        gunicorn's own workers do: an orphan would keep serving on the inherited socket and
+        keep a restarted master from binding it."""
+        if os.getppid() != self.ppid:
+            self.log.info("Parent changed, shutting down: %s", self)
+            os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful shutdown
+            return
+        self.notify()
 
     def load_wsgi(self) -> None:
         """Load the app (gunicorn's name for it), wrapped in the access log when one is kept."""
