@@ -25,9 +25,10 @@ import contextlib
 import logging
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy.exc
 
@@ -102,6 +103,8 @@ class CommitQueue(Generic[ItemT, ResultT]):
         self._work = threading.Condition(self._lock)
         self._queue: deque[_Entry[ItemT, ResultT]] = deque()
         self._writer_pid = 0
+        reference = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_parent(reference))
 
     @property
     def waiting(self) -> int:
@@ -141,7 +144,6 @@ class CommitQueue(Generic[ItemT, ResultT]):
         """Start this process's writer thread (called holding the lock): on first use, and
         in a forked child, which inherits the queue's memory but not the parent's thread."""
         self._writer_pid = os.getpid()
-        self._queue.clear()  # a forked child's copy of the parent's waiting requests
         threading.Thread(target=self._run_writer, name="event-writer", daemon=True).start()
 
     def _run_writer(self) -> None:
@@ -197,6 +199,16 @@ class CommitQueue(Generic[ItemT, ResultT]):
             return self._write_batch([item])[0], None
         except Exception as exc:
             return None, exc
+
+
+def _forget_parent(reference: weakref.ref[CommitQueue[Any, Any]]) -> None:
+    """In a forked child: a lock of its own (the parent's writer may have held the copy at the
+    fork) and none of the parent's waiting requests; its writer starts on first use."""
+    queue = reference()
+    if queue is not None:
+        queue._lock = threading.Lock()
+        queue._work = threading.Condition(queue._lock)
+        queue._queue = deque()
 
 
 def _answer(batch: Sequence[_Entry[ItemT, ResultT]], outcomes: Sequence[Outcome[ResultT]]) -> None:

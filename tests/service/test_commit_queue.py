@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -228,3 +229,20 @@ def test_a_failing_after_batch_is_logged_and_fails_no_item(
         assert asyncio.run(queue.submit(7)) == "stored 7"
         assert asyncio.run(queue.submit(8)) == "stored 8"  # the writer goes on
     assert "housekeeping after a group commit failed" in caplog.text
+
+
+def test_a_forked_child_writes_with_a_writer_of_its_own() -> None:
+    """gunicorn forks its workers: a child gets its own writer thread and lock, and none of
+    the parent's waiting requests."""
+    written: list[tuple[int, int]] = []
+    queue: CommitQueue[int, str] = CommitQueue(
+        lambda items: [written.append((os.getpid(), i)) or str(i) for i in items]
+    )
+    assert asyncio.run(queue.submit(1)) == "1"  # the parent's writer is running
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit status
+        ok = asyncio.run(queue.submit(2)) == "2" and written[-1] == (os.getpid(), 2)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert written == [(os.getpid(), 1)]
