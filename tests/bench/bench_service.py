@@ -1,22 +1,25 @@
-"""Benchmark: the webhook service against a no-work baseline, under the same load, in one run.
+"""Benchmark: the webhook service against bare apps, under the same load, in one run.
 
-    python -m tests.bench.bench_service [--database sqlite|postgres] [--duration 10]
+    python -m tests.bench.bench_service [--database sqlite postgres] [--duration 10]
+        [--diagnose] [--previous PYTHON] [--overload] [--workers N]
 
-Starts, on loopback, the service under gunicorn with its production settings
-(``service/gunicorn_conf.py``) and the baseline (``tests/bench/baseline_app.py``: the same
-routes and bodies, no work) under the same settings; drives each with the same bounded load
-(wrk, with ``form_posts.lua``: realistic distinct AT notifications with some redeliveries for
-``/voice/events``, first callback requests for ``/voice/instruct``); prints throughput and
-p50/p99 latency as ratios to the baseline; and checks that every request the service
-acknowledged is committed exactly once, by reading the database after the run. With
-``--diagnose`` it also runs, under the same load, the rungs of a ladder from the baseline to
-the service (the service without its store; with the cheapest durable write, a line appended
-to a file and flushed; with its database writes but no call outcomes) and the service timing
-its SQLite writer lock (:mod:`tests.bench.diagnostic_apps`), to show where the service's time
-goes.
+Starts, on loopback, under gunicorn: the reference (``tests/bench/baseline_app.py``'s bare
+WSGI app under gunicorn's threaded workers, ``gthread`` with 16 threads: the usual stack the
+target is set against), the same bare app as ASGI under the service's own workers, and the
+service with its production settings (``service/gunicorn_conf.py``); drives each with the same
+bounded load (wrk, with ``form_posts.lua``: realistic distinct AT notifications with some
+redeliveries for ``/voice/events``, first callback requests for ``/voice/instruct``) in
+alternating rounds; prints throughput and p50/p99 latency as ratios to the reference and to
+the bare ASGI app; and checks that every request an app that stores acknowledged is
+committed exactly once, by reading its database after each run. With ``--diagnose`` it also
+runs the ladder's rungs between the bare ASGI app and the service
+(:mod:`tests.bench.diagnostic_apps`); with ``--previous PYTHON`` the release before the
+event-loop model and its lean synchronous path, from that interpreter's environment
+(:mod:`tests.bench.lean_sync_app`); with ``--overload`` an open-loop burst of 5x the
+service's measured capacity (:mod:`tests.bench.overload`).
 
 The machine is noisy (shared cores): compare the ratios of one run, not figures across runs.
-Other parts add their figures through :data:`EXTRA_SECTIONS`, run while both apps are still
+Other parts add their figures through :data:`EXTRA_SECTIONS`, run while the apps are still
 up (the simulator's: :mod:`tests.bench.bench_simulator`, its options are ``--sim-*``).
 Not collected by pytest (the file name does not start with ``test_``); every step is bounded.
 """
@@ -110,6 +113,7 @@ PREVIOUS_APPS = {
         gthread=True,
         previous=True,
         stores=True,
+        own_database=True,  # the release before refuses a schema newer than it knows
     ),
     "lean-sync": BenchApp(
         "tests.bench.lean_sync_app:create_app()",
