@@ -16,6 +16,7 @@ under a burst a refusal costs little, and every request taken on is answered in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -40,6 +41,11 @@ class RequestLimits:
     max_line: int = DEFAULT_MAX_LINE
     max_fields: int = DEFAULT_MAX_FIELDS
     max_field_size: int = DEFAULT_MAX_FIELD_SIZE
+    on_last_request: Callable[[], None] | None = None
+    """Called when the request that reaches the server's request limit arrives: the server
+    stops accepting connections then, so that a client's next one waits in the listening
+    socket's queue for a process still serving, instead of being accepted and then closed
+    unanswered when this one stops."""
 
 
 class _Refused(Exception):
@@ -102,12 +108,23 @@ class BoundedReadProtocol(HttpToolsProtocol):
         the app takes on is answered in time."""
         if len(self.tasks) < self._limits.max_in_flight:
             super().on_headers_complete()
-            return
-        app, self.app = self.app, _busy
-        try:
-            super().on_headers_complete()
-        finally:
-            self.app = app
+        else:
+            app, self.app = self.app, _busy
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+        if self._last_before_exit() and self.cycle is not None:
+            # The server stops once this request is answered (its request limit): the
+            # answer says so (Connection: close), so the client sends its next request on a
+            # new connection, to a process still serving, instead of on one being closed.
+            self.cycle.keep_alive = False
+            if self._limits.on_last_request is not None:
+                self._limits.on_last_request()
+
+    def _last_before_exit(self) -> bool:
+        limit = self.config.limit_max_requests
+        return limit is not None and self.server_state.total_requests + len(self.tasks) >= limit
 
     def on_message_complete(self) -> None:
         """The request arrived whole: what follows is the app's time, not the client's."""

@@ -20,10 +20,13 @@ import logging
 import math
 import os
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, ClassVar
 
+from gunicorn.arbiter import Arbiter
+from uvicorn import Server
 from uvicorn_worker import UvicornWorker
 
 from at_voice_kit.contracts.bounded_http import (
@@ -124,11 +127,29 @@ class VoiceWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker is unt
             max_line=self.cfg.limit_request_line or DEFAULT_MAX_LINE,
             max_fields=self.cfg.limit_request_fields or DEFAULT_MAX_FIELDS,
             max_field_size=self.cfg.limit_request_field_size or DEFAULT_MAX_FIELD_SIZE,
+            on_last_request=self._stop_accepting,
         )
+        self._server: Server | None = None
         self.config.http = bounded_protocol(limits)
         # uvicorn calls back every timeout_notify seconds: the heartbeat gunicorn's master
         # watches, and here also the check that the master is still there.
         self.config.timeout_notify = min(self.timeout, MASTER_CHECK_SECONDS)
+
+    async def _serve(self) -> None:
+        """uvicorn_worker's own, keeping the server so that it can stop accepting early."""
+        self.config.app = self.wsgi
+        self._server = Server(config=self.config)
+        self._install_sigquit_handler()
+        await self._server.serve(sockets=self.sockets)
+        if not self._server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
+
+    def _stop_accepting(self) -> None:
+        """The worker's request limit is reached: accept no more connections (uvicorn would
+        only at its next tick, and close unanswered those it accepted meanwhile); the ones
+        waiting in the shared socket's queue go to a worker still serving."""
+        for listener in getattr(self._server, "servers", ()):
+            listener.close()
 
     async def callback_notify(self) -> None:
         """The heartbeat; and, when the master is gone (killed), a graceful stop, as

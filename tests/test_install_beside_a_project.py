@@ -29,6 +29,9 @@ PROJECT_FILES = {
         import at_voice_kit.contracts
         import at_voice_kit.service
         import at_voice_kit.simulator
+        import contracts
+        import service
+        import simulator
 
 
         def test_the_project_imports_its_own_packages():
