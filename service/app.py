@@ -1,8 +1,8 @@
-"""The webhook service's WSGI app, built by a factory.
+"""The webhook service's ASGI app, built by a factory.
 
 Production: ``gunicorn -c python:at_voice_kit.service.gunicorn_conf
-'at_voice_kit.service.app:create_app()'``. Tests: ``create_app(Config(...))``, optionally with the
-SDK client or engine injected.
+'at_voice_kit.service.app:create_app()'`` (uvicorn workers, ``service/server.py``). Tests:
+``create_app(Config(...))``, optionally with the SDK client or engine injected.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import logging
 import os
 from typing import Any
 
-import falcon
+import falcon.asgi
 import sqlalchemy as sa
 import sqlalchemy.exc
 
 from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.service.at_client import CallPlacer, VoiceClient, voice_client
+from at_voice_kit.service.blocking import BlockingCalls
 from at_voice_kit.service.config import Config
 from at_voice_kit.service.errors import install_error_handlers
 from at_voice_kit.service.flows import CallFlow, load_flow, resolve_flow_path
@@ -43,7 +44,7 @@ def create_app(
     *,
     client: VoiceClient | None = None,
     engine: sa.Engine | None = None,
-) -> falcon.App[falcon.Request, falcon.Response]:
+) -> falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]:
     """Build the app: read and check the configuration, migrate the schema, load the flow.
 
     Anything wrong (a missing variable, an unreachable database, an invalid flow file)
@@ -51,7 +52,9 @@ def create_app(
     """
     _ensure_logging()
     config = config if config is not None else Config.from_env()
-    store = EventStore(engine if engine is not None else _engine_for(config))
+    store = EventStore(
+        engine if engine is not None else _engine_for(config), max_wait=config.max_wait_seconds
+    )
     _migrate(store)
     load_form_rules()
     flow = CallFlow(load_flow(resolve_flow_path(config.flow_file)))
@@ -69,7 +72,7 @@ def create_app(
         RequireBearerToken(config.api_token),
         RequireWebhookSecret(config.webhook_secret),
     ]
-    app = falcon.App(middleware=middleware)
+    app = falcon.asgi.App(middleware=middleware)
     install_error_handlers(app)
     install_form_handlers(app)
     _add_routes(app, config, store, flow, placer)
@@ -77,17 +80,18 @@ def create_app(
 
 
 def _add_routes(
-    app: falcon.App[falcon.Request, falcon.Response],
+    app: falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response],
     config: Config,
     store: EventStore,
     flow: CallFlow,
     placer: CallPlacer,
 ) -> None:
     """The routing table: every endpoint of the service and the resource answering it."""
-    status = StatusResource(store)
+    blocking = BlockingCalls(config.threads)
+    status = StatusResource(store, blocking)
     app.add_route("/voice/", status)
     app.add_route("/voice", status)
-    app.add_route("/voice/invoke-call", InvokeCallResource(placer, store))
+    app.add_route("/voice/invoke-call", InvokeCallResource(placer, store, blocking))
     app.add_route(
         "/voice/instruct",
         InstructResource(
@@ -99,9 +103,9 @@ def _add_routes(
         ),
     )
     app.add_route("/voice/events", EventsResource(store, strict_fields=config.strict_fields))
-    app.add_route("/voice/calls", CallsResource(store))
+    app.add_route("/voice/calls", CallsResource(store, blocking))
     # A session id may hold a "/" (the webhooks take any printable ASCII): the rest of the path.
-    app.add_route("/voice/calls/{session_id:path}", CallResource(store))
+    app.add_route("/voice/calls/{session_id:path}", CallResource(store, blocking))
 
 
 def _engine_for(config: Config) -> sa.Engine:

@@ -65,6 +65,10 @@ class Config:
     DEFAULT_MAX_BODY_BYTES = 64 * 1024
     DEFAULT_POOL_SIZE = 5
     DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+    DEFAULT_THREADS = 16
+    DEFAULT_MAX_WAIT_SECONDS = 1.0
+    MAX_MAX_WAIT_SECONDS = 8.0
+    """AT gives up on a webhook after 10 s: a request must be answered before then."""
     MAX_AT_TIMEOUT_SECONDS = 300.0
     MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647
     """PostgreSQL's own limit for ``statement_timeout``."""
@@ -85,6 +89,8 @@ class Config:
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     flow_file: str | None = None
     public_url: str | None = None
+    threads: int = DEFAULT_THREADS
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
@@ -102,6 +108,8 @@ class Config:
             ),
             lambda: _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes),
             lambda: _positive("DATABASE_POOL_SIZE", self.pool_size),
+            lambda: _positive("VOICE_THREADS", self.threads),
+            lambda: _positive("VOICE_MAX_WAIT", self.max_wait_seconds, self.MAX_MAX_WAIT_SECONDS),
             lambda: _positive(
                 "DATABASE_STATEMENT_TIMEOUT_MS",
                 self.statement_timeout_ms,
@@ -230,6 +238,8 @@ class Config:
                 ),
                 flow_file=env.text("VOICE_FLOW_FILE"),
                 public_url=env.text("VOICE_PUBLIC_URL"),
+                threads=int(env.number("VOICE_THREADS", cls.DEFAULT_THREADS)),
+                max_wait_seconds=env.number("VOICE_MAX_WAIT", cls.DEFAULT_MAX_WAIT_SECONDS),
             )
         except ConfigError as exc:
             # A value that could not be read was replaced by a placeholder: its own problem

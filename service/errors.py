@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
 import falcon
+import falcon.asgi
 import sqlalchemy.exc
 
 from at_voice_kit.contracts.phone import InvalidPhoneNumber
+from at_voice_kit.service.store.commit_queue import Overloaded
 from at_voice_kit.service.store.failures import StoreUnavailable
 from at_voice_kit.service.store.queries import InvalidCursor
 from at_voice_kit.service.webhook_forms import InvalidForm
@@ -89,7 +92,7 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, exc: falcon.HT
     resp.text = json.dumps(problem)
 
 
-def _invalid_form(
+async def _invalid_form(
     req: falcon.Request, resp: falcon.Response, exc: InvalidForm, params: Any
 ) -> None:
     raise ProblemError(
@@ -100,19 +103,19 @@ def _invalid_form(
     )
 
 
-def _invalid_phone(
+async def _invalid_phone(
     req: falcon.Request, resp: falcon.Response, exc: InvalidPhoneNumber, params: Any
 ) -> None:
     raise field_error("phone", f"{exc.value!r} {exc.rule}")
 
 
-def _invalid_cursor(
+async def _invalid_cursor(
     req: falcon.Request, resp: falcon.Response, exc: InvalidCursor, params: Any
 ) -> None:
     raise field_error("cursor", "must be a cursor returned by this service in 'next'")
 
 
-def _at_call_failed(
+async def _at_call_failed(
     req: falcon.Request, resp: falcon.Response, exc: ATCallFailed, params: Any
 ) -> None:
     # The service docs promise 500 for "Africa's Talking API error"; keep that contract.
@@ -127,7 +130,7 @@ def _at_call_failed(
     )
 
 
-def _database_unavailable(
+async def _database_unavailable(
     req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
 ) -> None:
     # Nothing was acknowledged: AT (or the client) may retry, and nothing is lost.
@@ -140,7 +143,51 @@ def _database_unavailable(
     )
 
 
-def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+async def _overloaded(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any
+) -> None:
+    # Answered before AT gives up (10 s): AT retries later, and nothing of it was stored.
+    _OVERLOADS.note()
+    raise ProblemError(
+        falcon.HTTP_503,
+        "Service Unavailable",
+        "too many requests are waiting for the event store; nothing was stored, retry later",
+        headers={"Retry-After": str(OVERLOAD_RETRY_AFTER_SECONDS)},
+    )
+
+
+OVERLOAD_RETRY_AFTER_SECONDS = 1
+"""An overload is a burst: the writer catches up within seconds."""
+
+
+class _OverloadLog:
+    """Counts the requests answered 503 for overload, logged at most every 10 s: under a
+    burst, a line per request would cost the very CPU the burst is short of."""
+
+    INTERVAL_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._since = time.monotonic()
+        self._logged_at = -self.INTERVAL_SECONDS
+
+    def note(self) -> None:
+        self._count += 1
+        now = time.monotonic()
+        if now - self._logged_at >= self.INTERVAL_SECONDS:
+            log.warning(
+                "overloaded: %d requests waited too long for the event store's writer and "
+                "were answered 503 (nothing of them stored) in the last %.0f s",
+                self._count,
+                now - self._since,
+            )
+            self._count, self._since, self._logged_at = 0, now, now
+
+
+_OVERLOADS = _OverloadLog()
+
+
+def install_error_handlers(app: falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]) -> None:
     """Map domain exceptions to problem documents and serialise every error the same way."""
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(InvalidForm, _invalid_form)
@@ -154,3 +201,4 @@ def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> 
     # like: the database's state, not the request's fault.
     app.add_error_handler(sqlalchemy.exc.InternalError, _database_unavailable)
     app.add_error_handler(StoreUnavailable, _database_unavailable)
+    app.add_error_handler(Overloaded, _overloaded)

@@ -19,20 +19,24 @@ other start-up problem by :func:`on_starting` (raising here would make gunicorn 
 traceback, one problem per attempt)."""
 
 bind = SETTINGS.bind
-# Threads let one worker answer AT while another request waits on AT's API or the database.
-worker_class = "gthread"
+# One event loop per process answers all of its requests (uvicorn on uvloop and httptools):
+# a webhook awaits its batch's commit without a thread of its own, and one writer per process
+# commits whole batches (service/store/commit_queue.py). Measured with
+# tests/bench/bench_service.py against the former threaded workers (gthread, 2 x 16): see
+# docs/performance.md. The worker also bounds how long a request may take to arrive
+# (VOICE_READ_TIMEOUT) and keeps query strings out of the access log (service/server.py).
+# VOICE_THREADS sizes each worker's pool for the work that blocks (read by the app).
+worker_class = "at_voice_kit.service.server.VoiceWorker"
 # One process per core keeps every core busy (a worker's Python runs on one core at a time).
-# Waiting is done by threads, not processes: appends that wait together are committed
-# together (service/store/group_commit.py), so the more requests a worker can hold, the
-# fewer commits (fsyncs) a load needs; and fewer processes means fewer SQLite writers taking
-# turns. Measured with tests/bench/bench_service.py: 2 x 16 beat the former 5 x 4.
 workers = SETTINGS.workers
-threads = SETTINGS.threads
+# At most this many requests answered at once per worker; more are answered 503 at once, so
+# that under a burst every request taken on is answered before AT's 10 s timeout.
+worker_connections = 500
 # AT waits about 10 s for a webhook answer; invoke-call waits up to AT_TIMEOUT_SECONDS for AT.
 timeout = SETTINGS.timeout
 graceful_timeout = 20
 keepalive = 5
-# Bound what a client can send before the app sees it.
+# Bound what a client can send before the app sees it (service/server.py applies them).
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190

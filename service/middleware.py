@@ -10,6 +10,7 @@ import hmac
 from typing import Any
 
 import falcon
+import falcon.asgi
 
 from at_voice_kit.service.config import Config
 from at_voice_kit.service.errors import ProblemError, field_error
@@ -23,7 +24,7 @@ class RequestBodyLimit:
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
 
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def process_request(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Check the declared length before anything reads the body."""
         if req.method not in BODY_METHODS:
             return  # a GET's body is never read: its framing headers do not matter
@@ -54,8 +55,12 @@ class RequireBearerToken:
     def __init__(self, token: str | None) -> None:
         self._token = token.encode() if token is not None else None
 
-    def process_resource(
-        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+    async def process_resource(
+        self,
+        req: falcon.asgi.Request,
+        resp: falcon.asgi.Response,
+        resource: object,
+        params: dict[str, Any],
     ) -> None:
         """Reject the request unless it carries the token (constant-time comparison)."""
         if self._token is None or not getattr(resource, "auth_required", False):
@@ -91,8 +96,12 @@ class RequireWebhookSecret:
     def __init__(self, secret: str | None) -> None:
         self._secret = secret.encode() if secret is not None else None
 
-    def process_resource(
-        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, Any]
+    async def process_resource(
+        self,
+        req: falcon.asgi.Request,
+        resp: falcon.asgi.Response,
+        resource: object,
+        params: dict[str, Any],
     ) -> None:
         """Reject webhook requests without the right secret (constant-time comparison)."""
         if not getattr(resource, "is_webhook", False):

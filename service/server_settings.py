@@ -15,6 +15,8 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from at_voice_kit.service.server import read_timeout_from_env
+
 DEFAULT_BIND = "127.0.0.1:5000"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 """gunicorn's log levels."""
@@ -32,6 +34,7 @@ class ServerSettings:
     timeout: int
     max_requests: int
     loglevel: str
+    read_timeout: float
     problems: tuple[tuple[str, str], ...]
 
     @classmethod
@@ -47,6 +50,7 @@ class ServerSettings:
             timeout=reader.whole_number("VOICE_WORKER_TIMEOUT", 30),
             max_requests=reader.whole_number("VOICE_MAX_REQUESTS", 0, least=0),
             loglevel=reader.log_level("VOICE_LOG_LEVEL"),
+            read_timeout=reader.read_timeout(),
             problems=tuple(problems),
         )
 
@@ -69,6 +73,15 @@ class _Reader:
             self._problems.append((name, f"must be a whole number {rule}, got {raw!r}"))
             return default
         return int(raw)
+
+    def read_timeout(self) -> float:
+        """``VOICE_READ_TIMEOUT``, as each worker reads it (``server.py``)."""
+        try:
+            return read_timeout_from_env(self._environ)
+        except ValueError as exc:
+            name, _, problem = str(exc).partition(": ")
+            self._problems.append((name, problem))
+            return read_timeout_from_env({})
 
     def log_level(self, name: str) -> str:
         """One of :data:`LOG_LEVELS` (gunicorn itself would fall back to "info" silently)."""

@@ -27,6 +27,9 @@ PROJECT_FILES = {
     "simulator/__init__.py": "NAME = 'the project simulator'\n",
     "contracts/__init__.py": "NAME = 'the project contracts'\n",
     "tests/test_own_packages.py": """
+        import at_voice_kit.contracts
+        import at_voice_kit.service
+        import at_voice_kit.simulator
         import contracts
         import service
         import simulator

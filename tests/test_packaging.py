@@ -47,7 +47,8 @@ def test_every_package_folder_installs_under_the_at_voice_kit_namespace() -> Non
     assert setuptools["package-dir"] == {f"at_voice_kit.{name}": name for name in PACKAGES}
 
 
-SIMULATOR_ONLY = ("httpx", "uvicorn", "faker", "schemathesis", "hypothesis", "pytest", "sniffio")
+SIMULATOR_ONLY = ("httpx", "faker", "schemathesis", "hypothesis", "pytest", "sniffio")
+"""What only the simulator and the tests use (uvicorn is the service's server model too)."""
 
 PRODUCTION_PROBE = """
 import importlib, importlib.abc, pkgutil, sys

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import falcon
+import falcon.asgi
 
 from at_voice_kit.contracts.service_contract import query_values
+from at_voice_kit.service.blocking import BlockingCalls
 from at_voice_kit.service.errors import ProblemError, field_error
 from at_voice_kit.service.store import CallSummary, EventStore
 from at_voice_kit.service.store.queries import CallHistory
@@ -118,15 +120,17 @@ class CallsResource:
 
     auth_required = True
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, blocking: BlockingCalls) -> None:
         self._store = store
+        self._blocking = blocking
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """A page of calls and the cursor of the next one."""
         unknown = sorted(set(req.params) - LIST_PARAMETERS)
         if unknown:
             raise field_error(unknown[0], f"is not a parameter (use {sorted(LIST_PARAMETERS)})")
-        page = self._store.list_calls(
+        page = await self._blocking.run(
+            self._store.list_calls,
             limit=_limit(req),
             cursor=_single(req, "cursor", max_length=512),
             number=_number(req),
@@ -143,15 +147,18 @@ class CallResource:
 
     auth_required = True
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, blocking: BlockingCalls) -> None:
         self._store = store
+        self._blocking = blocking
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, session_id: str) -> None:
+    async def on_get(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, session_id: str
+    ) -> None:
         """The call's history, or 404."""
         problem = value_problem("sessionId", session_id)
         if problem is not None:  # no webhook could have stored it
             raise field_error("sessionId", problem)
-        history = self._store.get_call(session_id)
+        history = await self._blocking.run(self._store.get_call, session_id)
         if history is None:
             raise ProblemError(
                 falcon.HTTP_404, "Not Found", f"no call with sessionId {session_id!r} is stored"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import falcon
+import falcon.asgi
 
 from at_voice_kit.service.resources.form_body import read_form
 from at_voice_kit.service.store import EventStore
@@ -21,9 +22,9 @@ class EventsResource:
         self._store = store
         self._strict = strict_fields
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Validate, store, then answer ``OK`` (text/plain)."""
-        event = parse_event(read_form(req), strict=self._strict)
-        self._store.append(event)
+        event = parse_event(await read_form(req), strict=self._strict)
+        await self._store.append_async(event)
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = "OK"

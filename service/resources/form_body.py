@@ -7,11 +7,13 @@ text/plain) is refused before anything of it is stored.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import falcon
+import falcon.asgi
 from falcon.media import URLEncodedFormHandler
 from falcon.media.multipart import BodyPart, MultipartForm
 
@@ -42,16 +44,18 @@ class Utf8FormHandler(URLEncodedFormHandler):
         return super()._deserialize(body)
 
 
-def install_form_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+def install_form_handlers(app: falcon.asgi.App[falcon.asgi.Request, falcon.asgi.Response]) -> None:
     """Read URL-encoded forms with :class:`Utf8FormHandler` (:func:`read_form` picks it)."""
     app.req_options.media_handlers[falcon.MEDIA_URLENCODED] = Utf8FormHandler()
 
 
-def read_form(req: falcon.Request) -> dict[str, Any]:
+async def read_form(req: falcon.asgi.Request) -> dict[str, Any]:
     """The request's form fields; repeated fields come back as lists (the caller refuses them).
 
     415 for a body that is not a form, 400 for a malformed one (bad percent-encoding,
-    non-UTF-8 text, a file where text was expected).
+    non-UTF-8 text, a file where text was expected). The body is read whole (its length is
+    bounded by ``VOICE_MAX_BODY_BYTES`` and the time it may take by the server's read
+    timeout) and parsed without awaiting again.
     """
     if not req.content_length:
         return {}
@@ -73,7 +77,16 @@ def read_form(req: falcon.Request) -> dict[str, Any]:
     # The handler is picked here by the media type in lower case: a media type is
     # case-insensitive (RFC 9110), and Falcon's own lookup (req.get_media) is not.
     handler = req.options.media_handlers[media_type]
-    media = handler.deserialize(req.bounded_stream, req.content_type, req.content_length)
+    body = await req.stream.read()
+    if len(body) != req.content_length:
+        # The client went away mid-body (or was cut off for sending it too slowly): what
+        # arrived is not the request, however well it parses.
+        raise ProblemError(
+            falcon.HTTP_400,
+            "Invalid request",
+            f"the body ended after {len(body)} of its {req.content_length} bytes (Content-Length)",
+        )
+    media = handler.deserialize(io.BytesIO(body), req.content_type, len(body))
     if isinstance(media, MultipartForm):
         return _multipart_fields(media)
     if not isinstance(media, dict):

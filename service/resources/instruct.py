@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import falcon
+import falcon.asgi
 
 from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.service.errors import field_error
@@ -45,7 +46,7 @@ class InstructResource:
         self._secret = webhook_secret
         self._public_url = public_url
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """Validate and store the request, then answer the flow's next step."""
         unknown = sorted(set(req.params) - QUERY_PARAMETERS)
         if unknown:
@@ -53,18 +54,18 @@ class InstructResource:
         position = req.get_param(STEP_PARAM)
         if position is not None and not STEP_NAME.match(position):
             raise field_error(STEP_PARAM, "must be a flow step name (letters, digits, '_', '-')")
-        callback = parse_callback(read_form(req), strict=self._strict)
+        callback = parse_callback(await read_form(req), strict=self._strict)
         # Everything that can fail runs before the store: a request refused (or failed) after
         # its event was stored would be stored again when AT retries it.
         document = ""
         if callback.is_active:
             urls = StepUrls(self._base_url(req), self._secret)
             document = self._flow.respond(callback, position, urls)
-        self._store.append(callback.to_event(position or ""))
+        await self._store.append_async(callback.to_event(position or ""))
         resp.content_type = falcon.MEDIA_TEXT
         resp.text = document
 
-    def _base_url(self, req: falcon.Request) -> str:
+    def _base_url(self, req: falcon.asgi.Request) -> str:
         """This endpoint's public URL, which the flow's callback URLs are built on."""
         if self._public_url is not None:
             return self._public_url + req.path

@@ -6,14 +6,17 @@ import logging
 from typing import Any
 
 import falcon
+import falcon.asgi
 import sqlalchemy.exc
 
 from at_voice_kit.contracts.phone import normalise_international
 from at_voice_kit.contracts.vocabulary import NONE_STRING, Direction
 from at_voice_kit.service.at_client import CallPlacer
+from at_voice_kit.service.blocking import BlockingCalls
 from at_voice_kit.service.errors import ProblemError, field_error
 from at_voice_kit.service.resources.form_body import read_form
 from at_voice_kit.service.store import CallEvent, EventSource, EventStore
+from at_voice_kit.service.store.failures import StoreUnavailable
 from at_voice_kit.service.webhook_forms import value_problem
 
 ACCEPTED_PARAMETERS = frozenset({"phone"})
@@ -28,21 +31,22 @@ class InvokeCallResource:
 
     auth_required = True
 
-    def __init__(self, placer: CallPlacer, store: EventStore) -> None:
+    def __init__(self, placer: CallPlacer, store: EventStore, blocking: BlockingCalls) -> None:
         self._placer = placer
         self._store = store
+        self._blocking = blocking
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """The documented form: ``?phone=254711XXXYYY``."""
-        self._invoke(dict(req.params), resp)
+        await self._invoke(dict(req.params), resp)
 
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """The same, with ``phone`` in a form body."""
         if req.params:
             raise field_error(sorted(req.params)[0], "send POST fields in the form body")
-        self._invoke(read_form(req), resp)
+        await self._invoke(await read_form(req), resp)
 
-    def _invoke(self, fields: dict[str, Any], resp: falcon.Response) -> None:
+    async def _invoke(self, fields: dict[str, Any], resp: falcon.asgi.Response) -> None:
         unknown = sorted(set(fields) - ACCEPTED_PARAMETERS)
         if unknown:
             raise field_error(unknown[0], "is not a parameter of invoke-call (only 'phone')")
@@ -57,8 +61,9 @@ class InvokeCallResource:
         if not isinstance(raw, str):
             raise field_error("phone", "must be given once")
         phone = normalise_international(raw)
-        answer = self._placer.place(phone)
-        self._record(phone, answer)
+        # The SDK's HTTP call, and the store's own transaction for the record, block.
+        answer = await self._blocking.run(self._placer.place, phone)
+        await self._blocking.run(self._record, phone, answer)
         resp.media = {"message": f"Call initiated to {phone}", "response": answer}
 
     def _record(self, phone: str, answer: dict[str, Any]) -> None:
@@ -80,9 +85,8 @@ class InvokeCallResource:
             log.warning("invoke-call: not recording AT's odd session ids %r", refused)
             events = [event for event in events if event.session_id not in refused]
         try:
-            for event in events:
-                self._store.append(event)
-        except sqlalchemy.exc.SQLAlchemyError as exc:
+            self._store.append_many(events)
+        except (sqlalchemy.exc.SQLAlchemyError, StoreUnavailable) as exc:
             log.error(
                 "invoke-call: AT queued %s but the event store failed; "
                 "the call will be recorded when AT calls back: %s",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 import falcon
+import falcon.asgi
 
+from at_voice_kit.service.blocking import BlockingCalls
 from at_voice_kit.service.errors import ProblemError
 from at_voice_kit.service.store import EventStore
 from at_voice_kit.service.store.write_health import TRIAL_WRITE_INTERVAL_SECONDS
@@ -20,12 +22,13 @@ class StatusResource:
     """Ready only when an event could be stored now (``EventStore.readiness``): a load
     balancer must not send calls here while events cannot be stored."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, blocking: BlockingCalls) -> None:
         self._store = store
+        self._blocking = blocking
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_get(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """``{"service": "voice", "status": "ready"}``, or 503 with the reason."""
-        readiness = self._store.readiness()
+        readiness = await self._blocking.run(self._store.readiness)
         if not readiness.ready:
             log.warning("readiness: not ready: %s", readiness.reason)
             raise ProblemError(
@@ -38,6 +41,6 @@ class StatusResource:
             )
         resp.media = {"service": "voice", "status": "ready"}
 
-    def on_head(self, req: falcon.Request, resp: falcon.Response) -> None:
+    async def on_head(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
         """The same check for load balancers that probe with HEAD (no body)."""
-        self.on_get(req, resp)
+        await self.on_get(req, resp)

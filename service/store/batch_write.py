@@ -1,13 +1,10 @@
-"""Writing a batch of call events in one transaction, and merging each into its call's outcome.
+"""A batch of call events as both databases write it, and each call's outcome merged into it.
 
-A batch costs four statements whatever its size: one multi-row insert of the events (a
-redelivery is skipped by the unique ``dedup_key``), one insert of the missing ``calls`` rows,
-one read of the touched ``calls`` rows (locked on PostgreSQL, in session order, so concurrent
-writers on several instances cannot deadlock), and one multi-row update of those rows. The
-outcome is merged incrementally (:class:`at_voice_kit.service.store.outcome.OutcomeDerivation`): the
-call's earlier events are not read again. What needs no database (each event's dedup key, row, rank
-and, on SQLite, driver values) is prepared by the request's own thread as the event arrives
-(:class:`PreparedEvent`), so the writer lock is held for the statements and the commit alone.
+Each database writes a batch its own way (``sqlite_batch_write.py``, ``postgres.py``); what
+they share is here, and the fold of the batch's events into their calls' outcomes
+(``call_fold.py``). What needs no database (each event's dedup key, row, rank and, on SQLite,
+driver values) is prepared on the event loop as the event arrives (:class:`PreparedEvent`),
+so the writer lock is held for the statements and the commit alone.
 """
 
 from __future__ import annotations
@@ -17,13 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-
-from at_voice_kit.service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, Rank, event_rank
-from at_voice_kit.service.store.queries import as_utc
+from at_voice_kit.service.store.outcome import Rank, event_rank
 from at_voice_kit.service.store.records import AppendResult, CallEvent
-from at_voice_kit.service.store.schema import call_events, calls
 
 EVENT_COLUMNS = (
     "direction",
@@ -39,18 +31,6 @@ EVENT_COLUMNS = (
     "amount",
 )
 """Typed columns of ``call_events`` copied from the :class:`CallEvent` of the same name."""
-
-_UPDATED_COLUMNS = (
-    "session_id",
-    "first_seen_at",
-    "last_event_at",
-    "event_count",
-    "status",
-    "ended",
-    "derivation",
-    *ATTRIBUTE_FIELDS,
-)
-
 
 SessionEvents = dict[str, list[tuple[dict[str, Any], Rank]]]
 """Session id -> the merge views and ranks of its newly stored events, in batch order.
@@ -134,121 +114,6 @@ class PreparedBatch:
             if result.stored:
                 by_session.setdefault(event.session_id, []).append(event.merge_view)
         return by_session
-
-
-class BatchWriter:
-    """Appends batches of events on one database; the statements are built once."""
-
-    def __init__(self, dialect_name: str) -> None:
-        insert: Callable[[sa.Table], Any] = (
-            postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-        )
-        self._insert_events = (
-            insert(call_events)
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
-            .returning(call_events.c.dedup_key)
-        )
-        self._insert_calls = insert(calls).on_conflict_do_nothing(index_elements=["session_id"])
-        self._select_calls = (
-            sa.select(calls)
-            .where(calls.c.session_id.in_(sa.bindparam("sessions", expanding=True)))
-            .order_by(calls.c.session_id)
-            .with_for_update()
-        )
-        self._update_call = (
-            calls.update()
-            .where(calls.c.session_id == sa.bindparam("b_session_id"))
-            .values({name: sa.bindparam(f"b_{name}") for name in _UPDATED_COLUMNS})
-        )
-
-    def prepare(self, event: CallEvent, received_at: datetime) -> PreparedEvent:
-        """``event`` made ready for :meth:`write`, without the database."""
-        return PreparedEvent.of(event, received_at)
-
-    def write(self, connection: sa.Connection, batch: PreparedBatch) -> list[AppendResult]:
-        """Insert the batch's events and update their calls, inside the caller's transaction."""
-        rows = [event.row for event in batch.distinct()]
-        inserted = set(connection.execute(self._insert_events, rows).scalars())
-        results = batch.results(inserted)
-        by_session = batch.stored_by_session(results)
-        if by_session:
-            self._merge_into_calls(connection, by_session)
-        return results
-
-    def _merge_into_calls(self, connection: sa.Connection, by_session: SessionEvents) -> None:
-        sessions = sorted(by_session)  # sorted: one lock order across workers and instances
-        connection.execute(
-            self._insert_calls,
-            [
-                {
-                    "session_id": session_id,
-                    # A placeholder until the update below: event_count 0 marks it as new.
-                    "first_seen_at": by_session[session_id][0][0]["received_at"],
-                    "last_event_at": by_session[session_id][0][0]["received_at"],
-                    "event_count": 0,
-                    "status": "Requested",
-                    "ended": False,
-                }
-                for session_id in sessions
-            ],
-        )
-        current = connection.execute(self._select_calls, {"sessions": sessions}).mappings().all()
-        updates = []
-        for row in current:
-            values = merged_call_values(connection, row, by_session[row["session_id"]])
-            updates.append({f"b_{name}": value for name, value in values.items()})
-        connection.execute(self._update_call, updates)
-
-
-def merged_call_values(
-    connection: sa.Connection,
-    row: Mapping[Any, Any] | None,
-    new_events: Sequence[tuple[dict[str, Any], Rank]],
-) -> dict[str, Any]:
-    """A ``calls`` row's new values: its derivation with ``new_events`` merged in.
-
-    ``row`` is the row as stored (``None`` for a call not stored yet).
-    """
-    derivation = _derivation_of(connection, row) if row is not None else OutcomeDerivation()
-    for view, rank in new_events:
-        derivation.merge(view, rank)
-    outcome = derivation.outcome()
-    count = row["event_count"] if row is not None else 0
-    received = [view["received_at"] for view, _ in new_events]
-    first_seen, last_event = min(received), max(received)
-    if row is not None and count > 0:
-        # Kept as first stored, even if an event timed earlier commits later: the call list's
-        # cursor pages by first_seen_at, and a call must not move back into a page already read.
-        first_seen = as_utc(row["first_seen_at"])
-        last_event = max(as_utc(row["last_event_at"]), last_event)
-    values: dict[str, Any] = {
-        "session_id": new_events[0][0]["session_id"] if row is None else row["session_id"],
-        "first_seen_at": first_seen,
-        "last_event_at": last_event,
-        "event_count": count + len(new_events),
-        "status": outcome.status,
-        "ended": outcome.ended,
-        "derivation": derivation.state_json(),
-    }
-    for name in ATTRIBUTE_FIELDS:
-        values[name] = getattr(outcome, name)
-    return values
-
-
-def _derivation_of(connection: sa.Connection, row: Mapping[Any, Any]) -> OutcomeDerivation:
-    """The call's derivation so far: stored, empty for a new call, rebuilt for an old row."""
-    if row["event_count"] == 0:
-        return OutcomeDerivation()
-    if row["derivation"] is not None:
-        return OutcomeDerivation.from_state(row["derivation"], row)
-    # Written before schema version 2: derive once from every event, then keep it current.
-    derivation = OutcomeDerivation()
-    events = connection.execute(
-        sa.select(call_events).where(call_events.c.session_id == row["session_id"])
-    ).mappings()
-    for event in events:
-        derivation.merge(event)
-    return derivation
 
 
 def event_view(event: CallEvent) -> dict[str, Any]:

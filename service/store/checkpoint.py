@@ -89,7 +89,7 @@ class WalCheckpointer:
         # The connection is in autocommit (database.py): no transaction of its own pins a
         # snapshot of the log, which would keep the checkpoint from copying past it.
         connection = self._connection.get()
-        if self._file is not None and not self._file.holds(connection.info, self._file.identity()):
+        if not self._file.holds(connection.info, self._file.identity()):
             self._close()
             connection = self._connection.get()  # the file now at the path, if there is one
         cursor = connection.cursor()

@@ -185,10 +185,8 @@ def _identity_of(path: Path) -> FileIdentity | None:
     return status.st_dev, status.st_ino
 
 
-def database_file(engine: sa.Engine) -> DatabaseFile | None:
-    """The file of a SQLite ``engine`` (watched from the first call on), ``None`` otherwise."""
-    if engine.dialect.name != "sqlite":
-        return None
+def database_file(engine: sa.Engine) -> DatabaseFile:
+    """The file of a SQLite ``engine``, watched from the first call on."""
     found = _FILES.get(engine)
     if found is None:
         found = _FILES[engine] = _database_file_of(engine.url)

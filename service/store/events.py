@@ -1,12 +1,13 @@
 """Appending call events: durable, idempotent, and keeping each call's derived outcome current.
 
-An event is acknowledged only after :meth:`EventStore.append` returns, which is after the
-transaction that stored it committed, into the database file now at the configured path
-(SQLite: checked before and after each commit, ``database_file.py``). Appends arriving
-together share one transaction (see :mod:`at_voice_kit.service.store.group_commit`). Redeliveries
-(same source and identical fields) are stored once: the unique ``dedup_key`` makes the second insert
-a no-op, in one statement, race-free across workers and instances. The store remembers whether its
-writes commit, for the readiness probe (``write_health.py``).
+An event is acknowledged only after :meth:`EventStore.append_async` returns, which is after
+the transaction that stored it committed, into the database the store is configured with
+(SQLite: the file now at the configured path, checked before and after each commit). Appends
+arriving together share one transaction, written by the process's one writer
+(``commit_queue.py``). Redeliveries (same source and identical fields) are stored once: the
+unique ``dedup_key`` makes the second insert a no-op, race-free across workers and instances.
+The store remembers whether its writes commit, for the readiness probe (``write_health.py``).
+What differs between SQLite and PostgreSQL is the database's strategy (``dialect.py``).
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import sqlalchemy.exc
 
-from at_voice_kit.service.store.batch_write import BatchWriter, PreparedBatch, PreparedEvent
-from at_voice_kit.service.store.checkpoint import WalCheckpointer
-from at_voice_kit.service.store.database import PerProcess, WriterLock, read_connection
-from at_voice_kit.service.store.database_file import database_file
-from at_voice_kit.service.store.failures import StoreUnavailable, failure_reason, spoils_connection
-from at_voice_kit.service.store.group_commit import DEFAULT_MAX_BATCH, GroupCommit
+from at_voice_kit.service.store.batch_write import PreparedBatch, PreparedEvent
+from at_voice_kit.service.store.commit_queue import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_WAIT_SECONDS,
+    CommitQueue,
+)
+from at_voice_kit.service.store.database import read_connection
+from at_voice_kit.service.store.dialect import dialect_for
+from at_voice_kit.service.store.failures import StoreUnavailable
 from at_voice_kit.service.store.queries import CallHistory, CallPage, get_call, list_calls
 from at_voice_kit.service.store.records import AppendResult, CallEvent, EventSource
 from at_voice_kit.service.store.schema import migrate, trial_write
-from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
 from at_voice_kit.service.store.write_health import READY, Readiness, WriteHealth
 
 __all__ = ["AppendResult", "CallEvent", "EventSource", "EventStore"]
@@ -39,7 +42,8 @@ class EventStore:
     """The event log and the per-call outcomes derived from it.
 
     ``now`` stamps each event's arrival; ``clock`` (monotonic seconds) paces the trial
-    writes of the readiness probe.
+    writes of the readiness probe; ``max_wait`` bounds how long an append waits for the
+    writer before it is refused.
     """
 
     def __init__(
@@ -48,25 +52,20 @@ class EventStore:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_batch: int = DEFAULT_MAX_BATCH,
+        max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
         self._now = now
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._writer: BatchWriter | SQLiteBatchWriter = (
-            SQLiteBatchWriter(engine.dialect) if self._sqlite else BatchWriter(engine.dialect.name)
-        )
-        self._writer_lock = WriterLock(engine)
-        self._write_connection = PerProcess(lambda: self.engine.connect())
-        self._file = database_file(engine)
-        self._health = WriteHealth(clock)
+        self._dialect = dialect_for(engine)
+        self._health = WriteHealth(self._dialect, clock)
         self._trial = threading.Lock()
-        self._checkpointer = WalCheckpointer(engine) if self._sqlite else None
-        self._group: GroupCommit[PreparedEvent, AppendResult] = GroupCommit(
-            self._append_holding_lock,
+        self._queue: CommitQueue[PreparedEvent, AppendResult] = CommitQueue(
+            self._write_holding_lock,
             max_batch=max_batch,
-            gate=self._writer_lock.held,
-            after_batch=self._checkpoint_if_due,
+            max_wait=max_wait,
+            gate=self._dialect.writer_lock,
+            after_batch=self._dialect.housekeeping,
         )
 
     def migrate(self, *, create_missing: bool = True) -> int:
@@ -76,11 +75,8 @@ class EventStore:
         service's start); otherwise :class:`StoreUnavailable` is raised.
         """
         try:
-            if self._file is not None and create_missing:
-                self._file.create()
-            elif self._file is not None and self._file.identity() is None:
-                raise self._file.gone()
-            return migrate(self.engine)
+            self._dialect.before_migrating(create_missing=create_missing)
+            return migrate(self.engine, self._dialect.lock_schema)
         except Exception as exc:
             self._health.failed(exc)
             raise
@@ -88,19 +84,11 @@ class EventStore:
     def readiness(self) -> Readiness:
         """Whether a write can commit now, found without writing on the happy path.
 
-        Not ready when the database file shows it cannot take a write (gone, read-only, its
-        disk nearly full), the database is unreachable or read-only, or this process's last
+        Not ready when the database shows it cannot take a write (unreachable or read-only;
+        SQLite: the file gone, read-only, its disk nearly full), or this process's last
         commit attempt failed and a trial write (at most one every few seconds) fails too.
         """
-        problem = self._file.problem() if self._file is not None else None
-        if problem is not None:
-            return Readiness(ready=False, reason=problem)
-        try:
-            if self._writer_is_stale():
-                self._release_stale_writer()
-        except StoreUnavailable as exc:  # the writer lock file cannot be opened
-            return Readiness(ready=False, reason=str(exc))
-        problem = self._database_problem()
+        problem = self._dialect.write_problem()
         if problem is not None:
             return Readiness(ready=False, reason=problem)
         if self._health.trial_due() and self._trial.acquire(blocking=False):
@@ -113,49 +101,10 @@ class EventStore:
             return Readiness(ready=False, reason=f"the last write failed: {failure}")
         return READY
 
-    def _writer_is_stale(self) -> bool:
-        """SQLite: whether this process's write connection holds a database file or log
-        that is no longer the one at the path (deleted or replaced under it)."""
-        connection = self._write_connection.current()
-        if self._file is None or connection is None:
-            return False
-        try:
-            info = connection.connection.info
-        except sqlalchemy.exc.SQLAlchemyError:  # invalidated by a write failing right now
-            return True
-        return not self._file.holds(info, self._file.identity())
-
-    def _release_stale_writer(self) -> None:
-        """Close this process's connections when its writer holds a file or log that was
-        deleted or replaced. An idle process must let go too: SQLite copies a deleted log
-        into the database, and lets new connections read it, only once every connection
-        holding that log is closed."""
-        with self._writer_lock.held():
-            if self._writer_is_stale():
-                connection = self._write_connection.discard()
-                if connection is not None:
-                    connection.invalidate()
-                self._close_connections()
-
-    def _database_problem(self) -> str | None:
-        """Why the database cannot take a write (unreachable, read-only), as a query that
-        writes nothing shows."""
-        try:
-            with read_connection(self.engine) as connection:
-                if not self._sqlite and _postgres_is_read_only(connection):
-                    # This session began read-only and would stay so: not pooled again.
-                    connection.invalidate()
-                    return "the database is read-only (a standby, or read-only transactions)"
-        except sqlalchemy.exc.SQLAlchemyError as exc:
-            return f"database unreachable: {failure_reason(exc)}"
-        except StoreUnavailable as exc:
-            return str(exc)
-        return None
-
     def _trial_write(self) -> None:
         """One write that leaves nothing behind, recorded like any other commit attempt."""
         try:
-            with self._writer_lock.held(), self._recorded_write() as connection:
+            with self._dialect.writer_lock(), self._recorded_write() as connection:
                 trial_write(connection)
         except (sqlalchemy.exc.SQLAlchemyError, StoreUnavailable):
             pass  # recorded: readiness reports it
@@ -178,109 +127,45 @@ class EventStore:
         with read_connection(self.engine) as connection:
             return get_call(connection, session_id)
 
-    def append(self, event: CallEvent) -> AppendResult:
+    async def append_async(self, event: CallEvent) -> AppendResult:
         """Store ``event`` durably (committed when this returns) unless it is a redelivery.
 
-        Concurrent calls are committed together (group commit), each answered once the
-        transaction holding it has committed.
+        Concurrent appends are committed together by this process's writer (group commit),
+        each answered once the transaction holding it has committed; one that waited too
+        long for the writer raises :class:`~at_voice_kit.service.store.commit_queue.Overloaded`
+        and is not stored.
         """
-        # Prepared by this request's thread, so the writer lock is held only for the writes.
-        return self._group.submit(self._writer.prepare(event, self._now()))
+        # Prepared on the loop, so the writer lock is held only for the writes.
+        return await self._queue.submit(self._dialect.prepare(event, self._now()))
+
+    def append(self, event: CallEvent) -> AppendResult:
+        """Store ``event`` durably from a thread that may block: one transaction of its own."""
+        return self.append_many([event])[0]
 
     def append_many(self, events: Sequence[CallEvent]) -> list[AppendResult]:
         """Store several events in one transaction: one commit (one fsync) for all of them."""
         if not events:
             return []
         received_at = self._now()
-        prepared = [self._writer.prepare(event, received_at) for event in events]
-        with self._writer_lock.held():
-            results = self._append_holding_lock(prepared)
-        self._checkpoint_if_due()
+        prepared = [self._dialect.prepare(event, received_at) for event in events]
+        with self._dialect.writer_lock():
+            results = self._write_holding_lock(prepared)
+        self._dialect.housekeeping()
         return results
 
-    def _append_holding_lock(self, events: Sequence[PreparedEvent]) -> list[AppendResult]:
+    def _write_holding_lock(self, events: Sequence[PreparedEvent]) -> list[AppendResult]:
         with self._recorded_write() as connection:
-            results = self._writer.write(connection, PreparedBatch.of(events))
-        if self._checkpointer is not None:
-            self._checkpointer.committed(len(events))
+            results = self._dialect.write(connection, PreparedBatch.of(events))
+        self._dialect.committed(len(events))
         return results
-
-    def _checkpoint_if_due(self) -> None:
-        """SQLite: checkpoint the write-ahead log now and then, without the writer lock."""
-        if self._checkpointer is not None:
-            self._checkpointer.run_if_due()
 
     @contextmanager
     def _recorded_write(self) -> Iterator[sa.Connection]:
-        """:meth:`_write_transaction`, its outcome remembered for readiness."""
+        """The dialect's write transaction, its outcome remembered for readiness."""
         try:
-            with self._write_transaction() as connection:
+            with self._dialect.write_transaction() as connection:
                 yield connection
         except BaseException as exc:
             self._health.failed(exc)
             raise
         self._health.succeeded()
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[sa.Connection]:
-        """A transaction to write in; the caller holds the writer lock.
-
-        SQLite: on a connection kept by this process for its writes (a file has no server
-        to go away, and a pool checkout per batch is measurable), which must hold the file
-        now at the path before the transaction and still after its commit: otherwise the
-        batch is refused, never acknowledged (``database_file.py``). After any failure the
-        connection is closed, never pooled again; after one that spoils connections (read-only,
-        I/O), so is every other connection this process holds to the file, which may share
-        the spoiled state. PostgreSQL: from the pool, whose pre-ping replaces connections a
-        database restart has broken (and ``database.py`` those a read-only session spoiled).
-        """
-        if not self._sqlite:
-            with self.engine.begin() as connection:
-                yield connection
-            return
-        connection = self._writer_connection()
-        try:
-            with connection.begin():
-                yield connection
-            assert self._file is not None
-            self._file.require(connection.connection.info)
-        except BaseException as exc:
-            self._write_connection.discard()
-            connection.invalidate()
-            # A file or log that is gone or replaced is held by every connection opened
-            # before: SQLite copies a deleted log into the database only once all let go.
-            if spoils_connection(exc) or isinstance(exc, StoreUnavailable):
-                self._close_connections()
-            raise
-
-    def _close_connections(self) -> None:
-        """Close every connection this process holds to the SQLite file: SQLite shares a
-        read-only state among them (``database_file.py``). Those checked out now go back to
-        a pool the engine no longer uses, and are closed with it."""
-        self.engine.dispose()
-        if self._checkpointer is not None:
-            self._checkpointer.close()
-
-    def _writer_connection(self) -> sa.Connection:
-        """This process's SQLite write connection, on the file now at the path."""
-        assert self._file is not None
-        now = self._file.identity()
-        if now is None:
-            raise self._file.gone()
-        connection = self._write_connection.get()
-        if not self._file.holds(connection.connection.info, now):
-            # Replaced (a backup restored over it), or its log deleted: so are the other
-            # connections of this process; the next connection opens the files at the path.
-            self._write_connection.discard()
-            connection.invalidate()
-            self._close_connections()
-            connection = self._write_connection.get()
-        return connection
-
-
-def _postgres_is_read_only(connection: sa.Connection) -> bool:
-    return bool(
-        connection.execute(
-            sa.text("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")
-        ).scalar()
-    )

@@ -47,6 +47,12 @@ Rank = tuple[int, str]
 """How authoritative an event is: (precedence, content digest); greater wins."""
 
 
+def rank_text(rank: Rank) -> str:
+    """``rank`` as text that sorts as the rank does, compared byte by byte: the precedence
+    digit, then the digest (hex digits of one length)."""
+    return f"{rank[0]}{rank[1]}"
+
+
 @dataclass(frozen=True, slots=True)
 class CallOutcome:
     """What became of a call, as far as its events tell."""

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from at_voice_kit.service.store.outcome import ATTRIBUTE_FIELDS, OutcomeDerivation, rank_text
+
 metadata = sa.MetaData()
 
 SESSION_ID_LENGTH = 128
@@ -51,6 +53,16 @@ call_events = sa.Table(
     sa.Index("ix_call_events_session", "session_id", "id"),
 )
 
+RANK_COLUMNS = (
+    *(f"rank_{name}" for name in ATTRIBUTE_FIELDS),
+    "best_rank",
+    "best_kind",
+    "best_status",
+)
+"""The columns of ``calls`` behind its derived outcome (schema version 3)."""
+RANK_TYPE = sa.String(WORD_LENGTH).with_variant(sa.String(WORD_LENGTH, collation="C"), "postgresql")
+"""Ranks compare byte by byte on both databases (SQLite's default; PostgreSQL's "C")."""
+
 calls = sa.Table(
     "calls",
     metadata,
@@ -69,11 +81,14 @@ calls = sa.Table(
     sa.Column("duration_seconds", sa.Integer),
     sa.Column("currency_code", sa.String(8)),
     sa.Column("amount", sa.String(32)),
-    # The ranks behind the derived columns (see
-    # at_voice_kit.service.store.outcome.OutcomeDerivation), so an event merges into the outcome
-    # without reading the call's other events. NULL on rows written before schema version 2: the
-    # next event of such a call rebuilds it.
+    # Schema version 2 kept the ranks behind the derived columns here, as JSON; since version 3
+    # they are in the rank columns below, and this column is no longer written.
     sa.Column("derivation", sa.JSON),
+    # The ranks behind the derived columns (see at_voice_kit.service.store.outcome and
+    # call_fold.py), as text that sorts as the ranks do: the database merges an event into
+    # the outcome without reading the call's other events, or its row.
+    *(sa.Column(name, RANK_TYPE) for name in RANK_COLUMNS if name != "best_kind"),
+    sa.Column("best_kind", sa.String(WORD_LENGTH)),
     sa.Index("ix_calls_newest", "first_seen_at", "session_id"),
     sa.Index("ix_calls_caller", "caller_number"),
     sa.Index("ix_calls_destination", "destination_number"),
@@ -93,26 +108,63 @@ def _v2_incremental_outcome(connection: sa.Connection) -> None:
         connection.execute(sa.text(f"ALTER TABLE calls ADD COLUMN derivation {column_type}"))
 
 
-MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (_v1_initial, _v2_incremental_outcome)
+def _v3_ranks_in_columns(connection: sa.Connection) -> None:
+    existing = {column["name"] for column in sa.inspect(connection).get_columns("calls")}
+    for name in RANK_COLUMNS:
+        if name not in existing:
+            column_type = calls.c[name].type.compile(dialect=connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE calls ADD COLUMN {name} {column_type}"))
+    for session_id in connection.execute(
+        sa.select(calls.c.session_id).where(calls.c.best_rank.is_(None))
+    ).scalars():
+        ranks = _stored_ranks(connection, session_id)
+        connection.execute(calls.update().where(calls.c.session_id == session_id).values(ranks))
+
+
+def _stored_ranks(connection: sa.Connection, session_id: str) -> dict[str, object]:
+    """A call's rank columns, from its version 2 ranks, or (older) from all of its events."""
+    row = connection.execute(sa.select(calls).where(calls.c.session_id == session_id)).one()
+    row_values = row._mapping
+    if row_values["derivation"] is not None:
+        derivation = OutcomeDerivation.from_state(row_values["derivation"], row_values)
+    else:
+        derivation = OutcomeDerivation()
+        for event in connection.execute(
+            sa.select(call_events).where(call_events.c.session_id == session_id)
+        ).mappings():
+            derivation.merge(event)
+    columns: dict[str, object] = {
+        f"rank_{name}": rank_text(rank) for name, rank in derivation.ranks.items()
+    }
+    if derivation.best is not None:
+        columns.update(
+            best_rank=rank_text(derivation.best),
+            best_kind=derivation.best_kind,
+            best_status=derivation.best_status,
+        )
+    return columns
+
+
+MIGRATIONS: tuple[Callable[[sa.Connection], None], ...] = (
+    _v1_initial,
+    _v2_incremental_outcome,
+    _v3_ranks_in_columns,
+)
 """Migration ``n`` (1-based) brings the schema from version ``n - 1`` to ``n``. Append only."""
 
 LATEST_VERSION = len(MIGRATIONS)
 
 
-def _lock(connection: sa.Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        # Transaction-scoped: released at commit. SQLite's BEGIN IMMEDIATE already serialises.
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(727318)"))
-
-
-def migrate(engine: sa.Engine) -> int:
-    """Apply every missing migration; return the schema version now in force.
+def migrate(engine: sa.Engine, lock: Callable[[sa.Connection], None]) -> int:
+    """Apply every missing migration, under ``lock`` (taken in the migration's transaction:
+    several processes and instances starting at once migrate once); return the schema
+    version now in force.
 
     Refuses to run against a database newer than this code (a rollback to an old release
     must not write into a schema it does not understand).
     """
     with engine.begin() as connection:
-        _lock(connection)
+        lock(connection)
         schema_version.create(connection, checkfirst=True)
         current = connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar()
         current = int(current or 0)

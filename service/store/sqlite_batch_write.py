@@ -1,14 +1,13 @@
-"""The batch writer for SQLite: the same rows as :class:`BatchWriter`, in three cheap statements.
+"""The batch writer for SQLite: three statements per batch, whatever its size.
 
 SQLite lets one writer in at a time (``BEGIN IMMEDIATE``, queued by the writer lock), so
 inside the transaction nothing else can change the tables between a read and a write: the
-existing dedup keys can be looked up before inserting, and each call's row written with one
-upsert, with no placeholder rows or row locks. The statements are plain SQL run with
-``exec_driver_sql`` (driver-level ``executemany``, errors still raised as SQLAlchemy's), and
-values go through SQLAlchemy's own type processors for SQLite, so every row is stored
-exactly as Core stores it and read back by the same queries. This is the hot path of every
-webhook: Core's per-statement work cost more than SQLite's own, so the statements run on the
-transaction's own ``sqlite3`` cursor (:class:`DriverStatements`), their errors still raised as
+existing dedup keys are looked up, the new events inserted, and their calls' rows folded in
+by one upsert (``call_fold.py``, compiled once). The statements are plain SQL on the
+transaction's own ``sqlite3`` cursor (:class:`DriverStatements`: Core's per-statement and
+per-row work cost more than SQLite's own on this, the hot path of every webhook), with
+values through SQLAlchemy's own type processors for SQLite, so every row is stored exactly
+as Core stores it and read back by the same queries; errors are still raised as
 SQLAlchemy's (``OperationalError`` for a locked or failing database, as everywhere else).
 """
 
@@ -20,13 +19,10 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
-from at_voice_kit.service.store.batch_write import (
-    PreparedBatch,
-    PreparedEvent,
-    SessionEvents,
-    merged_call_values,
-)
+from at_voice_kit.service.store.batch_write import PreparedBatch, PreparedEvent
+from at_voice_kit.service.store.call_fold import calls_upsert, delta_rows
 from at_voice_kit.service.store.records import AppendResult, CallEvent
 from at_voice_kit.service.store.schema import call_events, calls
 
@@ -51,16 +47,10 @@ class SQLiteBatchWriter:
             f"INSERT INTO call_events ({', '.join(c.name for c in self._event_columns)}) "  # noqa: S608
             f"VALUES ({_placeholders(len(self._event_columns))})"
         )
-        self._call_columns = list(calls.columns)
+        upsert = calls_upsert(sqlite.insert).compile(dialect=dialect)
+        self._upsert_calls = upsert.string
+        self._call_columns = [calls.c[name] for name in upsert.positiontup or ()]
         self._call_converters = [_bind(column, dialect) for column in self._call_columns]
-        self._call_readers = [_result(column, dialect) for column in self._call_columns]
-        names = [column.name for column in self._call_columns]
-        updates = ", ".join(f"{name} = excluded.{name}" for name in names if name != "session_id")
-        self._upsert_calls = (
-            f"INSERT INTO calls ({', '.join(names)}) VALUES ({_placeholders(len(names))}) "  # noqa: S608
-            f"ON CONFLICT (session_id) DO UPDATE SET {updates}"
-        )
-        self._select_calls = f"SELECT {', '.join(names)} FROM calls WHERE session_id IN "  # noqa: S608
 
     def prepare(self, event: CallEvent, received_at: datetime) -> PreparedEvent:
         """``event`` made ready for :meth:`write`, its row already in the driver's values."""
@@ -84,8 +74,16 @@ class SQLiteBatchWriter:
         results = batch.results({event.key for event in new_events})
         by_session = batch.stored_by_session(results)
         if by_session:
-            self._merge_into_calls(connection, statements, by_session)
+            statements.execute_many(
+                self._upsert_calls, [self._call_values(row) for row in delta_rows(by_session)]
+            )
         return results
+
+    def _call_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            row[column.name] if convert is None else convert(row[column.name])
+            for column, convert in zip(self._call_columns, self._call_converters, strict=True)
+        )
 
     def _event_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(
@@ -96,36 +94,6 @@ class SQLiteBatchWriter:
                 strict=True,
             )
         )
-
-    def _merge_into_calls(
-        self,
-        connection: sa.Connection,
-        statements: DriverStatements,
-        by_session: SessionEvents,
-    ) -> None:
-        sessions = sorted(by_session)
-        stored = statements.query(
-            f"{self._select_calls}({_placeholders(len(sessions))})", tuple(sessions)
-        )
-        current = {row["session_id"]: row for row in map(self._call_row, stored)}
-        upserts = []
-        for session_id in sessions:
-            values = merged_call_values(connection, current.get(session_id), by_session[session_id])
-            upserts.append(
-                tuple(
-                    values[column.name] if convert is None else convert(values[column.name])
-                    for column, convert in zip(
-                        self._call_columns, self._call_converters, strict=True
-                    )
-                )
-            )
-        statements.execute_many(self._upsert_calls, upserts)
-
-    def _call_row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            column.name: value if read is None else read(value)
-            for column, read, value in zip(self._call_columns, self._call_readers, raw, strict=True)
-        }
 
 
 class DriverStatements:
@@ -165,10 +133,4 @@ class DriverStatements:
 def _bind(column: sa.Column[Any], dialect: sa.Dialect) -> Processor:
     """SQLAlchemy's converter of ``column``'s Python values to SQLite's, or ``None``."""
     processor: Processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor
-
-
-def _result(column: sa.Column[Any], dialect: sa.Dialect) -> Processor:
-    """SQLAlchemy's converter of ``column``'s stored values to Python's, or ``None``."""
-    processor: Processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
     return processor

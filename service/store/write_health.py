@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from at_voice_kit.service.store.database import Faults
 from at_voice_kit.service.store.failures import failure_reason, is_store_failure
 
 log = logging.getLogger("at_voice_kit.service.store")
@@ -47,7 +48,8 @@ class _Failure:
 class WriteHealth:
     """The outcome of this process's last commit attempt, and when a trial write is due."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, faults: Faults, clock: Callable[[], float] = time.monotonic) -> None:
+        self._faults = faults
         self._clock = clock
         self._lock = threading.Lock()
         self._failure: _Failure | None = None
@@ -69,7 +71,7 @@ class WriteHealth:
 
     def failed(self, error: BaseException) -> None:
         """A commit attempt raised ``error``; remembered if it says the store cannot write."""
-        if not is_store_failure(error):
+        if not is_store_failure(error, self._faults):
             return
         reason = failure_reason(error)
         with self._lock:

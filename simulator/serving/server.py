@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from at_voice_kit.contracts.bounded_http import BoundedReadProtocol
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.app import create_app
@@ -67,9 +68,12 @@ def is_loopback(host: str) -> bool:
 
 
 def uvicorn_config(app: Any, *, log_level: str = "info", access_log: bool = True) -> uvicorn.Config:
-    """The uvicorn settings both ways of serving share."""
+    """The uvicorn settings both ways of serving share: the HTTP protocol the service runs
+    too (``contracts/bounded_http.py``), so a client that sends a request slowly, or not at
+    all, is cut off after 10 s instead of holding a socket for ever."""
     return uvicorn.Config(
         app,
+        http=BoundedReadProtocol,
         log_level=log_level,
         access_log=access_log,
         lifespan="on",

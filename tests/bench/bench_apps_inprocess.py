@@ -2,9 +2,9 @@
 
     python -m tests.bench.bench_apps_inprocess [--requests 5000]
 
-The baseline (``tests/bench/baseline_app.py``) and the service with a store that keeps
-nothing (``tests/bench/diagnostic_apps.py``) are called as WSGI apps, one request after
-another in this process, with the forms ``bench_service`` sends (events: a call's
+The bare ASGI app (``tests/bench/baseline_app.py``) and the service with a store that keeps
+nothing (``tests/bench/diagnostic_apps.py``) are called as ASGI apps, one request after
+another on one event loop in this process, with the forms ``bench_service`` sends (events: a call's
 notifications; instruct: first callback requests). The difference is what Falcon's work on
 the service's routes, its middleware and the validation of every field cost, apart from
 HTTP and the store; ``bench_service`` measures the same apps under gunicorn. Best of 5
@@ -14,14 +14,13 @@ rounds; the machine is noisy: compare the rows of one run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
-
-import falcon.testing
 
 from tests.bench.bench_store import notification, notification_forms
 
@@ -33,19 +32,45 @@ SERVICE_SETTINGS = {
     "AT_VOICE_URL": "http://127.0.0.1:9",
     "VOICE_LOG_LEVEL": "warning",
 }
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+AsgiApp = Callable[..., Awaitable[None]]
 
 
-def request_environ(path: str, body: bytes) -> dict[str, Any]:
-    """A WSGI environ of a form POST to ``path``, as gunicorn would hand it to the app."""
-    return falcon.testing.create_environ(
-        path,
-        host="127.0.0.1",
-        port=5000,
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=body,
-    )
+def request_scope(path: str, body: bytes) -> dict[str, Any]:
+    """The ASGI scope of a form POST to ``path``, as uvicorn would hand it to the app."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"127.0.0.1:5000"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+    }
+
+
+async def answer_status(app: AsgiApp, scope: dict[str, Any], body: bytes) -> int:
+    """Call ``app`` with one request; its status."""
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
 
 
 def workload_bodies(workload: str, count: int) -> tuple[str, list[bytes]]:
@@ -62,25 +87,23 @@ def workload_bodies(workload: str, count: int) -> tuple[str, list[bytes]]:
     return "/voice/instruct", bodies
 
 
-def cpu_per_request(app: WsgiApp, path: str, bodies: list[bytes]) -> float:
+def cpu_per_request(app: AsgiApp, path: str, bodies: list[bytes]) -> float:
     """Microseconds of this process's CPU per request, best of :data:`ROUNDS` rounds; the
-    requests' environs are built before each round is timed."""
-    statuses: list[str] = []
+    requests' scopes are built before each round is timed."""
 
-    def start_response(status: str, headers: object, *_: object) -> None:
-        statuses.append(status)
-
-    best = float("inf")
-    for _ in range(ROUNDS):
-        statuses.clear()
-        environs = [request_environ(path, body) for body in bodies]
+    async def one_round() -> float:
+        scopes = [request_scope(path, body) for body in bodies]
         started = time.process_time()
-        for environ in environs:
-            b"".join(app(environ, start_response))
-        best = min(best, (time.process_time() - started) / len(bodies) * 1e6)
-        if any(not status.startswith("200") for status in statuses):
+        statuses = [
+            await answer_status(app, scope, body)
+            for scope, body in zip(scopes, bodies, strict=True)
+        ]
+        spent = time.process_time() - started
+        if any(status != 200 for status in statuses):
             raise SystemExit(f"{path}: an app answered {sorted(set(statuses))}")
-    return best
+        return spent / len(bodies) * 1e6
+
+    return min(asyncio.run(one_round()) for _ in range(ROUNDS))
 
 
 def main() -> int:
@@ -92,11 +115,11 @@ def main() -> int:
     print(f"at-voice-kit in-process app benchmark: {options.requests} requests, best of {ROUNDS}")
     with tempfile.TemporaryDirectory(prefix="avk-bench-apps-") as directory:
         os.environ.update(SERVICE_SETTINGS, DATABASE_URL=f"sqlite:///{directory}/unused.db")
-        from tests.bench.baseline_app import create_app as baseline_app
+        from tests.bench.baseline_app import create_asgi_app as baseline_app
         from tests.bench.diagnostic_apps import service_without_store
 
-        apps: dict[str, WsgiApp] = {"baseline": baseline_app()}
-        # Last: it replaces EventStore.append for the rest of this process.
+        apps: dict[str, AsgiApp] = {"baseline": baseline_app()}
+        # Last: it replaces EventStore.append_async for the rest of this process.
         apps["service without its store"] = service_without_store()
         for workload in ("events", "instruct"):
             path, bodies = workload_bodies(workload, options.requests)

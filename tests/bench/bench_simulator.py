@@ -305,10 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="avk-bench-") as directory:
         workdir = Path(directory)
-        with database(options.database, workdir) as database_url, ExitStack() as apps:
-            context.database_url = database_url
+        with database(options.database, workdir) as database_for, ExitStack() as apps:
             if "fast" in options.sim_parts:  # the live part needs neither app
-                start_apps(context, apps, workdir)
+                start_apps(context, apps, workdir, database_for)
             simulator_figures(context)
     print("\n".join(context.lines))
     return 1 if context.failed else 0

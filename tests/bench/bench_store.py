@@ -4,7 +4,7 @@
 
 Appends realistic notifications (three per call: ringing, answered, ended) with
 :meth:`EventStore.append_many` in batches of 1, 4, 8, 16 and 64, as the group commit forms
-them under load (``service/store/group_commit.py``), and prints the process's CPU time (user
+them under load (``service/store/commit_queue.py``), and prints the process's CPU time (user
 and system, so the kernel's share of each commit is counted) and the wall time per event.
 The calls are interleaved, as AT's notifications of concurrent calls are: each batch holds
 events of as many different calls as it has events. A contrast row then appends batches of
@@ -13,11 +13,11 @@ call a batch touches costs a read, a write and index entries of its own. The dif
 between batch sizes is the per-commit cost; what remains at 64 is the per-event cost. "lock
 held" is the time per event inside the writer lock (on SQLite the one-writer lock, which the
 processes of a service take in turn; on PostgreSQL the write transaction): the part of the
-work no other process can overlap. A last row appends the same way a worker's request
-threads do: from 16 threads at once, one :meth:`EventStore.append` each, joined by the
-group commit into batches of interleaved calls; it adds what waiting for a commit costs
-(each thread sleeps until its batch is committed and is woken), counted with the process's
-context switches per event. The same run measures parsing and validating the form
+work no other process can overlap. A last row appends the way a worker's requests do: 64 at
+once on one event loop, one :meth:`EventStore.append_async` each, joined by the process's
+writer into batches of interleaved calls; it adds what waiting for a commit costs (the
+hand-over to the writer thread and back), counted with the process's context switches per
+event. The same run measures parsing and validating the form
 (``parse_event``) for comparison. Only this process's CPU is counted: a PostgreSQL server's
 own work is not. The machine is noisy: compare the rows of one run.
 """
@@ -25,6 +25,7 @@ own work is not. The machine is noisy: compare the rows of one run.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import resource
 import tempfile
@@ -32,18 +33,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from at_voice_kit.service.store import CallEvent, EventStore
-from at_voice_kit.service.store.database import create_database_engine
+from at_voice_kit.service.store import CallEvent, EventStore, create_database_engine
 from at_voice_kit.service.webhook_forms import parse_event
-from tests.bench.bench_group_commit import context_switches, submit_from_threads
+from tests.bench.bench_commit_queue import context_switches
 from tests.bench.bench_service import database
 from tests.bench.diagnostic_apps import WriteTiming, time_the_writer_lock
 
 BATCH_SIZES = (1, 4, 8, 16, 64)
 WHOLE_CALLS_BATCH = 63
 """The contrast row's batch size: 21 whole calls of three events."""
-REQUEST_THREADS = 16
-"""As many as a worker of the service has (``VOICE_THREADS``' default)."""
+CONCURRENT_REQUESTS = 64
+"""As many as the service benchmark's connections."""
 _RUNS = itertools.count()
 """Numbers each :func:`from_request_threads` run, so that every run appends new events."""
 EVENT_TYPES = ("SessionRinging", "SessionAnswered", "SessionEnded")
@@ -101,20 +101,28 @@ def cpu_and_wall(run: Callable[[], object], count: int) -> tuple[float, float]:
     return cpu / count * 1e6, wall / count * 1e6
 
 
-def from_request_threads(
-    store: EventStore, timing: WriteTiming, count: int, threads: int = REQUEST_THREADS
+def from_the_loop(
+    store: EventStore, timing: WriteTiming, count: int, requests: int = CONCURRENT_REQUESTS
 ) -> str:
-    """Append ``count`` new events from ``threads`` threads through the group commit, as a
-    worker's requests do; the figures per event, as one line."""
+    """Append ``count`` new events from ``requests`` coroutines at once through the writer,
+    as a worker's requests do; the figures per event, as one line."""
     events = notifications(count, f"t{next(_RUNS)}-")
     batches_before = timing.batches
     switches_before = context_switches(resource.getrusage(resource.RUSAGE_SELF))
-    cpu, wall = cpu_and_wall(lambda: submit_from_threads(store.append, events, threads), count)
+
+    async def append_all() -> None:
+        async def share(first: int) -> None:
+            for event in events[first::requests]:
+                await store.append_async(event)
+
+        await asyncio.gather(*(share(first) for first in range(requests)))
+
+    cpu, wall = cpu_and_wall(lambda: asyncio.run(append_all()), count)
     switches_after = context_switches(resource.getrusage(resource.RUSAGE_SELF))
     switches = (switches_after - switches_before) / count
     per_batch = count / max(timing.batches - batches_before, 1)
     return (
-        f"append from {threads:2d} threads{'':13} cpu {cpu:6.0f} µs/event   "
+        f"append from {requests:2d} requests{'':12} cpu {cpu:6.0f} µs/event   "
         f"wall {wall:6.0f} µs/event   {per_batch:.1f} events per commit, "
         f"{switches:.1f} context switches per event"
     )
@@ -138,9 +146,9 @@ def main() -> int:
     time_the_writer_lock(timing)
     with (
         tempfile.TemporaryDirectory(prefix="avk-bench-store-") as directory,
-        database(options.database, Path(directory)) as url,
+        database(options.database, Path(directory)) as database_for,
     ):
-        engine = create_database_engine(url)
+        engine = create_database_engine(database_for("store"))
         try:
             store = EventStore(engine)
             store.migrate()
@@ -164,7 +172,7 @@ def main() -> int:
                     f"append, {label:27} cpu {cpu:6.0f} µs/event   "
                     f"wall {wall:6.0f} µs/event   lock held {held:6.0f} µs/event"
                 )
-            print(from_request_threads(store, timing, count))
+            print(from_the_loop(store, timing, count))
         finally:
             engine.dispose()
     return 0

@@ -17,6 +17,9 @@ what that thing costs:
   does, but not deriving the call's outcome (no ``calls`` row). Against the previous rung:
   what a database commit costs beyond a bare flush; against the service: what keeping each
   call's outcome current costs.
+- :func:`service_writing_on_the_loop`: the service with its batches written on the event loop
+  itself instead of on the process's writer thread: the loop stops while a batch commits.
+  Against the service: what the thread hand-off gains or costs.
 - :func:`service_with_write_timing`: the service itself, reporting how long each process waits
   for the SQLite writer lock and holds it per batch, and how many events a batch carries, in
   ``write-timing`` lines on standard error (the gunicorn log), every two seconds.
@@ -24,6 +27,7 @@ what that thing costs:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -31,18 +35,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import falcon
+import falcon.asgi
 
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.store import AppendResult, CallEvent, EventStore
-from at_voice_kit.service.store.batch_write import BatchWriter, PreparedEvent
-from at_voice_kit.service.store.database import PerProcess, WriterLock
-from at_voice_kit.service.store.group_commit import GroupCommit
-from at_voice_kit.service.store.sqlite_batch_write import SQLiteBatchWriter
+from at_voice_kit.service.store.batch_write import PreparedBatch, PreparedEvent
+from at_voice_kit.service.store.commit_queue import CommitQueue
+from at_voice_kit.service.store.database import PerProcess
+from at_voice_kit.service.store.sqlite import WriterLock
 
 DIAGNOSTIC_DIRECTORY_ENV = "AVK_DIAGNOSTIC_DIR"
 """Where :func:`service_with_durable_floor` keeps its files (the benchmark's working directory,
@@ -60,13 +65,13 @@ TIMING_LINE = re.compile(
 cut into by another's: only whole lines match)."""
 
 
-def service_without_store() -> falcon.App[falcon.Request, falcon.Response]:
+def service_without_store() -> falcon.asgi.App:
     """The service with an event store that stores nothing and answers every event as new."""
 
-    def discard(self: EventStore, event: CallEvent) -> AppendResult:
+    async def discard(self: EventStore, event: CallEvent) -> AppendResult:
         return AppendResult(stored=True)
 
-    EventStore.append = discard  # type: ignore[method-assign]
+    EventStore.append_async = discard  # type: ignore[method-assign]
     return create_app()
 
 
@@ -74,7 +79,7 @@ class DurableFloor:
     """Each event as one line of JSON appended to a file of this process's own, and every
     group commit flushed with ``fdatasync`` before its requests are answered.
 
-    The same :class:`GroupCommit` as the event store's, with no gate: the processes share no
+    The same :class:`CommitQueue` as the event store's, with no gate: the processes share no
     file, so none waits for another.
     """
 
@@ -86,12 +91,12 @@ class DurableFloor:
                 0o600,
             )
         )
-        self._group: GroupCommit[bytes, AppendResult] = GroupCommit(self._write)
+        self._queue: CommitQueue[bytes, AppendResult] = CommitQueue(self._write)
 
-    def append(self, event: CallEvent) -> AppendResult:
+    async def append(self, event: CallEvent) -> AppendResult:
         """Append ``event`` durably: returns once the line is on disk."""
         line = json.dumps([event.session_id, event.kind, dict(event.fields)]).encode() + b"\n"
-        return self._group.submit(line)
+        return await self._queue.submit(line)
 
     def _write(self, lines: Sequence[bytes]) -> list[AppendResult]:
         descriptor = self._file.get()
@@ -100,27 +105,70 @@ class DurableFloor:
         return [AppendResult(stored=True)] * len(lines)
 
 
-def service_with_durable_floor() -> falcon.App[falcon.Request, falcon.Response]:
+def service_with_durable_floor() -> falcon.asgi.App:
     """The service storing each event as a line of a file, flushed per group commit: see the
     module's docstring."""
     directory = Path(os.environ.get(DIAGNOSTIC_DIRECTORY_ENV) or tempfile.gettempdir())
     floor = DurableFloor(directory)
 
-    def append(self: EventStore, event: CallEvent) -> AppendResult:
-        return floor.append(event)
+    async def append(self: EventStore, event: CallEvent) -> AppendResult:
+        return await floor.append(event)
 
-    EventStore.append = append  # type: ignore[method-assign]
+    EventStore.append_async = append  # type: ignore[method-assign]
     return create_app()
 
 
-def service_without_outcomes() -> falcon.App[falcon.Request, falcon.Response]:
-    """The service storing every event as it does, without merging it into its call's row."""
+class LoopWriter:
+    """Batches written on the event loop: requests queue, and one task per loop writes what
+    is waiting with the store's own transaction, blocking the loop until it commits."""
 
-    def skip_merge(*_arguments: object) -> None:
-        return None
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._waiting: deque[tuple[PreparedEvent, asyncio.Future[AppendResult]]] = deque()
+        self._task: asyncio.Task[None] | None = None
 
-    SQLiteBatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
-    BatchWriter._merge_into_calls = skip_merge  # type: ignore[method-assign]
+    async def append(self, event: CallEvent) -> AppendResult:
+        """Queue ``event``; return its result once its batch committed."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((self._store._dialect.prepare(event, self._store._now()), future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write_waiting())
+        return await future
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(0)  # let the requests read meanwhile join the batch
+            batch = [self._waiting.popleft() for _ in range(min(len(self._waiting), 128))]
+            try:
+                with self._store._dialect.writer_lock():
+                    results = self._store._write_holding_lock([event for event, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                future.set_result(result)
+
+
+def service_writing_on_the_loop() -> falcon.asgi.App:
+    """The service writing its batches on the event loop; see the module's docstring."""
+    writers: dict[int, LoopWriter] = {}
+
+    async def append(self: EventStore, event: CallEvent) -> AppendResult:
+        writer = writers.setdefault(id(self), LoopWriter(self))
+        return await writer.append(event)
+
+    EventStore.append_async = append  # type: ignore[method-assign]
+    return create_app()
+
+
+def service_without_outcomes() -> falcon.asgi.App:
+    """The service storing every event as it does, without folding it into its call's row."""
+
+    def nothing_stored(self: PreparedBatch, results: object) -> dict[str, object]:
+        return {}
+
+    PreparedBatch.stored_by_session = nothing_stored  # type: ignore[method-assign,assignment]
     return create_app()
 
 
@@ -152,7 +200,7 @@ def time_the_writer_lock(timing: WriteTiming) -> None:
     per process (a second call would count everything twice).
     """
     held = WriterLock.held
-    append_holding_lock = EventStore._append_holding_lock
+    write_holding_lock = EventStore._write_holding_lock
 
     @contextmanager
     def timed_held(self: WriterLock) -> Iterator[None]:
@@ -168,13 +216,13 @@ def time_the_writer_lock(timing: WriteTiming) -> None:
     def counted(self: EventStore, events: Sequence[PreparedEvent]) -> list[AppendResult]:
         timing.batches += 1
         timing.events += len(events)
-        return append_holding_lock(self, events)
+        return write_holding_lock(self, events)
 
     WriterLock.held = timed_held  # type: ignore[method-assign]
-    EventStore._append_holding_lock = counted  # type: ignore[method-assign]
+    EventStore._write_holding_lock = counted  # type: ignore[method-assign]
 
 
-def service_with_write_timing() -> falcon.App[falcon.Request, falcon.Response]:
+def service_with_write_timing() -> falcon.asgi.App:
     """The service, timing its SQLite writer lock; see the module's docstring."""
     timing = WriteTiming()
     time_the_writer_lock(timing)

@@ -24,12 +24,12 @@ FIGURE = r"\s+[\d.]+ µs/"
         (
             "bench_store",
             ["--events", "64"],
-            [rf"append, batches of\s+64\s+cpu{FIGURE}", rf"append from 16 threads\s+cpu{FIGURE}"],
+            [rf"append, batches of\s+64\s+cpu{FIGURE}", rf"append from 64 requests\s+cpu{FIGURE}"],
         ),
         (
-            "bench_group_commit",
+            "bench_commit_queue",
             ["--items", "320", "--write-ms", "0.2"],
-            [rf"group commit\s+cpu{FIGURE}", rf"plain lock\s+cpu{FIGURE}", r"batches: \d+"],
+            [rf"commit queue\s+cpu{FIGURE}", r"batches: \d+"],
         ),
         (
             "bench_apps_inprocess",

@@ -99,7 +99,10 @@ def test_the_durable_floor_appends_every_notification_as_a_line(tmp_path: Path) 
     assert lines[2][2]["hangupCause"] == "NORMAL_CLEARING"
 
 
-@pytest.mark.parametrize("factory", ["service_without_outcomes", "service_with_write_timing"])
+@pytest.mark.parametrize(
+    "factory",
+    ["service_without_outcomes", "service_writing_on_the_loop", "service_with_write_timing"],
+)
 def test_the_database_rungs_store_events_once(factory: str, tmp_path: Path) -> None:
     events, calls = stored_rows(drive(factory, tmp_path))
     assert events == 3  # the redelivery is stored once, as by the service

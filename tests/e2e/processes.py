@@ -79,8 +79,11 @@ def kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left."""
+    """SIGTERM the process group, then SIGKILL whatever is left (of a process that is gone
+    already, what is left of its group: a killed gunicorn master's workers)."""
     if process.poll() is not None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         return
     os.killpg(process.pid, signal.SIGTERM)
     try:

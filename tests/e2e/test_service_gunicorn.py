@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -215,6 +216,49 @@ def test_a_bad_bind_address_is_reported_with_every_other_problem(
     assert f"VOICE_BIND: {problem}" in output
     assert "AT_API_KEY: is required but not set" in output
     assert "Traceback" not in output and "Listening at" not in output
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "301"])
+def test_a_bad_read_timeout_fails_at_start_naming_the_variable(
+    tmp_path: Path, fake_at: FakeAT, value: str
+) -> None:
+    output = start_and_fail(tmp_path, service_env(tmp_path, fake_at, VOICE_READ_TIMEOUT=value))
+    assert "VOICE_READ_TIMEOUT: must be a number of seconds greater than 0 and at most 300" in (
+        output
+    )
+
+
+def test_workers_stop_when_the_master_is_killed_so_a_restart_can_bind(
+    tmp_path: Path, fake_at: FakeAT
+) -> None:
+    """A worker whose master died (``kill -9``) stops, as gunicorn's own workers do: an
+    orphan would keep serving on the inherited socket, and a restarted service could not bind
+    the port."""
+    port = free_port()
+    env = service_env(tmp_path, fake_at)
+    with running(
+        gunicorn_argv(port),
+        env=env,
+        url=f"http://127.0.0.1:{port}",
+        ready_path="/voice/",
+        log_path=tmp_path / "first.log",
+    ) as first:
+        workers = child_pids(first.process.pid)
+        assert workers
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=15)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, f"orphaned workers still run:\n{first.log()}"
+            time.sleep(0.1)
+    with running(
+        gunicorn_argv(port),
+        env=env,
+        url=f"http://127.0.0.1:{port}",
+        ready_path="/voice/",
+        log_path=tmp_path / "second.log",
+    ) as second:
+        assert requests.get(f"{second.url}/voice/", timeout=5).status_code == 200
 
 
 def test_an_unknown_log_level_fails_at_start_naming_the_variable(

@@ -1,5 +1,6 @@
-"""The README's configuration tables name every setting the service and its gunicorn
-configuration read, and nothing they do not: an operator configures from the README."""
+"""The README's configuration tables name every setting the service, its gunicorn
+configuration and its worker read, and nothing they do not: an operator configures from the
+README."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_the_configuration_tables_list_every_setting_read() -> None:
     Config.from_env(env)
     gunicorn_source = "".join(
         (REPO_ROOT / "service" / name).read_text(encoding="utf-8")
-        for name in ("gunicorn_conf.py", "server_settings.py")
+        for name in ("gunicorn_conf.py", "server_settings.py", "server.py")
     )
     gunicorn_settings = set(re.findall(r'"(VOICE_[A-Z_]+)"', gunicorn_source))
     assert gunicorn_settings, "gunicorn_conf.py reads no VOICE_* variable?"

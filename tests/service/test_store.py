@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from at_voice_kit.service.store import (
+    AppendResult,
     CallEvent,
     EventSource,
     EventStore,
@@ -24,9 +25,10 @@ from at_voice_kit.service.store import (
 )
 from at_voice_kit.service.store.batch_write import event_view
 from at_voice_kit.service.store.database import read_connection
-from at_voice_kit.service.store.schema import LATEST_VERSION, schema_version
+from at_voice_kit.service.store.outcome import OutcomeDerivation
+from at_voice_kit.service.store.schema import LATEST_VERSION, RANK_COLUMNS, calls, schema_version
 from at_voice_kit.service.webhook_forms import parse_callback, parse_event
-from tests.service.test_group_commit import wait_until_queued
+from tests.service.test_commit_queue import eventually
 
 SESSION = "ATVId_" + "a" * 32
 
@@ -298,14 +300,18 @@ def test_api_events_do_not_end_a_call(store: EventStore) -> None:
     assert (outcome.status, outcome.ended) == ("Requested", False)
 
 
-def test_calls_written_before_incremental_derivation_are_rebuilt_from_their_events(
+def test_calls_written_before_ranks_in_columns_get_them_from_their_events(
     store: EventStore,
 ) -> None:
-    """A ``calls`` row from schema version 1 has no derivation: the next event rebuilds it."""
+    """A ``calls`` row from schema version 1 has no ranks: migrating to version 3 derives them
+    from the call's events, and the next event merges into the outcome they give."""
     ringing = final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0")
     store.append(ringing)
     with store.engine.begin() as connection:
-        connection.execute(sa.text("UPDATE calls SET derivation = NULL"))
+        blank = dict.fromkeys(RANK_COLUMNS)
+        connection.execute(calls.update().values(derivation=None, **blank))
+        connection.execute(schema_version.delete().where(schema_version.c.version >= 2))
+    assert store.migrate() == LATEST_VERSION
     store.append(final_event())
     history = store.get_call(SESSION)
     assert history is not None
@@ -315,10 +321,30 @@ def test_calls_written_before_incremental_derivation_are_rebuilt_from_their_even
     )
 
 
+def test_calls_of_schema_version_2_keep_their_outcome_through_the_migration(
+    store: EventStore,
+) -> None:
+    """Version 2 kept the ranks as JSON: version 3 copies them into their columns."""
+    final = final_event()
+    store.append(final)
+    derivation = OutcomeDerivation()
+    derivation.merge(event_view(final) | {"received_at": None})
+    with store.engine.begin() as connection:
+        blank = dict.fromkeys(RANK_COLUMNS)
+        connection.execute(calls.update().values(derivation=derivation.state_json(), **blank))
+        connection.execute(schema_version.delete().where(schema_version.c.version == 3))
+    store.migrate()
+    ringing = final_event(eventType="SessionRinging", hangupCause="", durationInSeconds="0")
+    store.append(ringing)
+    outcome = store.get_call(SESSION).summary.outcome  # type: ignore[union-attr]
+    assert outcome == derive_outcome(event_view(event) for event in (final, ringing))
+    assert (outcome.status, outcome.hangup_cause) == ("Success", "NORMAL_CLEARING")
+
+
 def test_migration_from_version_1_adds_the_derivation_column(store: EventStore) -> None:
     with store.engine.begin() as connection:
         connection.execute(sa.text("ALTER TABLE calls DROP COLUMN derivation"))
-        connection.execute(schema_version.delete().where(schema_version.c.version == 2))
+        connection.execute(schema_version.delete().where(schema_version.c.version >= 2))
     assert store.migrate() == LATEST_VERSION
     store.append(final_event())
     assert store.get_call(SESSION) is not None
@@ -418,10 +444,14 @@ def test_each_event_keeps_its_own_arrival_time_and_the_call_its_first_and_last(
             final_event(eventType="SessionRinging", hangupCause="None"),
             final_event(eventType="SessionAnswered", hangupCause="None"),
         ]
-        with ThreadPoolExecutor(3) as pool, store._writer_lock.held():
-            futures = [pool.submit(store.append, event) for event in events]
-            wait_until_queued(store._group, 3)
-        assert all(future.result(timeout=30).stored for future in futures)
+
+        async def append_while_the_lock_is_held() -> list[AppendResult]:
+            with store._dialect.writer_lock():
+                futures = [asyncio.ensure_future(store.append_async(event)) for event in events]
+                await eventually(lambda: store._queue.waiting == 3, "not queued")
+            return await asyncio.gather(*futures)
+
+        assert all(result.stored for result in asyncio.run(append_while_the_lock_is_held()))
         history = store.get_call(SESSION)
         assert history is not None
         # Listed in arrival order, whatever order the batch inserted them in.
@@ -443,11 +473,11 @@ def test_a_calls_first_seen_time_never_moves_back_once_listed(store: EventStore)
     times = iter([datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)])
     store._now = lambda: next(times)
     assert store.append(final_event()).stored
-    late = store._writer.prepare(
+    late = store._dialect.prepare(
         final_event(eventType="SessionRinging", hangupCause="None"),
         datetime(2026, 1, 18, 20, 4, 1, tzinfo=UTC),
     )
-    assert store._group.submit(late).stored
+    assert asyncio.run(store._queue.submit(late)).stored
     history = store.get_call(SESSION)
     assert history is not None
     assert history.summary.first_seen_at == datetime(2026, 1, 18, 20, 4, 5, tzinfo=UTC)

@@ -22,12 +22,9 @@ import sqlalchemy as sa
 
 from at_voice_kit.service.store import EventStore, create_database_engine
 from at_voice_kit.service.store.checkpoint import CHECKPOINT_EVERY_EVENTS
-from at_voice_kit.service.store.database import WriterLock
-from at_voice_kit.service.store.failures import (
-    StoreUnavailable,
-    is_store_failure,
-    spoils_connection,
-)
+from at_voice_kit.service.store.failures import StoreUnavailable, is_store_failure
+from at_voice_kit.service.store.postgres import PostgresFaults
+from at_voice_kit.service.store.sqlite import SQLiteFaults, WriterLock
 from at_voice_kit.service.store.write_health import TRIAL_WRITE_INTERVAL_SECONDS, WriteHealth
 from tests.filesystem_faults import read_only_for_new_opens, small_tmpfs
 from tests.service.test_wal_checkpoint import ringing
@@ -295,21 +292,26 @@ def sqlite_error(message: str, code: int) -> sqlite3.Error:
 
 def test_write_health_remembers_failures_of_the_store_and_ignores_contention() -> None:
     clock = Clock()
-    health = WriteHealth(clock)
+    sqlite_health, postgres_health = (
+        WriteHealth(SQLiteFaults(), clock),
+        WriteHealth(PostgresFaults(), clock),
+    )
     busy = database_error(sa.exc.OperationalError, sqlite_error("database is locked", 5))
     timeout = database_error(sa.exc.OperationalError, psycopg.errors.QueryCanceled())
     one_bad_event = database_error(sa.exc.IntegrityError, sqlite_error("constraint", 19))
-    for error in (busy, timeout, one_bad_event, KeyboardInterrupt()):
-        health.failed(error)
-        assert health.failure() is None, error
+    for error in (busy, one_bad_event, KeyboardInterrupt()):
+        sqlite_health.failed(error)
+        assert sqlite_health.failure() is None, error
+    postgres_health.failed(timeout)
+    assert postgres_health.failure() is None
     full = database_error(sa.exc.OperationalError, sqlite_error("database or disk is full", 13))
-    health.failed(full)
-    assert health.failure() == "database or disk is full"
-    assert not health.trial_due()
+    sqlite_health.failed(full)
+    assert sqlite_health.failure() == "database or disk is full"
+    assert not sqlite_health.trial_due()
     clock.now += TRIAL_WRITE_INTERVAL_SECONDS
-    assert health.trial_due()
-    health.succeeded()
-    assert health.failure() is None and not health.trial_due()
+    assert sqlite_health.trial_due()
+    sqlite_health.succeeded()
+    assert sqlite_health.failure() is None and not sqlite_health.trial_due()
 
 
 def test_errors_that_spoil_a_connection_are_told_apart() -> None:
@@ -320,7 +322,10 @@ def test_errors_that_spoil_a_connection_are_told_apart() -> None:
         sa.exc.OperationalError, sqlite_error("attempt to write a readonly database", 8)
     )
     full = database_error(sa.exc.OperationalError, sqlite_error("database or disk is full", 13))
-    assert spoils_connection(read_only_session) and is_store_failure(read_only_session)
-    assert spoils_connection(read_only_file) and is_store_failure(read_only_file)
-    assert not spoils_connection(full) and is_store_failure(full)
-    assert is_store_failure(StoreUnavailable("gone"))
+    postgres, sqlite = PostgresFaults(), SQLiteFaults()
+    assert postgres.spoils_connection(read_only_session)
+    assert is_store_failure(read_only_session, postgres)
+    assert sqlite.spoils_connection(read_only_file) and is_store_failure(read_only_file, sqlite)
+    assert not sqlite.spoils_connection(full) and is_store_failure(full, sqlite)
+    assert is_store_failure(StoreUnavailable("gone"), sqlite)
+    assert is_store_failure(StoreUnavailable("gone"), postgres)

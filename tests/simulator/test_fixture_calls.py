@@ -15,7 +15,7 @@ from at_voice_kit.service.config import Config
 from at_voice_kit.simulator.backend.calls import CallPhase
 from at_voice_kit.simulator.backend.exceptions import InvalidSettings
 from at_voice_kit.simulator.testing.harness import AtSimulator
-from at_voice_kit.simulator.testing.wsgi_server import serve_wsgi_app
+from at_voice_kit.simulator.testing.wsgi_server import serve_asgi_app
 
 USER = "+254711082369"
 
@@ -32,7 +32,7 @@ def service_url(at_simulator: AtSimulator, tmp_path: Path) -> Iterator[str]:
         database_url=f"sqlite:///{tmp_path / 'voice.db'}",
         flow_file="menu",
     )
-    with serve_wsgi_app(create_app(config)) as url:
+    with serve_asgi_app(create_app(config)) as url:
         at_simulator.set_number(
             at_simulator.phone_number,
             callback_url=f"{url}/voice/instruct",

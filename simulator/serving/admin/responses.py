@@ -85,6 +85,10 @@ class AdminResource:
         body = await req.stream.read(limit + 1)
         if len(body) > limit:
             raise BodyTooLarge(f"the body is over {limit} bytes")
+        if req.content_length is not None and len(body) != req.content_length:
+            raise MalformedJson(
+                f"the body ended after {len(body)} of its {req.content_length} bytes"
+            )
         try:
             return load_untrusted_json(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

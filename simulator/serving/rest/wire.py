@@ -141,6 +141,12 @@ async def read_form(
     body = await req.stream.read(max_bytes + 1)
     if len(body) > max_bytes:
         raise EntityTooLarge(max_bytes)
+    if req.content_length is not None and len(body) != req.content_length:
+        # The client went away mid-body, or was cut off for sending it too slowly: what
+        # arrived is not the request (a list of numbers cut short still parses).
+        raise MalformedRequest(
+            f"the body ended after {len(body)} of its {req.content_length} bytes"
+        )
     text = _decoded_text(body, params.get("charset"))
     if media_type == JSON:
         return _json_form(text, list_fields)
