@@ -29,10 +29,10 @@ from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING
 from at_voice_kit.simulator.engine.payloads import DialFacts
 from at_voice_kit.simulator.engine.phone_user import PhoneUser
 from at_voice_kit.simulator.engine.records import LegRecord
-from at_voice_kit.simulator.engine.runner import (
+from at_voice_kit.simulator.engine.runner import CallRun
+from at_voice_kit.simulator.engine.signals import (
     BridgeDropped,
     CallOver,
-    CallRun,
     QueueMatch,
     TransferOrder,
 )
@@ -70,7 +70,7 @@ async def dial(run: CallRun, action: Dial) -> None:
     plan = plan_dial(legs, sequential=bool(action.sequential), caller_leaves_after=run.remaining())
     await run.context.clock.sleep(plan.ring_seconds)
     run.legs.extend(plan.legs)
-    if plan.caller_hung_up:
+    if plan.caller_hung_up or run.person_left():
         raise run.user_hangup("the phone user hung up while the Dial was ringing")
     if plan.winner is None:
         run.note("Dial: nobody answered")
@@ -100,7 +100,7 @@ async def bridge(run: CallRun, seconds: float, other_side_leaves: str) -> None:
         )
         run.transfer_wakeup = None
         if order is None:
-            if user_first:
+            if user_first or run.person_left():
                 raise run.user_hangup("the phone user hung up")
             raise CallOver(ANSWERED_ENDING, other_side_leaves)
         if isinstance(order, BridgeDropped):

@@ -28,9 +28,12 @@ from at_voice_kit.contracts.actionxml.model import (
 )
 from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, HangupCause
 from at_voice_kit.simulator.engine.bridging import dequeue, dial, enqueue
+from at_voice_kit.simulator.engine.line import LineEventKind, RecordedAudio
+from at_voice_kit.simulator.engine.live_caller import TERMINAL_RECORD_SECONDS, LiveCaller
 from at_voice_kit.simulator.engine.outcomes import Ending
 from at_voice_kit.simulator.engine.phone_user import collect_digits
-from at_voice_kit.simulator.engine.runner import CallOver, CallRun
+from at_voice_kit.simulator.engine.runner import CallRun
+from at_voice_kit.simulator.engine.signals import CallOver
 from at_voice_kit.simulator.engine.timing import draw
 
 REJECT_ON_ANSWERED_CALL = Ending(
@@ -51,6 +54,8 @@ async def execute(run: CallRun, response: Response) -> None:
 async def perform(run: CallRun, action: Action) -> Response | None:
     """Execute one action; return the app's next document when the action fetched one."""
     timing = run.context.options.timing
+    if run.live is not None and isinstance(action, Say | Play | GetDigits | Record):
+        return await perform_live(run, action, run.live)
     match action:
         case Say():
             run.note(f"Say ({len(action.text)} characters)")
@@ -108,6 +113,97 @@ async def get_digits(run: CallRun, action: GetDigits) -> Response | None:
         return None
     run.note(f"GetDigits: {outcome.digits}")
     return await run.fetch_or_fail((("dtmfDigits", outcome.digits),), action.callback_url)
+
+
+async def perform_live(
+    run: CallRun, action: Say | Play | GetDigits | Record, live: LiveCaller
+) -> Response | None:
+    """The actions a person on the line hears or answers, in real time; the others run as
+    for a simulated user."""
+    match action:
+        case Say():
+            run.note(f"Say ({len(action.text)} characters)")
+            estimate = run.context.options.timing.say_seconds(
+                action.text, beep=bool(action.play_beep)
+            )
+            await run.spend(await live.speak(action, estimate))
+        case Play():
+            run.note(f"Play {action.url}")
+            await live.play(action)
+            await run.spend(0.0)  # notices a hang-up during the Play
+        case GetDigits():
+            return await get_digits_live(run, action, live)
+        case Record():
+            return await record_live(run, action, live)
+    return None
+
+
+async def get_digits_live(run: CallRun, action: GetDigits, live: LiveCaller) -> Response | None:
+    """GetDigits with a person on the line: the prompt plays, their keys are awaited as they
+    press them (a key during the prompt stops it), with the same rules as a simulated user's."""
+    finish = action.finish_on_key
+    if finish is None:
+        finish = run.context.options.default_finish_on_key
+    live.drop_keys()
+    live.show(
+        LineEventKind.DIGITS,
+        numDigits=action.num_digits,
+        finishOnKey=finish,
+        timeout=action.effective_timeout,
+    )
+    prompt = await live.prompt(action.prompt, prompt_seconds(run, action.prompt))
+    digits = await live.collect(action, finish, prompt)
+    if run.person_left():
+        raise run.user_hangup()
+    if not digits:
+        run.note("GetDigits: no input")
+        return None
+    run.note(f"GetDigits: {digits}")
+    return await run.fetch_or_fail((("dtmfDigits", digits),), action.callback_url)
+
+
+async def record_live(run: CallRun, action: Record, live: LiveCaller) -> Response | None:
+    """Record what the person says, until they (or ``finishOnKey``, ``maxLength``) stop it; a
+    terminal Record keeps them on the line until they hang up. The recording is theirs: the
+    WAV their phone sent (or, from a phone without a microphone, a voice-like one as long)."""
+    timing = run.context.options.timing
+    prompt = await live.prompt(action.prompt, prompt_seconds(run, action.prompt))
+    await run.spend(prompt + (timing.beep if action.play_beep else 0.0))
+    live.drop_keys()
+    live.show(
+        LineEventKind.RECORD,
+        finishOnKey=action.finish_on_key,
+        maxLength=action.max_length,
+        terminal=action.terminal,
+        beep=bool(action.play_beep),
+    )
+    url = _store_live_recording(run, live, await live.record(None if action.terminal else action))
+    if action.terminal:
+        run.facts.final_recording_url = url
+        await run.spend(TERMINAL_RECORD_SECONDS)  # on the line, silent, until they hang up
+        raise run.user_hangup("the phone user hung up after a terminal recording")
+    if run.person_left():
+        run.facts.final_recording_url = url
+        raise run.user_hangup("the phone user hung up during a recording")
+    if action.callback_url:
+        run.url = action.callback_url
+    return await run.fetch_or_fail((("recordingUrl", url),))
+
+
+def _store_live_recording(run: CallRun, live: LiveCaller, audio: RecordedAudio | None) -> str:
+    """Keep what the person recorded; its ``recordingUrl`` (``""``: nothing was recorded)."""
+    if audio is None or audio.seconds <= 0:
+        run.note("Record: nothing recorded")
+        return ""
+    recordings, session_id = run.context.ports.recordings, run.facts.session_id
+    if audio.wav is not None:
+        recording = recordings.add_audio(session_id, audio.wav, audio.seconds)
+    else:
+        recording = recordings.add(session_id, audio.seconds, 0.0)
+    run.recordings.append(recording.url)
+    run.note(f"Record: {audio.seconds:.1f} s -> {recording.url}")
+    live.show(LineEventKind.RECORDED, url=recording.url, seconds=audio.seconds)
+    return recording.url
 
 
 async def record_partial(run: CallRun, action: Record) -> Response | None:
