@@ -157,8 +157,8 @@ class FieldReader:
         if value is OMITTED or value is None:
             return value
         problem = url_problem(value) if isinstance(value, str) else URL_RULE
-        if problem is not None:
-            self.fail(key, problem)
+        if problem is not None or not isinstance(value, str):
+            self.fail(key, problem or URL_RULE)
             return OMITTED
         return value
 
