@@ -34,6 +34,7 @@ from at_voice_kit.simulator.serving.admin.views import (
     callee_view,
     number_view,
     queue_view,
+    timestamp,
     webhook_view,
 )
 from at_voice_kit.simulator.serving.untrusted_json import load_untrusted_json
@@ -274,6 +275,9 @@ class CallResource(AdminResource):
         document = call_view(call)
         document["requests"] = [api_request_view(x) for x in journal.api_requests_for(session_id)]
         document["webhooks"] = [webhook_view(x) for x in journal.webhooks_for(session_id)]
+        document["notes"] = [
+            {"at": timestamp(note.at), "event": note.text} for note in journal.notes_for(session_id)
+        ]
         requests_left_out, webhooks_left_out = journal.left_out_for(session_id)
         document["requestsLeftOut"] = requests_left_out
         document["webhooksLeftOut"] = webhooks_left_out

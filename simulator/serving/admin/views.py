@@ -91,6 +91,7 @@ def call_view(call: Call) -> dict[str, object]:
         "bridgedWith": call.bridged_with,
         "transfers": [transfer_view(request) for request in call.transfers],
         "outcome": None if call.record is None else outcome_view(call.record),
+        "clockStart": None if call.clock_start is None else timestamp(call.clock_start),
     }
 
 
