@@ -11,7 +11,13 @@ import argparse
 import sys
 from typing import Any
 
-from at_voice_kit.simulator.client.remote import SimulatorRefused, SimulatorUnavailable
+from at_voice_kit.simulator.client.remote import (
+    SimulatorClient,
+    SimulatorRefused,
+    SimulatorUnavailable,
+)
+from at_voice_kit.simulator.commands.call_output import wait_and_print
+from at_voice_kit.simulator.commands.interactive import add_interactive_option, run_interactive
 from at_voice_kit.simulator.commands.remote_options import (
     EXIT_USAGE,
     add_behaviour_options,
@@ -19,7 +25,6 @@ from at_voice_kit.simulator.commands.remote_options import (
     behaviour_script,
     client_for,
     phone_number,
-    wait_and_print,
 )
 
 
@@ -40,20 +45,34 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--to", required=True, type=phone_number, help="the AT number called")
     add_behaviour_options(parser, "the caller")
+    add_interactive_option(parser, "the caller")
     add_connection_options(parser)
     parser.set_defaults(func=run, prog="atsim dial")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the inbound call; wait for it and print its timeline."""
+    """Start the inbound call; show it as it happens (or drive it from the keyboard)."""
     with client_for(args) as client:
         try:
+            if args.interactive:
+                return run_interactive(
+                    client, args.caller, lambda: _dial_as_person(client, args), "atsim dial"
+                )
             script = behaviour_script(args, None)
             if script is not None:
                 client.set_callee(args.caller, script)
+            position = client.feed_position()
             call = client.dial_in(args.caller, args.to)
             print(f"calling {call['sessionId']}: {args.caller} -> {args.to}", flush=True)
-            return wait_and_print(client, call["sessionId"], args)
+            return wait_and_print(client, call["sessionId"], args, position)
         except (SimulatorUnavailable, SimulatorRefused) as exc:
             print(f"atsim dial: {exc}", file=sys.stderr)
             return EXIT_USAGE
+
+
+def _dial_as_person(client: SimulatorClient, args: argparse.Namespace) -> str:
+    """The person at ``--from`` calls ``--to``; the session id."""
+    call = client.phone_call(args.caller, args.to)
+    print(f"calling {call['sessionId']}: {args.caller} -> {args.to}", flush=True)
+    session_id: str = call["sessionId"]
+    return session_id

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +18,7 @@ from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_PORT,
     DEFAULT_USERNAME,
 )
-from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient
-from at_voice_kit.simulator.client.timeline import render_call, webhook_failed
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from at_voice_kit.simulator.configuration.fields import (
     DIGITS,
     phone_number_problem,
@@ -91,6 +89,20 @@ def simulator_url(text: str) -> str:
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     """``--url``, ``--admin-token``, ``--no-wait``, ``--timeout``."""
+    add_server_options(parser)
+    parser.add_argument(
+        "--no-wait", action="store_true", help="print the session id and return at once"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_WAIT_SECONDS,
+        help=f"how long to wait for the call to end (default {DEFAULT_WAIT_SECONDS:g} s)",
+    )
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--url``, ``--admin-token``: where the simulator is, and its admin token."""
     parser.add_argument(
         "--url",
         type=simulator_url,  # applied to the default too: a bad $ATSIM_URL is refused alike
@@ -101,15 +113,6 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--admin-token",
         default=os.environ.get("ATSIM_ADMIN_TOKEN"),
         help="the simulator's admin token, if it has one (default $ATSIM_ADMIN_TOKEN)",
-    )
-    parser.add_argument(
-        "--no-wait", action="store_true", help="print the session id and return at once"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=seconds,
-        default=DEFAULT_WAIT_SECONDS,
-        help=f"how long to wait for the call to end (default {DEFAULT_WAIT_SECONDS:g} s)",
     )
 
 
@@ -162,23 +165,6 @@ def client_for(args: argparse.Namespace) -> SimulatorClient:
         api_key=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
         admin_token=args.admin_token,
     )
-
-
-def wait_and_print(client: SimulatorClient, session_id: str, args: argparse.Namespace) -> int:
-    """Wait for the call to end, print its timeline; 1 if the app failed a webhook."""
-    if args.no_wait:
-        return EXIT_OK
-    try:
-        call = client.wait_for_end(session_id, args.timeout)
-    except CallTimedOut as exc:
-        print(f"{args.prog}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(render_call(call))
-    failed = [w for w in call["webhooks"] if webhook_failed(w)]
-    if failed:
-        print(f"{args.prog}: the app failed {len(failed)} webhook(s)", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
 
 
 def entry_problem(entry: Mapping[str, Any]) -> str | None:
