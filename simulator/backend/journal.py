@@ -205,6 +205,14 @@ class Journal:
             self._session(session_id).notes.append(note)
         self._feed.publish(FeedEntryKind.NOTE, session_id, note)
 
+    def forget_notes(self, session_id: str) -> None:
+        """Drop a finished call's timeline lines: its record holds the same lines now, and a
+        long-running simulator should not keep every call's timeline twice."""
+        with self._lock:
+            record = self._sessions.get(session_id)
+            if record is not None:
+                record.notes = HeadAndTail(*NOTES_KEPT_PER_CALL)
+
     def notes_for(self, session_id: str) -> tuple[CallNote, ...]:
         """The lines of the call's timeline so far (its first and latest ones, when it has
         more than the journal keeps per call)."""

@@ -10,8 +10,8 @@ Record's ``finishOnKey`` and ``maxLength``); only who decides differs.
 Choices where AT is silent (the README says them): keys count from the moment a ``GetDigits``
 listens, its prompt included (a key during the prompt stops it: barge-in), so a key pressed
 during an earlier ``Say`` is dropped; a phone rings for 45 s before it counts as unanswered
-(``EngineOptions.live_ring_seconds``); a person who hangs up while recording leaves the recording in the final request, as a
-simulated one does.
+(``EngineOptions.live_ring_seconds``); a person who hangs up while recording leaves the
+recording in the final request, as a simulated one does.
 """
 
 from __future__ import annotations

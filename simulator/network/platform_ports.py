@@ -187,6 +187,7 @@ class PlatformPorts:
             self._backend.calls.set_record(record.session_id, record)
         except NotFound:
             return
+        self._backend.journal.forget_notes(record.session_id)
         self._settle(record.session_id, Decimal(record.amount))
         for leg_id in self.generation.legs.pop(record.session_id, []):
             self._end_leg(leg_id)

@@ -216,3 +216,19 @@ def test_atsim_demo_at_a_real_speed_prints_the_calls_lines_as_they_happen() -> N
         demo.until("The calls:")
         demo.until("atsim demo: OK")
         assert demo.finish() == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    with atsim_serve() as sim:
+        process = subprocess.Popen(
+            [*atsim_command(), "calls", "--follow", "--url", sim.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # `atsim calls --follow | head -0`: the reader is gone
+        status = process.wait(timeout=WAIT)
+        errors = process.stderr.read()
+        process.stderr.close()
+    assert status == 0 and "Traceback" not in errors, errors

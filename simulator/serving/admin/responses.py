@@ -34,6 +34,7 @@ from at_voice_kit.simulator.serving.admin.views import (
     callee_view,
     number_view,
     queue_view,
+    timeline_so_far,
     timestamp,
     webhook_view,
 )
@@ -276,7 +277,7 @@ class CallResource(AdminResource):
         document["requests"] = [api_request_view(x) for x in journal.api_requests_for(session_id)]
         document["webhooks"] = [webhook_view(x) for x in journal.webhooks_for(session_id)]
         document["notes"] = [
-            {"at": timestamp(note.at), "event": note.text} for note in journal.notes_for(session_id)
+            {"at": timestamp(at), "event": text} for at, text in timeline_so_far(call, journal)
         ]
         requests_left_out, webhooks_left_out = journal.left_out_for(session_id)
         document["requestsLeftOut"] = requests_left_out

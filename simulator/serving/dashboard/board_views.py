@@ -11,6 +11,7 @@ an ActionXML answer pretty-printed with its problems listed, read with the share
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from datetime import datetime
 from typing import Any
 
 import defusedxml.ElementTree as SafeElementTree
@@ -127,9 +128,9 @@ def _carries_actionxml(exchange: WebhookExchange) -> bool:
     )
 
 
-def board_note(note: CallNote) -> View:
+def board_note(at: datetime, text: str) -> View:
     """A line of a call's timeline (an app's URL in it masked)."""
-    return {"at": timestamp(note.at), "text": masked_text(note.text)}
+    return {"at": timestamp(at), "text": masked_text(text)}
 
 
 def board_request(exchange: ApiExchange) -> View:
@@ -151,7 +152,7 @@ def feed_event(entry: FeedEntry) -> tuple[str, View]:
     if entry.kind is FeedEntryKind.WEBHOOK and isinstance(item, WebhookExchange):
         return "webhook", {"sessionId": session_id, "webhook": board_webhook(item)}
     if entry.kind is FeedEntryKind.NOTE and isinstance(item, CallNote):
-        return "note", {"sessionId": session_id, "note": board_note(item)}
+        return "note", {"sessionId": session_id, "note": board_note(item.at, item.text)}
     if entry.kind is FeedEntryKind.REQUEST and isinstance(item, ApiExchange):
         return "request", {"sessionId": session_id, "request": board_request(item)}
     return "reset", {}

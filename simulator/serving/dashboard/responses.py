@@ -32,7 +32,7 @@ from at_voice_kit.simulator.serving.admin.responses import (
     send,
     send_saved,
 )
-from at_voice_kit.simulator.serving.admin.views import call_view
+from at_voice_kit.simulator.serving.admin.views import call_view, timeline_so_far
 from at_voice_kit.simulator.serving.dashboard.board_views import (
     board_call,
     board_note,
@@ -99,7 +99,7 @@ class BoardCallResource(AdminResource):
                 "call": board_call(call),
                 "requests": [board_request(x) for x in journal.api_requests_for(session_id)],
                 "webhooks": [board_webhook(x) for x in journal.webhooks_for(session_id)],
-                "notes": [board_note(x) for x in journal.notes_for(session_id)],
+                "notes": [board_note(at, text) for at, text in timeline_so_far(call, journal)],
                 "leftOut": dict(
                     zip(("requests", "webhooks"), journal.left_out_for(session_id), strict=True)
                 ),
