@@ -9,6 +9,7 @@ no request can be sent to is refused at once, with :class:`InvalidSimulatorURL`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -214,23 +215,22 @@ class SimulatorClient:
     def _stream(self, path: str, params: Mapping[str, str]) -> Iterator[StreamEvent]:
         timeout = httpx.Timeout(REQUEST_TIMEOUT_SECONDS, read=STREAM_READ_TIMEOUT_SECONDS)
         url = f"{self.url}/_simulator/{path}"
-        try:
-            stream = self._http.stream("GET", url, params=params, timeout=timeout)
-            response = stream.__enter__()
-        except httpx.HTTPError as exc:
-            raise self._unavailable(exc) from None
-        try:
-            if response.status_code >= 400:
-                response.read()
-                raise SimulatorRefused(_problem_text(response))
-            yield from read_events(response.iter_lines())
-        except httpx.HTTPError as exc:
-            raise SimulatorUnavailable(
-                f"the simulator at {masked_url(self.url)} stopped answering "
-                f"({type(exc).__name__}: {exc})"
-            ) from None
-        finally:
-            stream.__exit__(None, None, None)
+        with contextlib.ExitStack() as open_stream:
+            try:
+                stream = self._http.stream("GET", url, params=params, timeout=timeout)
+                response = open_stream.enter_context(stream)
+            except httpx.HTTPError as exc:  # nothing answers there
+                raise self._unavailable(exc) from None
+            try:
+                if response.status_code >= 400:
+                    response.read()
+                    raise SimulatorRefused(_problem_text(response))
+                yield from read_events(response.iter_lines())
+            except httpx.HTTPError as exc:  # it answered, then went away
+                raise SimulatorUnavailable(
+                    f"the simulator at {masked_url(self.url)} stopped answering "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
 
 
 def _ended(event: StreamEvent, session_id: str) -> bool:

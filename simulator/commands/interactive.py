@@ -74,8 +74,11 @@ def run_interactive(
     inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
     phone = _Phone(number)
     _pump("phone", lambda: client.phone_events(number), inbox)
-    first = inbox.get(timeout=END_WAIT_SECONDS)
-    if first[0] != "phone" or first[1].name != "status":
+    try:
+        first = inbox.get(timeout=END_WAIT_SECONDS)
+    except queue.Empty:
+        first = ("phone", f"the simulator did not answer in {END_WAIT_SECONDS:g} s")
+    if not isinstance(first[1], StreamEvent) or first[1].name != "status":
         print(f"{prog}: cannot hold {number}: {first[1]}", file=sys.stderr)
         return EXIT_USAGE
     try:

@@ -22,7 +22,7 @@ from at_voice_kit.simulator.backend.calls import Call, CallPhase
 from at_voice_kit.simulator.backend.feed import CallFeed, FeedEntry, FeedEntryKind
 from at_voice_kit.simulator.backend.journal import WebhookExchange
 from at_voice_kit.simulator.client.timeline import call_headline, redact, webhook_text
-from at_voice_kit.simulator.serving.dashboard.board_views import board_call, board_webhook
+from at_voice_kit.simulator.serving.dashboard.board_views import board_call
 
 IDLE_WAIT_SECONDS = 30.0
 
@@ -48,11 +48,19 @@ def log_line(entry: FeedEntry) -> str | None:
     if entry.kind is FeedEntryKind.CALL and isinstance(item, Call):
         return _call_line(item)
     if entry.kind is FeedEntryKind.WEBHOOK and isinstance(item, WebhookExchange):
-        webhook = board_webhook(item, review=False)
-        sent = webhook_text(webhook)
-        return redact(
-            f"hook  {entry.session_id}  {sent} ({webhook['elapsedMs']} ms) {webhook['url']}"
-        )
+        request, result = item.request, item.result
+        webhook = {
+            "kind": request.kind.value,
+            "form": request.form(),
+            "status": result.status,
+            "error": result.error,
+            "body": result.body,
+            "note": item.note,
+        }
+        latency = f"({round(result.elapsed * 1000)} ms)"
+        # One pass of redact over the whole line masks the URL and anything the app put in
+        # its answer (cheaper than masking each field: a fast run logs thousands a second).
+        return redact(f"hook  {entry.session_id}  {webhook_text(webhook)} {latency} {request.url}")
     if entry.kind is FeedEntryKind.RESET:
         return "reset: every call is gone"
     return None

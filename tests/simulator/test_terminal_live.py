@@ -103,11 +103,11 @@ def phase(sim: AtsimProcess, session_id: str) -> str:
 
 
 def test_atsim_call_prints_each_line_as_it_happens_and_serve_logs_calls_not_requests() -> None:
-    with voice_app(SLOW_MENU) as (_, app_url), atsim_serve(*wired(app_url), "--speed", "4") as sim:
+    with voice_app(SLOW_MENU) as (_, app_url), atsim_serve(*wired(app_url), "--speed", "2") as sim:
         with running("call", "--url", sim.url, "--to", USER, "--answer", "answered") as call:
             session_id = call.until("queued ATVId_").split()[1].rstrip(":")
             call.until("event    SessionStarted")
-            # The call has a 30 s GetDigits nobody answers ahead of it (7.5 s at speed 4):
+            # The call has a 30 s GetDigits nobody answers ahead of it (15 s at speed 2):
             # the line came while it ran, not at its end.
             assert phase(sim, session_id) != "ended"
             call.until("GetDigits: no input")
@@ -137,7 +137,7 @@ def test_the_access_log_is_there_on_request() -> None:
 
 
 def test_atsim_calls_and_show_read_sdk_calls_and_follow_streams_new_ones() -> None:
-    with voice_app() as (_, app_url), atsim_serve(*wired(app_url), "--speed", "4") as sim:
+    with voice_app() as (_, app_url), atsim_serve(*wired(app_url), "--speed", "2") as sim:
         httpx.put(
             f"{sim.url}/_simulator/callees/{USER}",
             json={"answer": "answered", "digits": ["2"]},
@@ -188,6 +188,12 @@ def test_atsim_dial_interactive_shows_the_prompts_and_sends_keys_as_they_are_typ
             headline = dial.until(f"Inbound  {PERSON} -> {AT_NUMBER}")
             assert "Completed/Success" in headline
             assert dial.finish() == 0
+        refused = subprocess.run(
+            [*atsim_command(), "dial", "--interactive", "--url", sim.url,
+             "--from", AT_NUMBER, "--to", AT_NUMBER],
+            capture_output=True, text=True, timeout=WAIT, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert refused.returncode == 2 and "is an AT number" in refused.stderr
     forms = app.callbacks()
     assert [form["dtmfDigits"] for form in forms if "dtmfDigits" in form] == ["1"]
     recording_url = next(form["recordingUrl"] for form in forms if "recordingUrl" in form)

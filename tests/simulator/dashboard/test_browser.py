@@ -185,3 +185,59 @@ def test_a_simulator_with_an_admin_token_asks_for_it(page: Page) -> None:
         expect(page.locator("#connection")).to_have_attribute("data-live", "true")
         expect(page.locator("#token-banner")).to_be_hidden()
         expect(page.locator("#numbers")).to_contain_text(AT_NUMBER)
+
+
+def test_the_controls_do_what_the_admin_api_does(page: Page) -> None:
+    with voice_app() as (_, app_url), atsim_serve(*wired(app_url), "--speed", "fast") as sim:
+        admin = httpx.Client(base_url=f"{sim.url}/_simulator/", timeout=10)
+        open_dashboard(page, sim)
+        expect(page.locator("#numbers")).to_contain_text("secret=***")  # masked here too
+        form = page.locator("#number-form")
+        form.locator('[name="phoneNumber"]').fill("+254711082010")
+        form.locator('[name="callbackUrl"]').fill(f"{app_url}/voice?secret=other")
+        form.locator("button").click()
+        expect(page.locator("#numbers")).to_contain_text("+254711082010")
+        assert admin.get("numbers/+254711082010").json()["callbackUrl"].endswith("secret=other")
+
+        page.click('.tabs button[data-tab="callees"]')
+        form = page.locator("#callee-form")
+        form.locator('[name="phoneNumber"]').fill(USER)
+        form.locator('[name="answer"]').select_option("busy")
+        form.locator('[name="digits"]').fill("1, 2#")
+        form.locator('[name="hangupAfter"]').fill("30")
+        form.locator("button").click()
+        expect(page.locator("#callees")).to_contain_text(USER)
+        script = admin.get(f"callees/{USER}").json()
+        assert (script["answer"], script["digits"], script["hangupAfter"]) == (
+            "busy",
+            ["1", "2#"],
+            30,
+        )
+
+        page.click('.tabs button[data-tab="faults"]')
+        page.locator('#faults-form [name="duplicateProbability"]').fill("0.25")
+        page.locator("#faults-form button").click()
+        expect(page.locator("#controls-message")).to_have_text("event faults saved")
+        assert admin.get("event-faults").json()["duplicateProbability"] == 0.25
+
+        page.click('.tabs button[data-tab="accounts"]')
+        form = page.locator("#account-form")
+        form.locator('[name="username"]').fill("sandbox")
+        form.locator('[name="balance"]').fill("123.45")
+        form.locator("button").click()
+        expect(page.locator("#accounts")).to_contain_text("KES 123.45")
+        form.locator('[name="username"]').fill("bad user")
+        form.locator("button").click()
+        expect(page.locator("#controls-message")).to_contain_text("422")  # the rule, shown
+
+        page.click('.tabs button[data-tab="more"]')
+        form = page.locator("#inbound-form")
+        form.locator('[name="from"]').fill("+254700123456")
+        form.locator('[name="to"]').fill(AT_NUMBER)
+        form.locator("button").click()
+        expect(page.locator("#calls li.call")).to_have_count(1)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#reset")
+        expect(page.locator("#calls li.call")).to_have_count(0)
+        assert admin.get("callees").json()["callees"] == []
+        admin.close()

@@ -140,6 +140,7 @@ def test_the_board_lists_calls_and_shows_one_with_its_answers_reviewed() -> None
         atsim_serve(*wired(app_url), "--speed", "fast") as sim,
         httpx.Client(base_url=sim.url, timeout=10) as http,
     ):
+        http.put("/_simulator/callees/+254711082001", json={"answer": "answered"})
         with sdk_pointed_at(sim.url, "sandbox", "atsim-sandbox-key"):
             answer = africastalking.Voice.call(AT_NUMBER, ["+254711082001"])
         session_id = answer["entries"][0]["sessionId"]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from at_voice_kit.simulator.backend.exceptions import InvalidSettings
-from at_voice_kit.simulator.configuration.phone_actions import read_phone_action
+from at_voice_kit.simulator.configuration.phone_actions import SIGNALS, read_phone_action
 from at_voice_kit.simulator.devphone.lines import DevPhones, NotOnThisCall
 from at_voice_kit.simulator.devphone.recorded_audio import (
     MAX_RECORDING_BYTES,
@@ -215,3 +215,7 @@ def test_a_bad_action_names_the_field(body: object, field: str) -> None:
 
 def test_espeak_is_the_debian_package() -> None:
     assert shutil.which("espeak-ng") is not None, "apt-get install espeak-ng"
+
+
+def test_the_contracts_actions_are_the_engines() -> None:
+    assert set(SIGNALS) == {action.value for action in LineAction}

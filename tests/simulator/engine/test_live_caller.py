@@ -7,7 +7,7 @@ import asyncio
 import io
 import time
 import wave
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from at_voice_kit.contracts.vocabulary import HangupCause
@@ -36,7 +36,10 @@ MENU = xml(
 RECORD = xml('<Record finishOnKey="#" maxLength="30" playBeep="true"><Say>Speak</Say></Record>')
 THANKS = xml("<Say>Thanks</Say>")
 
-Reaction = Callable[["Person", LineEvent], None]
+Input = KeyPress | LineAction | RecordedAudio
+Plan = Mapping[str, Sequence[tuple[Input, float]]]
+"""What a person does on seeing an event: the event's kind (``"say:<text>"`` for one Say in
+particular) -> ``(input, after how many real seconds)``, in order."""
 
 
 @dataclass
@@ -44,7 +47,7 @@ class Person:
     """A fake live line: keeps what it is shown, reacts to events as a person would."""
 
     number: str = PERSON
-    react: Reaction = lambda person, event: None
+    plan: Plan = field(default_factory=dict)
     seconds_per_say: float | None = 0.05
     events: list[LineEvent] = field(default_factory=list)
     inputs: LineInputs | None = None
@@ -66,13 +69,17 @@ class Person:
 
     def show(self, event: LineEvent) -> None:
         self.events.append(event)
-        self.react(self, event)
+        key = event.kind.value
+        if event.kind is LineEventKind.SAY and f"say:{event.details['text']}" in self.plan:
+            key = f"say:{event.details['text']}"
+        for item, after in self.plan.get(key, ()):
+            self.does(item, after)
 
     async def speak(self, session_id: str, text: str, voice: str) -> float | None:
         self.show(LineEvent(LineEventKind.SAY, session_id, {"text": text, "voice": voice}))
         return self.seconds_per_say
 
-    def does(self, item: KeyPress | LineAction | RecordedAudio, after: float = 0.0) -> None:
+    def does(self, item: Input, after: float = 0.0) -> None:
         """Do something now, or ``after`` real seconds (the engine waits on its own)."""
         inputs = self.inputs
         assert inputs is not None
@@ -140,16 +147,12 @@ def place(engine: CallEngine, number: str = PERSON) -> CallRecord:
     return record
 
 
-def answers_and_presses(key: str, after: float = 0.1) -> Reaction:
-    def react(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.ANSWER, after)
-        elif event.kind is LineEventKind.DIGITS:
-            person.does(KeyPress(key), after)
-        elif event.kind is LineEventKind.RECORD:
-            person.does(RecordedAudio(1.5, wav_of(1.5)), after)
-
-    return react
+def answers_and_presses(key: str, after: float = 0.1) -> Plan:
+    return {
+        "ringing": [(LineAction.ANSWER, after)],
+        "digits": [(KeyPress(key), after)],
+        "record": [(RecordedAudio(1.5, wav_of(1.5)), after)],
+    }
 
 
 def wav_of(seconds: float, rate: int = 8000) -> bytes:
@@ -165,7 +168,7 @@ def wav_of(seconds: float, rate: int = 8000) -> bytes:
 def test_a_person_answers_hears_the_prompt_presses_a_key_and_records() -> None:
     harness = EngineHarness()
     posted = menu_app(harness)
-    person = Person(react=answers_and_presses("1"))
+    person = Person(plan=answers_and_presses("1"))
     record = place(live_engine(harness, person))
     assert record.ending.cause is HangupCause.NORMAL_CLEARING
     callbacks = [form for form in posted if form.get("isActive") == "1"]
@@ -185,7 +188,7 @@ def test_a_live_call_runs_in_real_time_while_other_calls_run_on_virtual_time() -
     harness = EngineHarness()
     menu_app(harness)
     harness.callees.scripts[USER] = CalleeScript(CalleeAnswer.ANSWERED, digits=("",))
-    person = Person(react=answers_and_presses("1", after=0.4))
+    person = Person(plan=answers_and_presses("1", after=0.4))
     engine = live_engine(harness, person)
 
     async def both() -> tuple[CallRecord, CallRecord, float]:
@@ -214,13 +217,8 @@ def test_hanging_up_in_the_middle_of_a_long_say_ends_the_call_at_once() -> None:
 
     harness.app(app)
 
-    def react(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.ANSWER)
-        elif event.kind is LineEventKind.SAY:
-            person.does(LineAction.HANGUP, 0.2)
-
-    person = Person(react=react, seconds_per_say=600.0)
+    plan: Plan = {"ringing": [(LineAction.ANSWER, 0)], "say": [(LineAction.HANGUP, 0.2)]}
+    person = Person(plan=plan, seconds_per_say=600.0)
     started = time.monotonic()
     record = place(live_engine(harness, person))
     assert time.monotonic() - started < 60  # not the Say's ten minutes
@@ -233,12 +231,7 @@ def test_hanging_up_in_the_middle_of_a_long_say_ends_the_call_at_once() -> None:
 def test_rejecting_the_ringing_phone_and_letting_it_ring_out() -> None:
     harness = EngineHarness()
     menu_app(harness)
-
-    def reject(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.REJECT)
-
-    rejecting = Person(react=reject)
+    rejecting = Person(plan={"ringing": [(LineAction.REJECT, 0)]})
     assert place(live_engine(harness, rejecting)).ending.cause is HangupCause.CALL_REJECTED
 
     harness = EngineHarness(options=replace(EngineHarness().options, live_ring_seconds=0.3))
@@ -272,17 +265,13 @@ def test_keys_count_from_the_get_digits_on_and_a_key_during_the_prompt_stops_it(
     harness = EngineHarness()
     posted = menu_app(harness)
 
-    def react(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.ANSWER)
-        elif event.kind is LineEventKind.CONNECTED:
-            person.does(KeyPress("9"))  # before any GetDigits: dropped
-        elif event.kind is LineEventKind.SAY and event.details["text"] == "Press 1":
-            person.does(KeyPress("1"), 0.05)  # during the prompt: barge-in
-        elif event.kind is LineEventKind.SAY and event.details["text"] == "Speak":
-            person.does(LineAction.HANGUP, 0.05)  # during the Record's prompt
-
-    person = Person(react=react, seconds_per_say=30.0)
+    plan: Plan = {
+        "ringing": [(LineAction.ANSWER, 0)],
+        "connected": [(KeyPress("9"), 0)],  # before any GetDigits: dropped
+        "say:Press 1": [(KeyPress("1"), 0.05)],  # during the prompt: barge-in
+        "say:Speak": [(LineAction.HANGUP, 0.05)],  # during the Record's prompt
+    }
+    person = Person(plan=plan, seconds_per_say=30.0)
     started = time.monotonic()
     record = place(live_engine(harness, person))
     assert time.monotonic() - started < 25  # neither 30 s prompt played to its end
@@ -296,17 +285,14 @@ def test_finish_on_key_stops_the_recording_and_the_phone_sends_it() -> None:
     harness = EngineHarness()
     posted = menu_app(harness)
 
-    def react(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.ANSWER)
-        elif event.kind is LineEventKind.DIGITS:
-            person.does(KeyPress("1"))
-        elif event.kind is LineEventKind.RECORD:
-            person.does(KeyPress("#"), 0.3)
-        elif event.kind is LineEventKind.RECORD_STOP:
-            person.does(RecordedAudio(0.3, wav_of(0.3)))
-
-    person = Person(react=react)
+    person = Person(
+        plan={
+            "ringing": [(LineAction.ANSWER, 0)],
+            "digits": [(KeyPress("1"), 0)],
+            "record": [(KeyPress("#"), 0.3)],
+            "record-stop": [(RecordedAudio(0.3, wav_of(0.3)), 0)],
+        }
+    )
     place(live_engine(harness, person))
     assert LineEventKind.RECORD_STOP in person.kinds()
     urls = [form["recordingUrl"] for form in posted if "recordingUrl" in form]
@@ -317,17 +303,13 @@ def test_hanging_up_while_recording_puts_the_recording_in_the_final_request() ->
     harness = EngineHarness()
     posted = menu_app(harness)
 
-    def react(person: Person, event: LineEvent) -> None:
-        if event.kind is LineEventKind.RINGING:
-            person.does(LineAction.ANSWER)
-        elif event.kind is LineEventKind.DIGITS:
-            person.does(KeyPress("1"))
-        elif event.kind is LineEventKind.RECORD:
-            # The phone hands in what it recorded, then hangs up: both before the engine runs.
-            person.does(RecordedAudio(0.8, wav_of(0.8)), 0.2)
-            person.does(LineAction.HANGUP, 0.2)
-
-    record = place(live_engine(harness, Person(react=react)))
+    plan: Plan = {
+        "ringing": [(LineAction.ANSWER, 0)],
+        "digits": [(KeyPress("1"), 0)],
+        # The phone hands in what it recorded, then hangs up: both before the engine runs.
+        "record": [(RecordedAudio(0.8, wav_of(0.8)), 0.2), (LineAction.HANGUP, 0.2)],
+    }
+    record = place(live_engine(harness, Person(plan=plan)))
     final = next(form for form in posted if form.get("isActive") == "0")
     assert final["recordingUrl"] == record.recording_urls[0]
     assert not any("recordingUrl" in form for form in posted if form.get("isActive") == "1")

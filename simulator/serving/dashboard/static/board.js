@@ -6,7 +6,8 @@ import { request } from "./api.js";
 import { byId, clear, clock, el, offset, webUrl } from "./dom.js";
 
 const HIDDEN_NOTES = new Set(["in-flow", "answered", "ringing", "not-answered"]);
-const calls = new Map(); // sessionId -> the call as the board shows it
+const KEPT_CALLS = 2000; // the page keeps the latest calls; older ones are found by session id
+const calls = new Map(); // sessionId -> the call as the board shows it, oldest first
 let total = 0;
 let open = null; // { sessionId, position, call, items, loaded, pending }
 const filters = { number: "", direction: "", outcome: "" };
@@ -35,12 +36,15 @@ export function onFeedEvent(name, data, id) {
     return true;
   }
   if (name === "call") {
-    if (!calls.has(data.call.sessionId)) total += 1;
+    if (!calls.has(data.call.sessionId)) {
+      total += 1;
+      if (calls.size >= KEPT_CALLS) calls.delete(calls.keys().next().value);
+    }
     calls.set(data.call.sessionId, data.call);
-    renderList();
+    soon(renderList);
     if (open && open.sessionId === data.call.sessionId) {
       open.call = data.call;
-      renderDetail();
+      soon(renderDetail);
     }
     return true;
   }
@@ -49,10 +53,23 @@ export function onFeedEvent(name, data, id) {
     if (!open.loaded) open.pending.push({ sequence, item });
     else if (sequence > open.position) {
       open.items.push(item);
-      renderDetail();
+      soon(renderDetail);
     }
   }
   return true;
+}
+
+// Render at most once a frame: under --speed fast the feed brings hundreds of events a second.
+const pending = new Set();
+function soon(render) {
+  if (pending.size === 0) {
+    requestAnimationFrame(() => {
+      const renders = [...pending];
+      pending.clear();
+      renders.forEach((fn) => fn());
+    });
+  }
+  pending.add(render);
 }
 
 function timelineItem(name, data) {

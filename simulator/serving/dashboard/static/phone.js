@@ -77,11 +77,18 @@ function goOnline() {
   showError("");
   phone.stop = follow(() => `${phonePath(number)}/events`, onLineEvent, (up, error) => {
     if (error) showError(error.message);
-    if (!up && phone.stop) setState(error && error.status && error.status < 500 ? "offline" : "reconnecting…");
+    const refused = error && error.status && error.status < 500 && error.status !== 401;
+    if (refused) resetOnline(); // not a number a phone may hold: nothing to retry
+    else if (!up && phone.stop) setState("reconnecting…");
   });
 }
 
-function goOffline() {
+async function goOffline() {
+  if (phone.sessionId) await hangUp(); // leaving the line ends the call on it
+  resetOnline();
+}
+
+function resetOnline() {
   if (phone.stop) phone.stop();
   phone.stop = null;
   callOver();
