@@ -23,6 +23,7 @@ from typing import Protocol
 
 from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.backend.exceptions import UnknownCall
+from at_voice_kit.simulator.backend.feed import CallFeed, FeedEntryKind
 from at_voice_kit.simulator.engine.records import CallRecord
 
 SESSION_ID_PREFIX = "ATVId_"
@@ -79,6 +80,9 @@ class Call:
     transfers: tuple[TransferRequest, ...] = ()
     cost: Decimal | None = None
     record: CallRecord | None = None
+    clock_start: datetime | None = None
+    """When the call began on its own clock (virtual under ``--speed fast``): its webhooks'
+    and timeline's times count from it. ``None`` until the engine starts the call."""
 
 
 class CallLauncher(Protocol):
@@ -162,10 +166,13 @@ class SeededSessionIds:
 class CallRegistry:
     """Every call of this simulator run, by session id, in creation order."""
 
-    def __init__(self, lock: threading.RLock, session_ids: SessionIdSource) -> None:
+    def __init__(
+        self, lock: threading.RLock, session_ids: SessionIdSource, feed: CallFeed | None = None
+    ) -> None:
         self._lock = lock
         self._session_ids = session_ids
         self._calls: dict[str, Call] = {}
+        self._feed = feed or CallFeed()
 
     def clear(self) -> None:
         """Forget every call and restart the session id sequence."""
@@ -185,6 +192,7 @@ class CallRegistry:
         """Record a new call (outbound from ``/call``; the engine adds inbound ones)."""
         with self._lock:
             self._calls[call.session_id] = call
+        self._feed.publish(FeedEntryKind.CALL, call.session_id, call)
 
     def get(self, session_id: str) -> Call:
         """The call, or :class:`UnknownCall`."""
@@ -239,6 +247,10 @@ class CallRegistry:
             call = self.get(session_id)
             return self._update(session_id, transfers=(*call.transfers, request))
 
+    def set_clock_start(self, session_id: str, at: datetime) -> Call:
+        """Note when the call began on its own clock."""
+        return self._update(session_id, clock_start=at)
+
     def set_record(self, session_id: str, record: CallRecord) -> Call:
         """Store the finished call's record and mark it ended."""
         return self._update(session_id, record=record, phase=CallPhase.ENDED)
@@ -251,4 +263,5 @@ class CallRegistry:
         with self._lock:
             call = replace(self.get(session_id), **changes)  # type: ignore[arg-type]
             self._calls[session_id] = call
-            return call
+        self._feed.publish(FeedEntryKind.CALL, session_id, call)
+        return call

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from at_voice_kit.simulator.backend.feed import CallFeed, CallNote, FeedEntryKind
 from at_voice_kit.simulator.engine.ports import WebhookExchange
 from at_voice_kit.simulator.engine.previews import (
     PREVIEW_CHARS,
@@ -40,6 +41,8 @@ DEFAULT_MAX_API_CHARACTERS = 64_000_000
 100 000 of the largest would still be gigabytes)."""
 WEBHOOKS_KEPT_PER_CALL = (100, 100)
 """A call's first and latest webhooks kept (a Redirect loop may never hang up)."""
+NOTES_KEPT_PER_CALL = (200, 100)
+"""A call's first and latest timeline lines kept (as the engine keeps them in its record)."""
 REQUESTS_KEPT_PER_CALL = (50, 50)
 """A call's first and latest API requests kept (``/callTransfer`` may name it any number of
 times)."""
@@ -140,18 +143,22 @@ class _SessionRecord:
     webhooks: HeadAndTail[WebhookExchange] = field(
         default_factory=lambda: HeadAndTail(*WEBHOOKS_KEPT_PER_CALL)
     )
+    notes: HeadAndTail[CallNote] = field(default_factory=lambda: HeadAndTail(*NOTES_KEPT_PER_CALL))
 
 
 class Journal:
-    """API requests in arrival order, and per call session its requests and webhooks."""
+    """API requests in arrival order, and per call session its requests, webhooks and the
+    lines of its timeline so far; each one is also published on ``feed`` as it is journaled."""
 
     def __init__(
         self,
         lock: threading.RLock,
         max_api_requests: int = DEFAULT_MAX_API_REQUESTS,
         max_api_characters: int = DEFAULT_MAX_API_CHARACTERS,
+        feed: CallFeed | None = None,
     ):
         self._lock = lock
+        self._feed = feed or CallFeed()
         self._max_api_requests = max_api_requests
         self._max_api_characters = max_api_characters
         self._api_requests: deque[ApiExchange] = deque()
@@ -181,13 +188,37 @@ class Journal:
                 self._api_characters -= _characters(self._api_requests.popleft())
             for session_id in recorded.session_ids:
                 self._session(session_id).api_requests.append(recorded)
-            return recorded
+        for session_id in recorded.session_ids:
+            self._feed.publish(FeedEntryKind.REQUEST, session_id, recorded)
+        return recorded
 
     def record_webhook(self, session_id: str, exchange: WebhookExchange) -> None:
         """Journal a webhook sent for the call ``session_id`` (as a bounded preview)."""
         kept = kept_webhook(exchange)
         with self._lock:
             self._session(session_id).webhooks.append(kept)
+        self._feed.publish(FeedEntryKind.WEBHOOK, session_id, kept)
+
+    def record_note(self, session_id: str, note: CallNote) -> None:
+        """Journal a line of the call's readable timeline, as it happens."""
+        with self._lock:
+            self._session(session_id).notes.append(note)
+        self._feed.publish(FeedEntryKind.NOTE, session_id, note)
+
+    def forget_notes(self, session_id: str) -> None:
+        """Drop a finished call's timeline lines: its record holds the same lines now, and a
+        long-running simulator should not keep every call's timeline twice."""
+        with self._lock:
+            record = self._sessions.get(session_id)
+            if record is not None:
+                record.notes = HeadAndTail(*NOTES_KEPT_PER_CALL)
+
+    def notes_for(self, session_id: str) -> tuple[CallNote, ...]:
+        """The lines of the call's timeline so far (its first and latest ones, when it has
+        more than the journal keeps per call)."""
+        with self._lock:
+            record = self._sessions.get(session_id)
+            return tuple(record.notes) if record else ()
 
     def _session(self, session_id: str) -> _SessionRecord:
         record = self._sessions.get(session_id)

@@ -55,9 +55,11 @@ from at_voice_kit.simulator.backend.exceptions import (
     UnknownAccount,
     UnknownNumber,
 )
+from at_voice_kit.simulator.backend.feed import CallFeed, FeedEntryKind
 from at_voice_kit.simulator.backend.journal import Journal
 from at_voice_kit.simulator.backend.numbers import AtNumber, NumberRegistry
 from at_voice_kit.simulator.backend.queues import QueueRegistry
+from at_voice_kit.simulator.devphone.lines import DevPhones
 from at_voice_kit.simulator.engine.events import EventFaults
 
 if TYPE_CHECKING:
@@ -146,12 +148,15 @@ class VoiceBackend:
         self.config = config.resolved()
         self._lock = threading.RLock()
         self.now = wall_clock
+        self.feed = CallFeed()
         self.accounts = AccountRegistry(self._lock)
         self.numbers = NumberRegistry(self._lock)
         self.callees = CalleeRegistry(self._lock)
-        self.calls = CallRegistry(self._lock, session_ids or SeededSessionIds(self.config.seed))
+        session_ids = session_ids or SeededSessionIds(self.config.seed)
+        self.calls = CallRegistry(self._lock, session_ids, self.feed)
         self.queues = QueueRegistry(self._lock)
-        self.journal = Journal(self._lock)
+        self.journal = Journal(self._lock, feed=self.feed)
+        self.phones = DevPhones()
         self.destinations = DestinationPlan(self.config.tariffs, self.config.tariff_currency)
         self.launcher: CallLauncher = launcher or RecordingLauncher()
         self.event_faults = self.config.event_faults
@@ -169,6 +174,7 @@ class VoiceBackend:
             self.journal.clear()
             self.event_faults = self.config.event_faults
         self.launcher.reset()
+        self.feed.publish(FeedEntryKind.RESET, None, None)
 
     # -- the REST surface --------------------------------------------------------------------
 

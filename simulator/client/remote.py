@@ -9,8 +9,9 @@ no request can be sent to is refused at once, with :class:`InvalidSimulatorURL`.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -20,10 +21,12 @@ from at_voice_kit.contracts.charsets import charset_parameter, decode_leniently
 from at_voice_kit.contracts.redaction import masked_url
 from at_voice_kit.contracts.urls import http_url_problem, with_path
 from at_voice_kit.simulator.backend.platform_config import DEFAULT_API_KEY, DEFAULT_USERNAME
+from at_voice_kit.simulator.client.feed import StreamEvent, read_events
 from at_voice_kit.simulator.untrusted_text import printable
 
-POLL_SECONDS = 0.05
 REQUEST_TIMEOUT_SECONDS = 30.0
+STREAM_READ_TIMEOUT_SECONDS = 45.0
+"""A stream sends a keep-alive every 10 s: this long without a byte, the server is gone."""
 
 CallDocument = dict[str, Any]
 
@@ -89,10 +92,13 @@ class SimulatorClient:
         try:
             return self._http.request(method, with_path(self.url, path), **kwargs)
         except httpx.HTTPError as exc:
-            raise SimulatorUnavailable(
-                f"no simulator answers at {masked_url(self.url)} ({type(exc).__name__}: {exc}); "
-                "start one with `atsim serve`"
-            ) from None
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: httpx.HTTPError) -> SimulatorUnavailable:
+        return SimulatorUnavailable(
+            f"no simulator answers at {masked_url(self.url)} ({type(exc).__name__}: {exc}); "
+            "start one with `atsim serve`"
+        )
 
     def admin(self, method: str, path: str, body: object | None = None) -> Any:
         """An admin API request (``path`` under ``/_simulator/``); the decoded JSON answer."""
@@ -156,18 +162,96 @@ class SimulatorClient:
         call: CallDocument = self.admin("GET", f"calls/{quote(session_id)}")
         return call
 
+    def health(self) -> dict[str, Any]:
+        """``GET health``."""
+        health: dict[str, Any] = self.admin("GET", "health")
+        return health
+
+    def calls(self) -> list[CallDocument]:
+        """``GET calls``: every call, oldest first."""
+        calls: list[CallDocument] = self.admin("GET", "calls")["calls"]
+        return calls
+
     def wait_for_end(self, session_id: str, timeout: float) -> CallDocument:
-        """Poll the call until it has ended (its final request and events sent)."""
+        """Wait until the call has ended (its final request and events sent): the live feed
+        says when, nothing is polled."""
         deadline = time.monotonic() + timeout
-        while True:
-            call = self.call(session_id)
-            if call["phase"] == "ended":
-                return call
+        position = self.feed_position()
+        call = self.call(session_id)
+        if call["phase"] == "ended":
+            return call
+        for event in self.follow_feed(position, session_id):
+            if event.name in ("missed", "reset") or _ended(event, session_id):
+                call = self.call(session_id)
+                if call["phase"] == "ended":
+                    return call
             if time.monotonic() >= deadline:
-                raise CallTimedOut(
-                    f"call {session_id} had not ended after {timeout:g} s (phase {call['phase']})"
-                )
-            time.sleep(POLL_SECONDS)
+                break
+        call = self.call(session_id)
+        if call["phase"] == "ended":
+            return call
+        raise CallTimedOut(
+            f"call {session_id} had not ended after {timeout:g} s (phase {call['phase']})"
+        )
+
+    # -- the live streams -----------------------------------------------------------------
+
+    def feed_position(self) -> int:
+        """The live feed's latest position (follow the feed after it to miss nothing)."""
+        for event in self._stream("feed", {"follow": "false"}):
+            if event.name == "hello":
+                return int(event.data["position"])
+        raise SimulatorRefused("the simulator's feed did not say where it is")
+
+    def follow_feed(self, after: int, session_id: str | None = None) -> Iterator[StreamEvent]:
+        """The live feed's events after ``after`` (one call's, with ``session_id``), as they
+        happen, keep-alives included; stop iterating to close the stream."""
+        params = {"after": str(after)}
+        if session_id is not None:
+            params["session"] = session_id
+        yield from self._stream("feed", params)
+
+    def phone_events(self, number: str) -> Iterator[StreamEvent]:
+        """Hold ``number`` as a person (a dev phone) and hear what happens on it, as it
+        happens; the number is theirs until the iteration stops."""
+        yield from self._stream(f"phones/{quote(number)}/events", {})
+
+    def phone_action(self, number: str, session_id: str, action: str, **fields: object) -> None:
+        """What the person on ``number`` does on the call ``session_id``."""
+        body = {"sessionId": session_id, "action": action, **fields}
+        self.admin("POST", f"phones/{quote(number)}/actions", body)
+
+    def phone_call(self, number: str, at_number: str) -> CallDocument:
+        """The person on ``number`` calls ``at_number`` (an inbound call they are on)."""
+        call: CallDocument = self.admin("POST", f"phones/{quote(number)}/calls", {"to": at_number})
+        return call
+
+    def _stream(self, path: str, params: Mapping[str, str]) -> Iterator[StreamEvent]:
+        timeout = httpx.Timeout(REQUEST_TIMEOUT_SECONDS, read=STREAM_READ_TIMEOUT_SECONDS)
+        url = f"{self.url}/_simulator/{path}"
+        with contextlib.ExitStack() as open_stream:
+            try:
+                stream = self._http.stream("GET", url, params=params, timeout=timeout)
+                response = open_stream.enter_context(stream)
+            except httpx.HTTPError as exc:  # nothing answers there
+                raise self._unavailable(exc) from None
+            try:
+                if response.status_code >= 400:
+                    response.read()
+                    raise SimulatorRefused(_problem_text(response))
+                yield from read_events(response.iter_lines())
+            except httpx.HTTPError as exc:  # it answered, then went away
+                raise SimulatorUnavailable(
+                    f"the simulator at {masked_url(self.url)} stopped answering "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
+
+
+def _ended(event: StreamEvent, session_id: str) -> bool:
+    if event.name != "call":
+        return False
+    call = event.data["call"]
+    return bool(call["sessionId"] == session_id and call["phase"] == "ended")
 
 
 ANSWER_PREVIEW_BYTES = 4096

@@ -75,19 +75,29 @@ def timeline(call: Mapping[str, Any]) -> list[TimelineLine]:
         kind = str(webhook.get("kind", ""))
         per_kind[kind] = per_kind.get(kind, -1) + 1
         moment = _moment(webhook["startedAt"])
-        entries.append((moment, 1, kind, per_kind[kind], _webhook_text(webhook)))
-    if outcome is not None:
-        for index, note in enumerate(outcome["timeline"]):
-            if note["event"] not in HIDDEN_NOTES:
-                entries.append((_moment(note["at"]), 0, "", index, f"  {note['event']}"))
+        entries.append((moment, 1, kind, per_kind[kind], webhook_text(webhook)))
+    # A live call's lines so far are its journaled notes; an ended one's, its record's.
+    notes = outcome["timeline"] if outcome is not None else call.get("notes", [])
+    for index, note in enumerate(notes):
+        if note["event"] not in HIDDEN_NOTES:
+            entries.append((_moment(note["at"]), 0, "", index, f"  {note['event']}"))
     if not entries:
         return []
-    start = _moment(outcome["queuedAt"]) if outcome is not None else min(e[0] for e in entries)
+    start = call_start(call) or min(e[0] for e in entries)
     entries.sort(key=lambda entry: entry[:4])
     return [
         TimelineLine(round((moment - start).total_seconds(), 3), text)
         for moment, _, _, _, text in entries
     ]
+
+
+def call_start(call: Mapping[str, Any]) -> datetime | None:
+    """When the call began on its own clock: its timeline's times count from it."""
+    outcome = call.get("outcome")
+    if outcome is not None:
+        return _moment(outcome["queuedAt"])
+    started = call.get("clockStart")
+    return None if started is None else _moment(started)
 
 
 def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
@@ -96,16 +106,22 @@ def render_call(call: Mapping[str, Any], indent: str = "  ") -> str:
     lines = [printable(call_headline(call))]
     for line in timeline(call):
         lines.append(f"{indent}{line.seconds:>8.1f}s {redact(line.text)}")
-    outcome = call.get("outcome")
-    if outcome is not None:
-        for leg in outcome["legs"]:
-            cause = leg["hangupCause"] or "connected"
-            lines.append(
-                f"{indent}leg {leg['phoneNumber']}: rang {leg['ringSeconds']:g} s, {cause}"
-            )
-        for url in outcome["recordingUrls"]:
-            lines.append(f"{indent}recording: {redact(url)}")
+    lines.extend(ending_lines(call, indent))
     return "\n".join(lines)
+
+
+def ending_lines(call: Mapping[str, Any], indent: str = "  ") -> list[str]:
+    """What a finished call left: the legs a Dial rang, and its recordings."""
+    outcome = call.get("outcome")
+    if outcome is None:
+        return []
+    lines = []
+    for leg in outcome["legs"]:
+        cause = leg["hangupCause"] or "connected"
+        lines.append(f"{indent}leg {leg['phoneNumber']}: rang {leg['ringSeconds']:g} s, {cause}")
+    for url in outcome["recordingUrls"]:
+        lines.append(f"{indent}recording: {redact(url)}")
+    return lines
 
 
 def redact(text: str) -> str:
@@ -118,7 +134,8 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _webhook_text(webhook: Mapping[str, Any]) -> str:
+def webhook_text(webhook: Mapping[str, Any]) -> str:
+    """One webhook as a timeline line: what was sent, and the app's answer summarised."""
     form: Mapping[str, str] = webhook["form"]
     if webhook["kind"] == "event":
         sent = f"event    {form.get('eventType', '?')}"
@@ -126,7 +143,7 @@ def _webhook_text(webhook: Mapping[str, Any]) -> str:
             sent += f" ({form['hangupCause']})"
     else:
         sent = "callback " + _callback_fields(form)
-    answer = _answer_text(webhook)
+    answer = answer_text(webhook)
     # The final request's note is why the call ended (shown on its own line), not a fault.
     final = webhook["kind"] == "callback" and form.get("isActive") == "0"
     note = f"  !! {webhook['note']}" if webhook.get("note") and not final else ""
@@ -148,7 +165,8 @@ def _callback_fields(form: Mapping[str, str]) -> str:
     return " ".join(parts)
 
 
-def _answer_text(webhook: Mapping[str, Any]) -> str:
+def answer_text(webhook: Mapping[str, Any]) -> str:
+    """The app's answer to a webhook, summarised (``200 GetDigits(numDigits=1), Say "Bye"``)."""
     if webhook.get("error"):
         return f"no answer ({webhook['error']})"
     status = webhook["status"]

@@ -13,7 +13,13 @@ import sys
 from typing import Any
 
 from at_voice_kit.simulator.backend.callees import CalleeAnswer
-from at_voice_kit.simulator.client.remote import SimulatorRefused, SimulatorUnavailable
+from at_voice_kit.simulator.client.remote import (
+    SimulatorClient,
+    SimulatorRefused,
+    SimulatorUnavailable,
+)
+from at_voice_kit.simulator.commands.call_output import wait_and_print
+from at_voice_kit.simulator.commands.interactive import add_interactive_option, run_interactive
 from at_voice_kit.simulator.commands.remote_options import (
     EXIT_FAILED,
     EXIT_OK,
@@ -27,7 +33,6 @@ from at_voice_kit.simulator.commands.remote_options import (
     hangup_cause,
     phone_number,
     scripted_cause_problem,
-    wait_and_print,
 )
 
 
@@ -63,12 +68,17 @@ def register(subparsers: Any) -> None:
     )
     add_behaviour_options(parser, "the called phone user")
     add_verdict_options(parser)
+    add_interactive_option(parser, "the called phone user")
     add_connection_options(parser)
     parser.set_defaults(func=run, prog="atsim call")
 
 
+class NotQueued(Exception):
+    """``/call`` did not queue the call; the message says why."""
+
+
 def run(args: argparse.Namespace) -> int:
-    """Place the call; wait for it and print its timeline."""
+    """Place the call; show it as it happens (or drive it from the keyboard)."""
     problem = scripted_cause_problem(args.answer, args.hangup_cause)
     if problem is not None:
         print(f"atsim call: argument --hangup-cause: {problem}", file=sys.stderr)
@@ -76,26 +86,42 @@ def run(args: argparse.Namespace) -> int:
     with client_for(args) as client:
         try:
             caller = args.caller or client.first_number()
+            if args.interactive:
+                return run_interactive(
+                    client,
+                    args.to,
+                    lambda: _place(client, caller, args.to),
+                    "atsim call",
+                    strict=args.strict,
+                )
             script = behaviour_script(args, args.answer)
             if script is not None:
                 client.set_callee(args.to, script)
-            answer = client.place_call(caller, [args.to])
+            position = client.feed_position()
+            session_id = _place(client, caller, args.to)
         except (SimulatorUnavailable, SimulatorRefused) as exc:
             print(f"atsim call: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        entries = answer.get("entries") or []
-        if not entries:
-            print(f"atsim call: refused: {answer.get('errorMessage')}", file=sys.stderr)
+        except NotQueued as exc:
+            print(f"atsim call: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        problem = entry_problem(entries[0])
-        if problem is not None:
-            print(f"atsim call: not queued: {problem}", file=sys.stderr)
-            return EXIT_FAILED
-        session_id = entries[0]["sessionId"]
-        print(f"queued {session_id}: {caller} -> {args.to}", flush=True)
         try:
-            return wait_and_print(client, session_id, args)
+            return wait_and_print(client, session_id, args, position)
         except (SimulatorUnavailable, SimulatorRefused) as exc:
             print(f"atsim call: {exc}", file=sys.stderr)
             return EXIT_FAILED
     return EXIT_OK
+
+
+def _place(client: SimulatorClient, caller: str, to: str) -> str:
+    """``/call`` from ``caller`` to ``to``; the session id, or :class:`NotQueued`."""
+    answer = client.place_call(caller, [to])
+    entries = answer.get("entries") or []
+    if not entries:
+        raise NotQueued(f"refused: {answer.get('errorMessage')}")
+    problem = entry_problem(entries[0])
+    if problem is not None:
+        raise NotQueued(f"not queued: {problem}")
+    session_id: str = entries[0]["sessionId"]
+    print(f"queued {session_id}: {caller} -> {to}", flush=True)
+    return session_id

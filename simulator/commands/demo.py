@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -31,8 +32,10 @@ from at_voice_kit.simulator.backend.platform_config import (
 )
 from at_voice_kit.simulator.backend.platform_config import Speed as SimulatorSpeed
 from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.client.feed import LiveTimeline
 from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient, SimulatorRefused
-from at_voice_kit.simulator.client.timeline import render_call
+from at_voice_kit.simulator.client.timeline import call_headline, ending_lines, render_call
+from at_voice_kit.simulator.commands.call_output import say
 from at_voice_kit.simulator.demo.report import (
     DemoResult,
     counted,
@@ -44,6 +47,7 @@ from at_voice_kit.simulator.demo.scenario import AGENT_SCRIPTS, DemoCall, build_
 from at_voice_kit.simulator.demo.service import ServiceFailed, ServiceProcess, ServiceSettings
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.server import ThreadedSimulator
+from at_voice_kit.simulator.untrusted_text import printable
 
 DEFAULT_CALLS = 10
 MAX_CALLS = 1000
@@ -157,10 +161,14 @@ def _run_calls(
         if call.script is not None:
             client.set_callee(call.phone_number, call.script)
     print(f"\nPlacing {counted(len(scenario), 'call')} through {service.url}/voice/invoke-call ...")
+    position = client.feed_position()
     placed = [_place(service, call) for call in scenario]
-    wait = FAST_WAIT_SECONDS if str(args.speed) == "fast" else REAL_WAIT_SECONDS
-    results = [_wait(client, result, wait) for result in placed]
-    _print_timelines(results)
+    if str(args.speed) == "fast":
+        results = [_wait(client, result, FAST_WAIT_SECONDS) for result in placed]
+        _print_timelines(results)
+    else:
+        results = _follow_live(client, placed, position, REAL_WAIT_SECONDS)
+        _print_headlines(results)
     print("\nOutcomes by hangup cause (the simulator's journal):")
     print(outcome_summary(results))
     history = service.history()
@@ -199,6 +207,38 @@ def _wait(client: SimulatorClient, result: DemoResult, timeout: float) -> DemoRe
     except (CallTimedOut, SimulatorRefused) as exc:
         return DemoResult(result.label, result.phone_number, result.session_id, None, str(exc))
     return DemoResult(result.label, result.phone_number, result.session_id, call)
+
+
+def _follow_live(
+    client: SimulatorClient, placed: list[DemoResult], position: int, timeout: float
+) -> list[DemoResult]:
+    """Print every call's timeline lines as they happen (``[n]`` says which call), from the
+    live feed, until every call has ended; then the calls' records."""
+    labels = {r.session_id: f"[{n}]" for n, r in enumerate(placed, start=1) if r.session_id}
+    print("\nLive (the calls' lines as they happen; [n] is call n):", flush=True)
+    for number, result in enumerate(placed, start=1):
+        print(f"  [{number}] {result.label}: {result.phone_number}", flush=True)
+    printer = LiveTimeline(say, labels.get)
+    pending = set(labels)
+    deadline = time.monotonic() + timeout
+    if pending:
+        for event in client.follow_feed(position):
+            printer.handle(event)
+            pending = {sid for sid in pending if not printer.ended(sid)}
+            if not pending or time.monotonic() >= deadline:
+                break
+    return [_wait(client, result, max(deadline - time.monotonic(), 1.0)) for result in placed]
+
+
+def _print_headlines(results: list[DemoResult]) -> None:
+    print("\nThe calls:")
+    for index, result in enumerate(results, start=1):
+        if result.call is not None:
+            print(f"  [{index}] {printable(call_headline(result.call))}")
+            for line in ending_lines(result.call, "        "):
+                print(line)
+        else:
+            print(f"  [{index}] {result.phone_number}: {result.problem}")
 
 
 def _print_timelines(results: list[DemoResult]) -> None:

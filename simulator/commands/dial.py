@@ -11,7 +11,13 @@ import argparse
 import sys
 from typing import Any
 
-from at_voice_kit.simulator.client.remote import SimulatorRefused, SimulatorUnavailable
+from at_voice_kit.simulator.client.remote import (
+    SimulatorClient,
+    SimulatorRefused,
+    SimulatorUnavailable,
+)
+from at_voice_kit.simulator.commands.call_output import wait_and_print
+from at_voice_kit.simulator.commands.interactive import add_interactive_option, run_interactive
 from at_voice_kit.simulator.commands.remote_options import (
     EXIT_FAILED,
     EXIT_USAGE,
@@ -21,7 +27,6 @@ from at_voice_kit.simulator.commands.remote_options import (
     behaviour_script,
     client_for,
     phone_number,
-    wait_and_print,
 )
 
 
@@ -45,6 +50,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--to", required=True, type=phone_number, help="the AT number called")
     add_behaviour_options(parser, "the caller")
     add_verdict_options(parser)
+    add_interactive_option(parser, "the caller")
     add_connection_options(parser)
     parser.set_defaults(func=run, prog="atsim dial")
 
@@ -54,7 +60,7 @@ HTTP_CONFLICT = 409
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the inbound call; wait for it and print its timeline.
+    """Start the inbound call; show it as it happens (or drive it from the keyboard).
 
     Exit 2 when the simulator cannot be reached or refuses the options (the caller's script,
     an AT number it does not have: usage errors), 1 when it refuses the call itself (409: not
@@ -62,9 +68,18 @@ def run(args: argparse.Namespace) -> int:
     """
     with client_for(args) as client:
         try:
+            if args.interactive:
+                return run_interactive(
+                    client,
+                    args.caller,
+                    lambda: _dial_as_person(client, args),
+                    "atsim dial",
+                    strict=args.strict,
+                )
             script = behaviour_script(args, None)
             if script is not None:
                 client.set_callee(args.caller, script)
+            position = client.feed_position()
         except (SimulatorUnavailable, SimulatorRefused) as exc:
             print(f"atsim dial: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -81,7 +96,15 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(f"calling {call['sessionId']}: {args.caller} -> {args.to}", flush=True)
         try:
-            return wait_and_print(client, call["sessionId"], args)
+            return wait_and_print(client, call["sessionId"], args, position)
         except (SimulatorUnavailable, SimulatorRefused) as exc:
             print(f"atsim dial: {exc}", file=sys.stderr)
             return EXIT_FAILED
+
+
+def _dial_as_person(client: SimulatorClient, args: argparse.Namespace) -> str:
+    """The person at ``--from`` calls ``--to``; the session id."""
+    call = client.phone_call(args.caller, args.to)
+    print(f"calling {call['sessionId']}: {args.caller} -> {args.to}", flush=True)
+    session_id: str = call["sessionId"]
+    return session_id

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +19,7 @@ from at_voice_kit.simulator.backend.platform_config import (
     DEFAULT_PORT,
     DEFAULT_USERNAME,
 )
-from at_voice_kit.simulator.client.remote import CallTimedOut, SimulatorClient
-from at_voice_kit.simulator.client.timeline import redact, render_call, webhook_failed
+from at_voice_kit.simulator.client.remote import SimulatorClient
 from at_voice_kit.simulator.configuration.fields import (
     DIGITS,
     phone_number_problem,
@@ -97,18 +95,9 @@ def simulator_url(text: str) -> str:
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """``--url``, ``--admin-token``, ``--no-wait``, ``--timeout``."""
-    parser.add_argument(
-        "--url",
-        type=simulator_url,  # applied to the default too: a bad $ATSIM_URL is refused alike
-        default=os.environ.get("ATSIM_URL", DEFAULT_URL),
-        help=f"the simulator's base URL (default $ATSIM_URL or {DEFAULT_URL})",
-    )
-    parser.add_argument(
-        "--admin-token",
-        default=os.environ.get("ATSIM_ADMIN_TOKEN"),
-        help="the simulator's admin token, if it has one (default $ATSIM_ADMIN_TOKEN)",
-    )
+    """``--url``, ``--admin-token``, ``--username``, ``--api-key``, ``--no-wait``,
+    ``--timeout``."""
+    add_server_options(parser)
     parser.add_argument(
         "--username",
         default=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
@@ -127,6 +116,21 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         type=seconds,
         default=DEFAULT_WAIT_SECONDS,
         help=f"how long to wait for the call to end (default {DEFAULT_WAIT_SECONDS:g} s)",
+    )
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--url``, ``--admin-token``: where the simulator is, and its admin token."""
+    parser.add_argument(
+        "--url",
+        type=simulator_url,  # applied to the default too: a bad $ATSIM_URL is refused alike
+        default=os.environ.get("ATSIM_URL", DEFAULT_URL),
+        help=f"the simulator's base URL (default $ATSIM_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("ATSIM_ADMIN_TOKEN"),
+        help="the simulator's admin token, if it has one (default $ATSIM_ADMIN_TOKEN)",
     )
 
 
@@ -193,9 +197,13 @@ def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, 
 
 
 def client_for(args: argparse.Namespace) -> SimulatorClient:
-    """A client for the simulator the options name, as the default account."""
+    """A client for the simulator the options name, as the account they name (commands
+    without ``--username``/``--api-key`` use ``$ATSIM_USERNAME``/``$ATSIM_API_KEY`` or the
+    default account)."""
+    username = getattr(args, "username", None) or os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME)
+    api_key = getattr(args, "api_key", None) or os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY)
     return SimulatorClient(
-        args.url, username=args.username, api_key=args.api_key, admin_token=args.admin_token
+        args.url, username=username, api_key=api_key, admin_token=args.admin_token
     )
 
 
@@ -206,53 +214,6 @@ def add_verdict_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 1 on ActionXML warnings too (by default only errors and app failures fail)",
     )
-
-
-def wait_and_print(client: SimulatorClient, session_id: str, args: argparse.Namespace) -> int:
-    """Wait for the call to end and print its timeline; 1 if the call was not placed or the
-    app failed it (see :func:`call_verdict`)."""
-    if args.no_wait:
-        return EXIT_OK
-    try:
-        call = client.wait_for_end(session_id, args.timeout)
-    except CallTimedOut as exc:
-        print(f"{args.prog}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(render_call(call))
-    reasons = call_verdict(call, strict=args.strict)
-    for reason in reasons:
-        print(f"{args.prog}: {reason}", file=sys.stderr)
-    return EXIT_FAILED if reasons else EXIT_OK
-
-
-def call_verdict(call: Mapping[str, Any], *, strict: bool = False) -> list[str]:
-    """Why a finished call fails a CI run, one reason a line; empty when it passes.
-
-    It fails when the call was never placed, when it ended as an app failure (a non-2xx
-    answer, a timeout, an answer that is not ActionXML, ...), when an answer had ActionXML
-    errors (the call went on past them as AT would, but the app does not work on AT as
-    written), when any webhook failed (the events URL and the final request included), and,
-    with ``strict``, when an answer had ActionXML warnings.
-    """
-    outcome: Mapping[str, Any] = call.get("outcome") or {}
-    if outcome.get("placed") is False:
-        return [f"the call was not placed: {redact(str(outcome.get('reason')))}"]
-    reasons = []
-    if outcome.get("appFailure"):
-        reasons.append(f"the app failed the call: {redact(str(outcome['appFailure']))}")
-    errors, warnings = int(outcome.get("errors") or 0), int(outcome.get("warnings") or 0)
-    if errors:
-        reasons.append(f"the app's ActionXML has {_count(errors, 'error')} (it fails on AT)")
-    if warnings and strict:
-        reasons.append(f"the app's ActionXML has {_count(warnings, 'warning')} (--strict)")
-    failed = [w for w in call.get("webhooks", []) if webhook_failed(w)]
-    if failed:
-        reasons.append(f"the app failed {_count(len(failed), 'webhook')}")
-    return reasons
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def entry_problem(entry: Mapping[str, Any]) -> str | None:

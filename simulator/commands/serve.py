@@ -25,6 +25,7 @@ from at_voice_kit.simulator.backend.platform_config import (
     Speed,
 )
 from at_voice_kit.simulator.backend.voice import VoiceBackend
+from at_voice_kit.simulator.commands.serve_log import log_calls
 from at_voice_kit.simulator.configuration.fields import is_api_key, is_username, url_problem
 from at_voice_kit.simulator.configuration.readers import faults_from_flags, webhook_timeout_problem
 from at_voice_kit.simulator.configuration.sources import (
@@ -35,6 +36,7 @@ from at_voice_kit.simulator.configuration.sources import (
 from at_voice_kit.simulator.engine.session_ids import SEEDED_WARNING
 from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.server import bind_socket, is_loopback, serve_forever, url_of
+from at_voice_kit.simulator.untrusted_text import printable
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1
@@ -105,6 +107,17 @@ def register(subparsers: Any) -> None:
         default=None,
         help="end a call as an app failure on any ActionXML problem, warnings included "
         "(default: $ATSIM_STRICT, else carry the call on as AT most plausibly would)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="also log every HTTP request (uvicorn's access log; off by default)",
+    )
+    parser.add_argument(
+        "--call-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log one line per call start and end and per webhook exchange (default: on)",
     )
     parser.set_defaults(func=run)
 
@@ -227,7 +240,17 @@ def run(args: argparse.Namespace) -> int:
     url = url_of(sock)
     network.set_public_url(url)
     text = banner(backend.config, url, show_admin_token=made_up)
-    serve_forever(backend, sock, on_started=lambda: print(text, flush=True))
+
+    async def call_log() -> None:
+        await log_calls(backend.feed, lambda line: print(printable(line), flush=True))
+
+    serve_forever(
+        backend,
+        sock,
+        on_started=lambda: print(text, flush=True),
+        access_log=args.access_log,
+        background=call_log if args.call_log else None,
+    )
     return 0
 
 
@@ -262,6 +285,7 @@ def banner(config: SimulatorConfig, url: str, *, show_admin_token: bool = False)
             f"  number {number.phone_number} of {number.username}: "
             f"callback {_shown_url(number.callback_url)}, events {_shown_url(number.events_url)}"
         )
+    lines.append(f"  dashboard: {url}/ (the live call board, the dev phone, the controls)")
     admin = f"  admin API: {url}/_simulator/"
     if config.admin_token and show_admin_token:
         admin += f" (Authorization: Bearer {config.admin_token})"

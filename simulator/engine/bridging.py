@@ -73,7 +73,7 @@ async def dial(call: CallLine, action: Dial) -> None:
     plan = plan_dial(legs, sequential=bool(action.sequential), caller_leaves_after=call.remaining())
     await call.clock.sleep(plan.ring_seconds)
     call.add_legs(plan.legs)
-    if plan.caller_hung_up:
+    if plan.caller_hung_up or call.person_left():
         raise call.user_hangup("the phone user hung up while the Dial was ringing")
     if plan.winner is None:
         call.note("Dial: nobody answered")
@@ -100,7 +100,7 @@ async def bridge(call: CallLine, seconds: float, other_side_leaves: str) -> None
             clock, remaining if user_first and remaining is not None else left
         )
         if message is None:
-            if user_first:
+            if user_first or call.person_left():
                 raise call.user_hangup("the phone user hung up")
             raise CallOver(ANSWERED_ENDING, other_side_leaves)
         if isinstance(message, BridgeDropped):

@@ -18,6 +18,7 @@ from typing import Protocol
 from at_voice_kit.contracts.actionxml.model import Response
 from at_voice_kit.simulator.engine.bridge_state import BridgeState
 from at_voice_kit.simulator.engine.clock import Clock
+from at_voice_kit.simulator.engine.live_caller import LiveCaller
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.payloads import Fields
 from at_voice_kit.simulator.engine.phone_user import PhoneUser
@@ -110,6 +111,10 @@ class CallLine(Protocol):
         """The signal for the phone user hanging up now."""
         ...
 
+    def person_left(self) -> bool:
+        """True once the person on the line (the dev phone), if any, hung up."""
+        ...
+
     def add_legs(self, legs: Iterable[LegRecord]) -> None:
         """Record legs a Dial or a transfer rang."""
         ...
@@ -141,6 +146,15 @@ class AppCallLine(CallLine, Protocol):
 
     def keep_final_recording(self, url: str) -> None:
         """Send ``url`` as the final request's ``recordingUrl``."""
+        ...
+
+    @property
+    def live(self) -> LiveCaller | None:
+        """The person on the line (the dev phone), or ``None`` for a simulated phone user."""
+        ...
+
+    def store_audio(self, wav: bytes, seconds: float) -> str:
+        """Store what the person on the line recorded (a WAV); return its URL."""
         ...
 
 

@@ -133,6 +133,68 @@ class RealClock:
         """Nothing to account for in real time."""
 
 
+class LineClock(RealClock):
+    """Wall-clock time for a call with a person on it, whose waits a hang-up cuts short.
+
+    A person listens and answers in real time, whatever the simulator's speed, so their call
+    runs on its own clock: it starts at ``start`` (the engine's time when the call began, so
+    the call's timeline reads on from there) and runs at the speed of the wall clock. When the
+    person hangs up, :meth:`interrupt` ends every wait under way and every later one at once:
+    the call notices the hang-up wherever it is (the runner checks its deadline after each
+    wait) instead of sleeping out a prompt nobody hears.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        super().__init__(1.0, start)
+        self._interrupted = False
+        self._waiters: set[asyncio.Future[object]] = set()
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`interrupt` was called."""
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """End every wait now, and every later one at once."""
+        self._interrupted = True
+        for waiter in list(self._waiters):
+            if not waiter.done():
+                waiter.set_result(_TIMED_OUT)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of wall time, or until :meth:`interrupt`."""
+        if self._interrupted or seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        await self._until(waiter, seconds)
+
+    async def wait(self, wakeup: Wakeup, timeout: float) -> object | None:
+        """The value ``wakeup`` is fired with; ``None`` after ``timeout`` wall seconds or once
+        interrupted."""
+        if wakeup.fired:
+            return wakeup._value
+        if self._interrupted:
+            wakeup._closed = True
+            return None
+        waiter: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        wakeup._future, wakeup._resolve = waiter, _set_result
+        value = await self._until(waiter, timeout)
+        if value is _TIMED_OUT:
+            wakeup._closed = True
+            return None
+        return value
+
+    async def _until(self, waiter: asyncio.Future[object], seconds: float) -> object:
+        self._waiters.add(waiter)
+        try:
+            return await asyncio.wait_for(waiter, max(seconds, 0.0))
+        except TimeoutError:
+            return _TIMED_OUT
+        finally:
+            self._waiters.discard(waiter)
+
+
 def _set_result(future: asyncio.Future[object], value: object) -> bool:
     if future.done():
         return False

@@ -18,8 +18,9 @@ from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.engine.bridging import TransferOutcome, request_transfer
 from at_voice_kit.simulator.engine.call_line import EngineContext
 from at_voice_kit.simulator.engine.callee import CalleeScript
-from at_voice_kit.simulator.engine.clock import Clock, RealClock
+from at_voice_kit.simulator.engine.clock import Clock, LineClock, RealClock
 from at_voice_kit.simulator.engine.events import EventFaults
+from at_voice_kit.simulator.engine.live_caller import LiveCaller
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.rates import RateTable
 from at_voice_kit.simulator.engine.records import CallRecord, CallRequest
@@ -94,13 +95,8 @@ class CallEngine:
         if request.session_id in self._live:
             raise InvalidCallRequest("sessionId", "is already in use by a live call")
         sid = request.session_id
-        run = CallRun(
-            request,
-            self._context,
-            call_random(self.seed, sid),
-            call_random(self.seed, sid, "faults"),
-        )
-        self.clock.join()  # before the task exists, so virtual time waits for its first step
+        run = self._new_run(request)
+        run.clock.join()  # before the task exists, so virtual time waits for its first step
         task = asyncio.get_running_loop().create_task(self._drive(run), name=f"call {sid}")
         live = LiveCall(run, task)
         self._live[sid] = live
@@ -204,6 +200,21 @@ class CallEngine:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _new_run(self, request: CallRequest) -> CallRun:
+        """A call, simulated, or live when a person holds the phone user's number: then it
+        runs on the person's own clock, in real time whatever the engine's clock."""
+        sid = request.session_id
+        rng, fault_rng = call_random(self.seed, sid), call_random(self.seed, sid, "faults")
+        lines = self.ports.lines
+        line = lines.line_for(request.phone_number) if lines is not None else None
+        if line is None:
+            return CallRun(request, self._context, rng, fault_rng)
+        clock = LineClock(self.clock.now())
+        live = LiveCaller(line, sid, clock)
+        if not line.attach(sid, live):
+            return CallRun(request, self._context, rng, fault_rng, line_busy=True)
+        return CallRun(request, replace(self._context, clock=clock), rng, fault_rng, live=live)
+
     def _run_of(self, session_id: str) -> CallRun | None:
         live = self._live.get(session_id)
         return None if live is None else live.run
@@ -218,7 +229,7 @@ class CallEngine:
             live = self._live.get(run.session_id)
             if live is not None and live.run is run:  # not a newer call with the same id
                 del self._live[run.session_id]
-            self.clock.leave()
+            run.clock.leave()
 
     def _request(
         self,

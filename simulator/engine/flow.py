@@ -29,6 +29,8 @@ from at_voice_kit.contracts.actionxml.model import (
 from at_voice_kit.contracts.vocabulary import CallSessionState, CallStatus, HangupCause
 from at_voice_kit.simulator.engine.bridging import dequeue, dial, enqueue
 from at_voice_kit.simulator.engine.call_line import AppCallLine
+from at_voice_kit.simulator.engine.line import LineEventKind, RecordedAudio
+from at_voice_kit.simulator.engine.live_caller import TERMINAL_RECORD_SECONDS, LiveCaller
 from at_voice_kit.simulator.engine.outcomes import Ending
 from at_voice_kit.simulator.engine.phone_user import collect_digits
 from at_voice_kit.simulator.engine.signals import CallOver
@@ -52,6 +54,8 @@ async def execute(call: AppCallLine, response: Response) -> None:
 async def perform(call: AppCallLine, action: Action) -> Response | None:
     """Execute one action; return the app's next document when the action fetched one."""
     timing = call.options.timing
+    if call.live is not None and isinstance(action, Say | Play | GetDigits | Record):
+        return await perform_live(call, action, call.live)
     match action:
         case Say():
             call.note(f"Say ({len(action.text)} characters)")
@@ -109,6 +113,95 @@ async def get_digits(call: AppCallLine, action: GetDigits) -> Response | None:
         return None
     call.note(f"GetDigits: {outcome.digits}")
     return await call.fetch_or_fail((("dtmfDigits", outcome.digits),), action.callback_url)
+
+
+async def perform_live(
+    call: AppCallLine, action: Say | Play | GetDigits | Record, live: LiveCaller
+) -> Response | None:
+    """The actions a person on the line hears or answers, in real time; the others run as
+    for a simulated user."""
+    match action:
+        case Say():
+            call.note(f"Say ({len(action.text)} characters)")
+            estimate = call.options.timing.say_seconds(action.text, beep=bool(action.play_beep))
+            await call.spend(await live.speak(action, estimate))
+        case Play():
+            call.note(f"Play {action.url}")
+            await live.play(action)
+            await call.spend(0.0)  # notices a hang-up during the Play
+        case GetDigits():
+            return await get_digits_live(call, action, live)
+        case Record():
+            return await record_live(call, action, live)
+    return None
+
+
+async def get_digits_live(
+    call: AppCallLine, action: GetDigits, live: LiveCaller
+) -> Response | None:
+    """GetDigits with a person on the line: the prompt plays, their keys are awaited as they
+    press them (a key during the prompt stops it), with the same rules as a simulated user's."""
+    finish = action.finish_on_key
+    if finish is None:
+        finish = call.options.default_finish_on_key
+    live.drop_keys()
+    live.show(
+        LineEventKind.DIGITS,
+        numDigits=action.num_digits,
+        finishOnKey=finish,
+        timeout=action.effective_timeout,
+    )
+    prompt = await live.prompt(action.prompt, prompt_seconds(call, action.prompt))
+    digits = await live.collect(action, finish, prompt)
+    if call.person_left():
+        raise call.user_hangup()
+    if not digits:
+        call.note("GetDigits: no input")
+        return None
+    call.note(f"GetDigits: {digits}")
+    return await call.fetch_or_fail((("dtmfDigits", digits),), action.callback_url)
+
+
+async def record_live(call: AppCallLine, action: Record, live: LiveCaller) -> Response | None:
+    """Record what the person says, until they (or ``finishOnKey``, ``maxLength``) stop it; a
+    terminal Record keeps them on the line until they hang up. The recording is theirs: the
+    WAV their phone sent (or, from a phone without a microphone, a voice-like one as long)."""
+    timing = call.options.timing
+    prompt = await live.prompt(action.prompt, prompt_seconds(call, action.prompt))
+    await call.spend(prompt + (timing.beep if action.play_beep else 0.0))
+    live.drop_keys()
+    live.show(
+        LineEventKind.RECORD,
+        finishOnKey=action.finish_on_key,
+        maxLength=action.max_length,
+        terminal=action.terminal,
+        beep=bool(action.play_beep),
+    )
+    url = _store_live_recording(call, live, await live.record(None if action.terminal else action))
+    if action.terminal:
+        call.keep_final_recording(url)
+        await call.spend(TERMINAL_RECORD_SECONDS)  # on the line, silent, until they hang up
+        raise call.user_hangup("the phone user hung up after a terminal recording")
+    if call.person_left():
+        call.keep_final_recording(url)
+        raise call.user_hangup("the phone user hung up during a recording")
+    if action.callback_url:
+        call.follow(action.callback_url)
+    return await call.fetch_or_fail((("recordingUrl", url),))
+
+
+def _store_live_recording(call: AppCallLine, live: LiveCaller, audio: RecordedAudio | None) -> str:
+    """Keep what the person recorded; its ``recordingUrl`` (``""``: nothing was recorded)."""
+    if audio is None or audio.seconds <= 0:
+        call.note("Record: nothing recorded")
+        return ""
+    if audio.wav is not None:
+        url = call.store_audio(audio.wav, audio.seconds)
+    else:
+        url = call.store_recording(audio.seconds, 0.0)
+    call.note(f"Record: {audio.seconds:.1f} s -> {url}")
+    live.show(LineEventKind.RECORDED, url=url, seconds=audio.seconds)
+    return url
 
 
 async def record_partial(call: AppCallLine, action: Record) -> Response | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from at_voice_kit.contracts.actionxml import parse
 from at_voice_kit.contracts.vocabulary import HangupCause
 from at_voice_kit.contracts.wire import CallStartTimeSeparator
 from at_voice_kit.simulator.engine.events import NO_FAULTS, EventFaults
+from at_voice_kit.simulator.engine.line import LiveLines
 from at_voice_kit.simulator.engine.outcomes import (
     APP_ERROR_ENDING,
     DEFAULT_OUTCOMES,
@@ -55,6 +57,8 @@ class EngineOptions:
       plausibly would (the known actions in order, unknown elements skipped), and ends as an
       app failure only where AT certainly would (not XML, no ``<Response>``, too large, or an
       HTTP failure); every problem is journaled with its severity either way.
+    - ``live_ring_seconds``: how long the phone of a person on a live line (the dev phone)
+      rings before the call counts as not answered.
     """
 
     webhook_timeout: float = DEFAULT_WEBHOOK_TIMEOUT
@@ -68,6 +72,7 @@ class EngineOptions:
     app_error_ending: Ending = APP_ERROR_ENDING
     strict: bool = False
     hangup_cause_when_answered: bool = False
+    live_ring_seconds: float = 45.0
 
     def __post_init__(self) -> None:
         if not self.webhook_timeout > 0:
@@ -94,3 +99,8 @@ class EnginePorts:
     """Called with each finished call's record, once its final request and events are sent."""
     on_state_change: Callable[[StateChange], None] | None = None
     """Called on every state a call enters (the server shows phases and bridges from it)."""
+    on_note: Callable[[str, datetime, str], None] | None = None
+    """Called with ``(session_id, at, text)`` for each line of a call's readable timeline, as
+    it happens (the server's live feed shows calls growing)."""
+    lines: LiveLines | None = None
+    """Which numbers a person holds (the dev phone); their calls are live, not simulated."""

@@ -34,6 +34,32 @@ class DigitsOutcome:
     seconds: float
 
 
+class DigitCollector:
+    """GetDigits' rules for the keys a user presses, one key at a time.
+
+    Collection ends at ``finish_on_key`` (not included in the digits) or at ``num_digits``
+    keys. With neither ``num_digits`` nor ``finish_on_key`` AT sends the first key pressed
+    (its GetDigits documentation says so). Timeouts are the caller's: a simulated user's keys
+    carry their times (:func:`collect_digits`), a person's arrive as they press them.
+    """
+
+    __slots__ = ("digits", "finish_on_key", "num_digits")
+
+    def __init__(self, *, num_digits: int | None, finish_on_key: str | None) -> None:
+        self.num_digits = num_digits
+        self.finish_on_key = finish_on_key
+        self.digits = ""
+
+    def press(self, key: str) -> bool:
+        """Take one key; True when the collection is complete."""
+        if self.finish_on_key and key in self.finish_on_key:
+            return True
+        self.digits += key
+        if self.num_digits and len(self.digits) >= self.num_digits:
+            return True
+        return not self.finish_on_key and not self.num_digits
+
+
 def collect_digits(
     presses: KeyPresses | None,
     *,
@@ -41,27 +67,20 @@ def collect_digits(
     finish_on_key: str | None,
     timeout: float,
 ) -> DigitsOutcome:
-    """Apply GetDigits' rules to key presses.
+    """Apply GetDigits' rules (:class:`DigitCollector`) to key presses.
 
-    Collection ends at ``finish_on_key`` (not included in the digits), at ``num_digits``
-    keys, or ``timeout`` seconds after the last key (or after the prompt, with no key); keys
-    after that are lost. With neither ``num_digits`` nor ``finish_on_key`` AT sends the first
-    key pressed (its GetDigits documentation says so).
+    Collection also ends ``timeout`` seconds after the last key (or after the prompt, with
+    no key); keys after that are lost.
     """
-    collected = ""
+    collector = DigitCollector(num_digits=num_digits, finish_on_key=finish_on_key)
     last = 0.0
     for key, at in zip(presses.keys, presses.times, strict=True) if presses else ():
         if at - last > timeout:
             break
         last = at
-        if finish_on_key and key in finish_on_key:
-            return DigitsOutcome(collected, at)
-        collected += key
-        if num_digits and len(collected) >= num_digits:
-            return DigitsOutcome(collected, at)
-        if not finish_on_key and not num_digits:
-            return DigitsOutcome(collected, at)
-    return DigitsOutcome(collected, round(last + timeout, 3))
+        if collector.press(key):
+            return DigitsOutcome(collector.digits, at)
+    return DigitsOutcome(collector.digits, round(last + timeout, 3))
 
 
 class PhoneUser:

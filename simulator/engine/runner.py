@@ -33,8 +33,10 @@ from at_voice_kit.simulator.engine.app_link import AppLink
 from at_voice_kit.simulator.engine.bridge_state import BridgeState
 from at_voice_kit.simulator.engine.call_line import CallLine, EngineContext
 from at_voice_kit.simulator.engine.callee import CalleeAnswer
-from at_voice_kit.simulator.engine.clock import Clock
+from at_voice_kit.simulator.engine.clock import Clock, LineClock
 from at_voice_kit.simulator.engine.flow import execute
+from at_voice_kit.simulator.engine.line import LineEventKind
+from at_voice_kit.simulator.engine.live_caller import LiveCaller
 from at_voice_kit.simulator.engine.options import EngineOptions, EnginePorts
 from at_voice_kit.simulator.engine.outcomes import ANSWERED_ENDING, REJECTED_BY_APP_ENDING, Ending
 from at_voice_kit.simulator.engine.payloads import (
@@ -58,11 +60,16 @@ TIMELINE_KEPT = (200, 100)
 class CallRun:
     """One live call. Create it, then ``await run()`` once; it returns the call's record."""
 
-    __slots__ = ("app", "bridge", "context", "deadline", "facts", "legs", "lifecycle", "notes",
-                 "problems", "rates", "recordings", "request", "rng", "user")  # fmt: skip
+    __slots__ = ("app", "bridge", "context", "deadline", "facts", "legs", "lifecycle",
+                 "line_busy", "live", "notes", "problems", "rates", "recordings", "request", "rng",
+                 "user")  # fmt: skip
 
     def __init__(self, request: CallRequest, context: EngineContext, rng: random.Random,
-                 fault_rng: random.Random) -> None:  # fmt: skip
+                 fault_rng: random.Random, *, live: LiveCaller | None = None,
+                 line_busy: bool = False) -> None:  # fmt: skip
+        """``live``: a person holds the phone user's number and takes this call (``context``
+        then runs on their :class:`LineClock`); ``line_busy``: a person holds it but is on
+        another call, so the phone is busy."""
         self.request = request
         self.context = context
         self.rng = rng
@@ -88,6 +95,10 @@ class CallRun:
         self.bridge = BridgeState()
         self.problems = ProblemLog()
         self.app = AppLink(request, self.facts, context, rng, fault_rng, currency)
+        self.live = live
+        self.line_busy = line_busy
+        if live is not None:
+            live.on_hangup = self.hang_up_now
 
     # -- what the flow and the bridging code see (call_line.AppCallLine) -----------------
 
@@ -158,6 +169,12 @@ class CallRun:
         self.recordings.append(recording.url)
         return recording.url
 
+    def store_audio(self, wav: bytes, seconds: float) -> str:
+        """Store what the person on the line recorded (a WAV); return its URL."""
+        recording = self.context.ports.recordings.add_audio(self.facts.session_id, wav, seconds)
+        self.recordings.append(recording.url)
+        return recording.url
+
     def keep_final_recording(self, url: str) -> None:
         """Send ``url`` as the final request's ``recordingUrl``."""
         self.facts.final_recording_url = url
@@ -171,8 +188,12 @@ class CallRun:
         except asyncio.CancelledError:
             self.app.cancel()
             raise
+        finally:
+            if self.live is not None:
+                self.live.line.detach(self.facts.session_id)
 
     async def _run(self) -> CallRecord:
+        self._announce(CallState.QUEUED)  # the call's clock starts: its timeline counts from here
         self.app.post_event(INITIAL_EVENT)
         try:
             if self.request.direction is Direction.OUTBOUND:
@@ -190,7 +211,16 @@ class CallRun:
     async def _ring_phone_user(self) -> None:
         options = self.context.options
         await self.context.clock.sleep(draw(options.timing.dial_out, self.rng))
-        answer = self.user.answer(options.outcomes)
+        if self.live is not None:
+            self.advance(CallState.RINGING)
+            answer = await self.live.ring(self.facts.at_number, options.live_ring_seconds)
+            if answer is not CalleeAnswer.ANSWERED:
+                cause = options.outcomes.draw_cause(answer, self.rng, sip=False)
+                self.advance(CallState.NOT_ANSWERED)
+                ending = options.outcomes.ending(answer, cause)
+                raise CallOver(ending, f"the person did not answer ({answer.value}: {cause})")
+            return
+        answer = CalleeAnswer.BUSY if self.line_busy else self.user.answer(options.outcomes)
         ring = options.outcomes.draw_ring_seconds(answer, self.rng)
         if options.outcomes.rule(answer).rings:
             self.advance(CallState.RINGING)
@@ -210,11 +240,18 @@ class CallRun:
         if self.lifecycle.state is CallState.RINGING:
             self.advance(CallState.ANSWERED)
             self.advance(CallState.IN_FLOW)
+        if self.live is not None:
+            self.live.show(
+                LineEventKind.CONNECTED,
+                peer=self.facts.at_number,
+                direction=self.facts.direction.value,
+            )
 
     def _start_call_clock(self) -> None:
         """``callStartTime`` is now; the phone user's patience (``hangupAfter``) runs from it."""
         self.facts.call_start = self.context.clock.now()
-        hangup_after = self.user.hangup_after()
+        # A person hangs up when they choose (hang_up_now), never by a script.
+        hangup_after = None if self.live is not None else self.user.hangup_after()
         if hangup_after is not None:
             self.deadline = self.facts.call_start + timedelta(seconds=hangup_after)
 
@@ -252,6 +289,8 @@ class CallRun:
         event = self.lifecycle.advance(CallState.ENDED, now)
         self.note(f"ended: {reason}")
         self._announce(CallState.ENDED)
+        if self.live is not None:
+            self.live.show(LineEventKind.ENDED, reason=reason, hangupCause=ending.cause.value)
         await self.app.hang_up(settlement, event, reason, now)
         record = CallRecord(
             session_id=self.facts.session_id,
@@ -305,6 +344,10 @@ class CallRun:
         event = self.lifecycle.advance(target, self.context.clock.now())
         self.note(target.value)
         self._announce(target, peer_session_id, peer_number)
+        if target is CallState.BRIDGED and self.live is not None:
+            peer = self.context.lookup(peer_session_id) if peer_session_id else None
+            number = peer.phone_number if peer is not None else peer_number
+            self.live.show(LineEventKind.BRIDGED, number=number)
         if event is not None:
             self.app.post_event(event, extra)
 
@@ -318,13 +361,30 @@ class CallRun:
 
     def note(self, text: str) -> None:
         """Add a line to the call's readable timeline (bounded: URLs in it are the app's)."""
-        self.notes.append((self.context.clock.now(), clipped(text, NOTE_CHARS)))
+        line = (self.context.clock.now(), clipped(text, NOTE_CHARS))
+        self.notes.append(line)
+        listener = self.context.ports.on_note
+        if listener is not None:
+            listener(self.facts.session_id, *line)
 
     def remaining(self) -> float | None:
         """Seconds until the phone user hangs up, or None if they will not."""
         if self.deadline is None:
             return None
         return max((self.deadline - self.context.clock.now()).total_seconds(), 0.0)
+
+    def hang_up_now(self) -> None:
+        """The person on the line hung up: the call ends wherever it is. Their deadline is
+        now, and every wait of the call is cut short (their clock is a :class:`LineClock`)."""
+        now = self.context.clock.now()
+        if self.deadline is None or self.deadline > now:
+            self.deadline = now
+        if isinstance(self.context.clock, LineClock):
+            self.context.clock.interrupt()
+
+    def person_left(self) -> bool:
+        """True once the person on the line (if any) hung up."""
+        return self.live is not None and self.live.hung_up
 
     def user_hangup(self, reason: str = "the phone user hung up") -> CallOver:
         """The signal for the phone user hanging up now."""
@@ -338,6 +398,8 @@ class CallRun:
             await self.context.clock.sleep(remaining)
             raise self.user_hangup()
         await self.context.clock.sleep(seconds)
+        if self.person_left():  # they hung up during the wait, which ended it early
+            raise self.user_hangup()
 
     async def fetch(self, extra: Fields = (), url: str | None = None) -> Response:
         """POST a live callback request and return the app's ActionXML.

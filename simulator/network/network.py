@@ -246,6 +246,8 @@ class SimulatedNetwork:
                     recordings=recordings,
                     on_call_end=ports.on_call_end,
                     on_state_change=ports.on_state_change,
+                    on_note=ports.on_note,
+                    lines=self._backend.phones,
                 ),
                 clock=self._clock(),
                 seed=self._config.seed,

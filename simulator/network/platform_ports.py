@@ -17,11 +17,13 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from at_voice_kit.contracts.vocabulary import Direction
 from at_voice_kit.simulator.backend.calls import Call, CallPhase
 from at_voice_kit.simulator.backend.exceptions import Conflict, NotFound
+from at_voice_kit.simulator.backend.feed import CallNote
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.engine.ports import (
     WebhookDelivery,
@@ -121,13 +123,20 @@ class PlatformPorts:
 
     # -- lifecycle listeners ------------------------------------------------------------
 
+    def on_note(self, session_id: str, at: datetime, text: str) -> None:
+        """Journal (and so publish) a line of a call's timeline as it happens."""
+        if not self.generation.closed:
+            self._backend.journal.record_note(session_id, CallNote(at, text))
+
     def on_state_change(self, change: StateChange) -> None:
         """Show the call's phase, and whom it is bridged to, in the admin API."""
         if self.generation.closed:
             return
         phase = PHASE_OF_STATE.get(change.state)
         try:
-            if phase is not None:
+            if change.state is CallState.QUEUED:
+                self._backend.calls.set_clock_start(change.session_id, change.at)
+            elif phase is not None:
                 self._backend.calls.set_phase(change.session_id, phase)
             if change.state is CallState.BRIDGED:
                 self._bridge(change)
@@ -178,6 +187,7 @@ class PlatformPorts:
             self._backend.calls.set_record(record.session_id, record)
         except NotFound:
             return
+        self._backend.journal.forget_notes(record.session_id)
         self._settle(record.session_id, Decimal(record.amount))
         for leg_id in self.generation.legs.pop(record.session_id, []):
             self._end_leg(leg_id)

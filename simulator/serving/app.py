@@ -24,6 +24,7 @@ from at_voice_kit.simulator.network import SimulatedNetwork
 from at_voice_kit.simulator.serving.admin.auth import AdminTokenGuard
 from at_voice_kit.simulator.serving.admin.errors import render_problem
 from at_voice_kit.simulator.serving.admin.routes import add_admin_routes
+from at_voice_kit.simulator.serving.dashboard.routes import add_dashboard_routes
 from at_voice_kit.simulator.serving.rest.errors import render_rest_error
 from at_voice_kit.simulator.serving.rest.journaling import ApiJournal
 from at_voice_kit.simulator.serving.rest.routes import add_rest_routes
@@ -63,6 +64,7 @@ def create_app(
         multipart.parse_options.max_body_part_count = MAX_MULTIPART_PARTS
     add_rest_routes(app, backend)
     add_admin_routes(app, backend)
+    add_dashboard_routes(app, backend)
     app.add_error_handler(Exception, handle_error)
     app.add_error_handler(falcon.HTTPError, handle_error)
     return app
@@ -76,14 +78,23 @@ class NetworkLifespan:
         self._backend = backend
 
     async def process_startup(self, scope: object, event: object) -> None:
-        """Run calls on the serving loop."""
+        """Run calls on the serving loop; open the live streams."""
+        self._backend.feed.reopen()
         if isinstance(self._backend.launcher, SimulatedNetwork):
             self._backend.launcher.bind()
 
     async def process_shutdown(self, scope: object, event: object) -> None:
-        """Stop every live call."""
+        """Stop every live call and stream."""
+        close_streams(self._backend)
         if isinstance(self._backend.launcher, SimulatedNetwork):
             await self._backend.launcher.aclose()
+
+
+def close_streams(backend: VoiceBackend) -> None:
+    """End every live stream (the feed's and the dev phones'): the server is stopping, and a
+    graceful shutdown waits for open responses, which these never finish by themselves."""
+    backend.feed.close()
+    backend.phones.end_listeners()
 
 
 async def handle_error(

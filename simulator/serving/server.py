@@ -10,7 +10,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
@@ -18,7 +18,7 @@ import uvicorn
 from at_voice_kit.contracts.bounded_http import BoundedReadProtocol
 from at_voice_kit.simulator.backend.voice import VoiceBackend
 from at_voice_kit.simulator.network import SimulatedNetwork
-from at_voice_kit.simulator.serving.app import create_app
+from at_voice_kit.simulator.serving.app import close_streams, create_app
 
 START_TIMEOUT_SECONDS = 10.0
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -82,8 +82,28 @@ def uvicorn_config(app: Any, *, log_level: str = "info", access_log: bool = True
     )
 
 
+class SimulatorServer(uvicorn.Server):
+    """uvicorn's server, ending the simulator's live streams (the feed, the dev phones) as it
+    starts to shut down: a graceful shutdown waits for every open response, and a stream
+    never ends by itself."""
+
+    def __init__(self, config: uvicorn.Config, backend: VoiceBackend) -> None:
+        super().__init__(config)
+        self._backend = backend
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close the streams, then shut down as uvicorn does."""
+        close_streams(self._backend)
+        await super().shutdown(sockets)
+
+
 def serve_forever(
-    backend: VoiceBackend, sock: socket.socket, on_started: Callable[[], None] = lambda: None
+    backend: VoiceBackend,
+    sock: socket.socket,
+    on_started: Callable[[], None] = lambda: None,
+    *,
+    access_log: bool = False,
+    background: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> None:
     """Serve on an already bound socket until SIGINT/SIGTERM, then return normally.
 
@@ -92,9 +112,12 @@ def serve_forever(
     either signal, then re-raises it under the handler installed before it started; that
     handler only notes the request, so a requested stop is a clean exit (status 0) and a
     signal arriving before uvicorn took over still stops the server once it is up.
+
+    ``access_log`` turns uvicorn's line per HTTP request on; ``background`` is a coroutine
+    run on the server's loop while it serves (``atsim serve``'s log of calls).
     """
-    config = uvicorn_config(create_app(backend=backend))
-    server = uvicorn.Server(config)
+    config = uvicorn_config(create_app(backend=backend), access_log=access_log)
+    server = SimulatorServer(config, backend)
     stop_requested = threading.Event()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda signum, frame: stop_requested.set())
@@ -109,10 +132,13 @@ def serve_forever(
 
     async def main() -> None:
         announcer = asyncio.create_task(announce_when_started())
+        logger = asyncio.create_task(background()) if background is not None else None
         try:
             await server.serve(sockets=[sock])
         finally:
             announcer.cancel()
+            if logger is not None:
+                logger.cancel()
 
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(main())
@@ -129,7 +155,7 @@ class ThreadedSimulator:
         self.backend = backend
         self._host = host
         self._port = port
-        self._server: uvicorn.Server | None = None
+        self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
 
@@ -145,7 +171,7 @@ class ThreadedSimulator:
         # A request still running at stop (a long wait for a call, say) must not hold the
         # thread past stop()'s join.
         config.timeout_graceful_shutdown = GRACEFUL_SHUTDOWN_SECONDS
-        self._server = uvicorn.Server(config)
+        self._server = SimulatorServer(config, self.backend)
         server = self._server
         self._thread = threading.Thread(
             target=lambda: asyncio.run(server.serve(sockets=[sock])),

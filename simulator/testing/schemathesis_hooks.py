@@ -1,4 +1,5 @@
-"""schemathesis hooks for ``contracts/at_voice.yaml``: how to generate ``at-phone-number``.
+"""schemathesis hooks for ``contracts/at_voice.yaml``: how to generate ``at-phone-number``, and
+how to send a recording (``audio/wav``).
 
 The contract's admin paths take phone numbers that libphonenumber considers valid, which no
 pattern can express. Load this module to give schemathesis a strategy for them:
@@ -32,3 +33,7 @@ valid_phone_numbers = st.builds(
 """Valid E.164 numbers: each region's example mobile number with its last 3 digits varied."""
 
 schemathesis.openapi.format(PHONE_NUMBER_FORMAT, valid_phone_numbers)
+
+# A dev phone's recording (``POST /_simulator/phones/{number}/recording``) is a WAV file sent
+# as it is: generated bodies go out as raw bytes, like any binary upload.
+schemathesis.serializer.alias("audio/wav", "application/octet-stream")

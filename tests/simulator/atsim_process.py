@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 START_TIMEOUT_SECONDS = 20.0
@@ -27,10 +27,20 @@ class AtsimProcess:
     banner: str
     stderr_lines: list[str]
     """What the process wrote to stderr so far (drained continuously, so it never blocks)."""
+    stdout_after_banner: list[str] = field(default_factory=list)
+    """What the process wrote to stdout after its banner so far (its log of calls)."""
 
     def stderr(self) -> str:
         """Everything written to stderr so far."""
         return "".join(self.stderr_lines)
+
+    def stdout_lines(self) -> list[str]:
+        """The lines written to stdout after the banner so far."""
+        return list(self.stdout_after_banner)
+
+    def all_output(self) -> list[str]:
+        """Every line written after the banner, standard output and error."""
+        return [*self.stdout_after_banner, *self.stderr_lines]
 
 
 def atsim_command() -> list[str]:
@@ -53,11 +63,16 @@ def atsim_serve(*args: str, env: Mapping[str, str] | None = None) -> Iterator[At
         env={**os.environ, **(env or {})},
     )
     lines: queue.Queue[str | None] = queue.Queue()
+    after_banner: list[str] = []
+    banner_read = threading.Event()
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            lines.put(line)
+            if banner_read.is_set():
+                after_banner.append(line)
+            else:
+                lines.put(line)
         lines.put(None)
 
     stderr_lines: list[str] = []
@@ -79,10 +94,11 @@ def atsim_serve(*args: str, env: Mapping[str, str] | None = None) -> Iterator[At
                 raise RuntimeError(f"atsim serve exited early: {''.join(banner)}{stderr}")
             banner.append(line)
             if "admin API:" in line:
+                banner_read.set()
                 break
         match = _URL.search("".join(banner))
         assert match is not None, banner
-        yield AtsimProcess(process, match.group(1), "".join(banner), stderr_lines)
+        yield AtsimProcess(process, match.group(1), "".join(banner), stderr_lines, after_banner)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

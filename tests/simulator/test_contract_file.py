@@ -63,7 +63,9 @@ def test_every_served_route_is_in_the_contract() -> None:
                 served.add(current.uri_template)
             stack.extend(current.children)
     contract = {
-        path.replace("{sessionId}", "{session_id}").replace("{recordingId}", "{recording_id}")
+        path.replace("{sessionId}", "{session_id}")
+        .replace("{recordingId}", "{recording_id}")
+        .replace("{speechId}", "{speech_id}")
         for path in CONTRACT["paths"]
     }
     assert served == contract

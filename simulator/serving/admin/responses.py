@@ -34,6 +34,8 @@ from at_voice_kit.simulator.serving.admin.views import (
     callee_view,
     number_view,
     queue_view,
+    timeline_so_far,
+    timestamp,
     webhook_view,
 )
 from at_voice_kit.simulator.serving.untrusted_json import load_untrusted_json
@@ -278,6 +280,9 @@ class CallResource(AdminResource):
         document = call_view(call)
         document["requests"] = [api_request_view(x) for x in journal.api_requests_for(session_id)]
         document["webhooks"] = [webhook_view(x) for x in journal.webhooks_for(session_id)]
+        document["notes"] = [
+            {"at": timestamp(at), "event": text} for at, text in timeline_so_far(call, journal)
+        ]
         requests_left_out, webhooks_left_out = journal.left_out_for(session_id)
         document["requestsLeftOut"] = requests_left_out
         document["webhooksLeftOut"] = webhooks_left_out

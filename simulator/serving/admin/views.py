@@ -8,7 +8,7 @@ from decimal import Decimal
 from at_voice_kit.simulator.backend.accounts import Account
 from at_voice_kit.simulator.backend.callees import CalleeScript
 from at_voice_kit.simulator.backend.calls import Call, TransferRequest
-from at_voice_kit.simulator.backend.journal import ApiExchange, WebhookExchange
+from at_voice_kit.simulator.backend.journal import ApiExchange, Journal, WebhookExchange
 from at_voice_kit.simulator.backend.numbers import AtNumber
 from at_voice_kit.simulator.backend.queues import QueueView
 from at_voice_kit.simulator.engine.records import CallRecord
@@ -92,6 +92,7 @@ def call_view(call: Call) -> dict[str, object]:
         "bridgedWith": call.bridged_with,
         "transfers": [transfer_view(request) for request in call.transfers],
         "outcome": None if call.record is None else outcome_view(call.record),
+        "clockStart": None if call.clock_start is None else timestamp(call.clock_start),
     }
 
 
@@ -135,6 +136,13 @@ def outcome_view(record: CallRecord) -> dict[str, object]:
             for problem in record.problems
         ],
     }
+
+
+def timeline_so_far(call: Call, journal: Journal) -> tuple[tuple[datetime, str], ...]:
+    """A call's timeline lines: its record's once it has ended, the journal's while it runs."""
+    if call.record is not None:
+        return call.record.timeline
+    return tuple((note.at, note.text) for note in journal.notes_for(call.session_id))
 
 
 def api_request_view(exchange: ApiExchange) -> dict[str, object]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
 from at_voice_kit.simulator.engine.clock import (
     DEFAULT_EPOCH,
+    LineClock,
     RealClock,
     VirtualClock,
     Wakeup,
@@ -160,3 +162,24 @@ def test_virtual_epoch_is_injectable_and_defaults_sensibly() -> None:
     clock = VirtualClock(EPOCH)
     clock.advance(90)
     assert clock.now() == EPOCH + timedelta(seconds=90)
+
+
+def test_a_line_clock_runs_in_real_time_and_a_hang_up_ends_its_waits_at_once() -> None:
+    async def scenario() -> tuple[float, float, object, float, bool]:
+        clock = LineClock(datetime(2025, 1, 6, 9, 0, 0))
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        await clock.sleep(0.2)
+        slept = time.monotonic() - started
+        loop.call_later(0.1, clock.interrupt)
+        started = time.monotonic()
+        await clock.sleep(600)  # a ten-minute prompt, cut short by the hang-up
+        cut = time.monotonic() - started
+        waited = await clock.wait(Wakeup(), 600)  # every later wait ends at once
+        started = time.monotonic()
+        await clock.sleep(600)
+        return slept, cut, waited, time.monotonic() - started, clock.interrupted
+
+    slept, cut, waited, later, interrupted = asyncio.run(scenario())
+    assert 0.19 <= slept < 60 and cut < 60 and later < 60
+    assert waited is None and interrupted
