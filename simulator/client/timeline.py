@@ -152,10 +152,11 @@ def webhook_text(webhook: Mapping[str, Any]) -> str:
 
 def _callback_fields(form: Mapping[str, str]) -> str:
     if form.get("isActive") == "0":
+        # An answered call's final request carries no hangupCause (as AT's recorded ones).
+        cause = f" {form['hangupCause']}" if "hangupCause" in form else ""
         return (
-            f"final: {form.get('callSessionState')}/{form.get('status')} "
-            f"{form.get('hangupCause')}, {form.get('durationInSeconds')} s, "
-            f"{form.get('currencyCode')} {form.get('amount')}"
+            f"final: {form.get('callSessionState')}/{form.get('status')}{cause}, "
+            f"{form.get('durationInSeconds')} s, {form.get('currencyCode')} {form.get('amount')}"
         )
     parts = ["isActive=1"]
     if "dtmfDigits" in form:

@@ -91,6 +91,9 @@ def test_atsim_call_places_a_call_and_prints_its_timeline(
         assert "Completed/Success NORMAL_CLEARING" in out
         assert "callback isActive=1 dtmfDigits=1  -> 200 Record" in out
         assert "event    SessionEnded (NORMAL_CLEARING)  -> 200" in out
+        # The final request of an answered call names no hangupCause: none is printed.
+        final = next(line for line in out.splitlines() if "callback final: " in line)
+        assert "callback final: Completed/Success, " in final and "None" not in final, final
         recording = next(line for line in out.splitlines() if "recording: " in line)
         wav = httpx.get(recording.split("recording: ")[1].strip(), timeout=10)
         assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
