@@ -1,0 +1,124 @@
+"""The documentation site builds without a warning, and the tutorial works as written.
+
+``mkdocs build --strict`` fails on a broken link, a missing page or an anchor that does not
+exist. The tutorial's app, commands and snippets are taken from ``docs/tutorial.md`` itself
+and run against real processes: the app, ``atsim serve``, ``atsim call``, the official SDK,
+``atsim verify`` and pytest with the kit's fixtures. Only the ports differ (free ones), and
+the simulator runs on its virtual clock (``--speed fast``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.processes import free_port, running
+from tests.simulator.atsim_process import atsim_command
+
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def blocks(language: str = "") -> list[str]:
+    """The tutorial's fenced blocks in ``language`` (``""``: shell), in page order."""
+    text = TUTORIAL.read_text(encoding="utf-8")
+    return [body for lang, body in FENCE.findall(text) if lang == language]
+
+
+def command(starting: str) -> list[str]:
+    """The tutorial's shell command that starts with ``starting``, as argv (continuations
+    joined, comments dropped)."""
+    for block in blocks():
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith(starting):
+                return shlex.split(line.split("#")[0])
+    raise AssertionError(f"no command starting {starting!r} in the tutorial")
+
+
+def run(argv: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_the_site_builds_without_a_warning(tmp_path: Path) -> None:
+    built = run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (tmp_path / "tutorial" / "index.html").is_file()
+
+
+@pytest.fixture(scope="module")
+def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, str]]:
+    """The tutorial's app and simulator, running: (directory, app URL, simulator URL)."""
+    work = tmp_path_factory.mktemp("tutorial")
+    (app_source,) = [block for block in blocks("python") if block.startswith("# myapp.py")]
+    app_port, sim_port = free_port(), free_port()
+    (work / "myapp.py").write_text(app_source.replace("8000", str(app_port)), encoding="utf-8")
+    serve = command("atsim serve")
+    serve = [
+        *atsim_command(),
+        *[arg.replace(":8000", f":{app_port}") for arg in serve[1:]],
+        "--port", str(sim_port), "--speed", "fast",
+    ]  # fmt: skip
+    app_url, sim_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sim_port}"
+    with (
+        running(
+            [sys.executable, str(work / "myapp.py")],
+            env={}, url=app_url, ready_path="/", log_path=work / "app.log",
+        ),
+        running(
+            serve, env={}, url=sim_url, ready_path="/_simulator/health", log_path=work / "sim.log"
+        ),
+    ):  # fmt: skip
+        yield work, app_url, sim_url
+
+
+def test_atsim_call_reaches_the_app_and_exits_0(tutorial: tuple[Path, str, str]) -> None:
+    work, _, sim_url = tutorial
+    call = command("atsim call")
+    done = run([*atsim_command(), *call[1:], "--url", sim_url], cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dtmfDigits=1" in done.stdout and "Completed/Success" in done.stdout
+
+
+def test_the_official_sdk_places_the_same_call(tutorial: tuple[Path, str, str]) -> None:
+    work, _, sim_url = tutorial
+    (snippet,) = [block for block in blocks("python") if "africastalking.initialize" in block]
+    script = snippet.replace("http://127.0.0.1:5001", sim_url)
+    done = run([sys.executable, "-c", script], cwd=work)
+    assert done.returncode == 0, done.stderr
+    status, session_id = done.stdout.split()
+    assert status == "Queued" and session_id.startswith("ATVId_")
+
+
+def test_atsim_verify_is_green(tutorial: tuple[Path, str, str]) -> None:
+    work, app_url, _ = tutorial
+    verify = command("atsim verify")
+    argv = [*atsim_command(), *[a.replace("http://127.0.0.1:8000", app_url) for a in verify[1:]]]
+    done = run([*argv, "--quick"], cwd=work)  # --quick: the same checks, fewer scenarios
+    assert done.returncode == 0, done.stdout[:3000] + done.stderr
+    assert done.stdout.startswith("atsim verify: OK")
+
+
+def test_the_pytest_snippet_passes(tutorial: tuple[Path, str, str]) -> None:
+    work, _, _ = tutorial
+    (snippet,) = [block for block in blocks("python") if block.startswith("# test_myapp.py")]
+    (work / "test_myapp.py").write_text(snippet, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_myapp.py"],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
