@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from at_voice_kit.contracts.actionxml import RULE_VERDICTS
 from tests.e2e.processes import free_port, running
 from tests.simulator.atsim_process import atsim_command
 
@@ -49,13 +50,38 @@ def run(argv: list[str], cwd: Path, timeout: float = 180) -> subprocess.Complete
     )
 
 
-def test_the_site_builds_without_a_warning(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documentation site, built by ``mkdocs build --strict`` (asserted to succeed)."""
+    site_dir = tmp_path_factory.mktemp("site")
     built = run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=ROOT,
     )
     assert built.returncode == 0, built.stdout + built.stderr
-    assert (tmp_path / "tutorial" / "index.html").is_file()
+    return site_dir
+
+
+def test_the_site_builds_without_a_warning(site: Path) -> None:
+    for page in ("tutorial", "simulator", "verify", "fidelity", "service", "operations"):
+        assert (site / page / "index.html").is_file(), page
+
+
+def test_the_home_page_shows_the_readmes_sections(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "<!-- README:" not in home
+    assert "No real telephone network" in home  # the README's limits
+    assert "pip install -e '.[test,postgres]' &amp;&amp; python -m pytest" in home
+
+
+def test_the_fidelity_page_gives_every_rules_severity(site: Path) -> None:
+    """The verdict model's table is the code's: every rule, with its severity, once."""
+    page = (site / "fidelity" / "index.html").read_text(encoding="utf-8")
+    section = page.split('id="the-verdict-models-rules"', 1)[1]
+    rows = re.findall(r"<tr>\s*<td><code>([\w-]+)</code></td>\s*<td>(\w+)</td>", section)
+    listed = dict(rows)
+    assert len(rows) == len(listed), "a rule is listed twice"
+    assert listed == {str(rule): str(v.severity) for rule, v in RULE_VERDICTS.items()}
 
 
 @pytest.fixture(scope="module")
