@@ -4,7 +4,9 @@
 exist. The tutorial's app, commands and snippets are taken from ``docs/tutorial.md`` itself
 and run against real processes: the app, ``atsim serve``, ``atsim call``, the official SDK,
 ``atsim verify`` and pytest with the kit's fixtures. Only the ports differ (free ones), and
-the simulator runs on its virtual clock (``--speed fast``).
+the simulator runs on its virtual clock (``--speed fast``). The pages' generated parts (the
+README's sections, the rules' severities) and the ActionXML page's ``atsim lint`` example
+are checked too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.simulator.atsim_process import atsim_command
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
+ACTIONXML = ROOT / "docs" / "actionxml.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -148,3 +151,19 @@ def test_the_pytest_snippet_passes(tutorial: tuple[Path, str, str]) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_the_actionxml_pages_lint_example_prints_what_it_shows(tmp_path: Path) -> None:
+    """The page's ``$ echo '...' | atsim lint -`` prints the lines below it, and exits 1."""
+    text = ACTIONXML.read_text(encoding="utf-8")
+    (example,) = [b for lang, b in FENCE.findall(text) if b.startswith("$ echo ")]
+    typed, *shown = example.splitlines()
+    echo, lint = typed.removeprefix("$ ").split(" | ")
+    (document,) = shlex.split(echo)[1:]
+    done = subprocess.run(
+        [*atsim_command(), *shlex.split(lint)[1:]],
+        input=document + "\n", cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines() == shown
