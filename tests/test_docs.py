@@ -167,3 +167,14 @@ def test_the_actionxml_pages_lint_example_prints_what_it_shows(tmp_path: Path) -
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.splitlines() == shown
+
+
+def test_the_actionxml_pages_builder_example_writes_what_it_shows() -> None:
+    """The page's Python example runs, and ``xml`` starts as its comment shows."""
+    text = ACTIONXML.read_text(encoding="utf-8")
+    (example,) = [b for lang, b in FENCE.findall(text) if lang == "python"]
+    (shown,) = re.findall(r"^# '(.*)\.\.\.'$", example, re.MULTILINE)
+    done = run([sys.executable, "-c", example + "\nprint(xml)"], cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(shown), done.stdout
+    assert '<GetDigits numDigits="1" timeout="10"' in done.stdout
