@@ -129,6 +129,18 @@ def test_the_official_sdk_places_the_same_call(tutorial: tuple[Path, str, str]) 
     assert done.returncode == 0, done.stderr
     status, session_id = done.stdout.split()
     assert status == "Queued" and session_id.startswith("ATVId_")
+    show = command("atsim show")
+    assert show[2:] == ["SESSION_ID"], show
+    shown = run([*atsim_command(), "show", session_id, "--url", sim_url], cwd=work)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert session_id in shown.stdout and "+254711082002" in shown.stdout
+
+
+def test_atsim_version_answers() -> None:
+    version = command("atsim --version")
+    done = run([*atsim_command(), *version[1:]], cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("atsim (at-voice-kit) ")
 
 
 def test_atsim_verify_is_green(tutorial: tuple[Path, str, str]) -> None:
