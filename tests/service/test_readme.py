@@ -1,6 +1,6 @@
-"""The README's configuration tables name every setting the service, its gunicorn
-configuration and its worker read, and nothing they do not: an operator configures from the
-README."""
+"""The documentation's configuration tables (``docs/service.md``, "Configuration") name every
+setting the service, its gunicorn configuration and its worker read, and nothing they do not:
+an operator configures from that page."""
 
 from __future__ import annotations
 
@@ -29,10 +29,13 @@ class RecordingEnvironment(dict[str, str]):
         return super().__getitem__(key)
 
 
-def readme_table_variables(section: str) -> Iterator[str]:
-    """The variables in the first column of the tables of the README section ``section``."""
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    body = text.split(f"### {section}\n", 1)[1].split("\n### ", 1)[0]
+SERVICE_PAGE = REPO_ROOT / "docs" / "service.md"
+
+
+def documented_table_variables(section: str) -> Iterator[str]:
+    """The variables in the first column of the tables of the service page's ``section``."""
+    text = SERVICE_PAGE.read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     for line in body.splitlines():
         match = re.match(r"\| `([A-Z][A-Z0-9_]+)` \|", line)
         if match:
@@ -50,6 +53,6 @@ def test_the_configuration_tables_list_every_setting_read() -> None:
     )
     gunicorn_settings = set(re.findall(r'"(VOICE_[A-Z_]+)"', gunicorn_source))
     assert gunicorn_settings, "gunicorn_conf.py reads no VOICE_* variable?"
-    documented = list(readme_table_variables("Configuration"))
+    documented = list(documented_table_variables("Configuration"))
     assert len(documented) == len(set(documented)), "a variable is listed twice"
     assert set(documented) == env.asked | gunicorn_settings

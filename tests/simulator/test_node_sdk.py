@@ -3,8 +3,9 @@
 The SDK is installed at test time with the machine's npm into a temporary folder (CI installs
 Node.js and npm: ``.ci/run``), and only its voice URL is changed, the way its own source
 allows (``lib/common.js`` exports ``VOICE_URL``, which ``lib/voice.js`` reads on every
-call): everything else, validation, headers and body encoding, is the SDK's own. The README's
-table of its voice methods says what each gets and why; this test holds the simulator to it.
+call): everything else, validation, headers and body encoding, is the SDK's own. The
+simulator page's table of its voice methods (``docs/simulator.md``) says what each gets and
+why; this test holds the simulator to it.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.simulator.verify.webhook_apps import IvrApp
 pytestmark = pytest.mark.e2e
 
 SDK = "africastalking@0.8.3"
-"""The SDK version whose behaviour the README's table describes."""
+"""The SDK version whose behaviour the simulator page's table describes."""
 DRIVER = Path(__file__).with_name("node_sdk") / "voice_methods.js"
 AT_NUMBER = "+254711082000"
 PHONES = ["+254711082369", "+254711082370"]
@@ -130,7 +131,7 @@ def test_the_json_methods_send_a_body_their_content_type_belies(
 ) -> None:
     # The SDK posts JSON.stringify(...) with no Content-Type of its own, and axios labels a
     # string body application/x-www-form-urlencoded: read as the form it claims to be, it
-    # has no username (the README's table: AT's answer to it is unknown).
+    # has no username (the simulator page's table: AT's answer to it is unknown).
     assert sdk_run[method]["rejected"] == {
         "status": 400,
         "data": "Request is missing required form field 'username'",

@@ -4,8 +4,9 @@ Each file holds ``request`` (which request of a call it is), ``complete`` (wheth
 shows the whole form), ``source`` (kind, URL, repository, path, commit, date, note),
 ``fields`` (as AT sent them, numbers masked where the source masked them) and
 ``differences``: fields where the simulator knowingly differs, each with the reason (also in
-the README's fidelity table). ``tests/simulator/test_at_payloads.py`` holds the simulator's
-payloads to every file; ``tests/service/test_at_payloads.py`` posts each to the service.
+the fidelity table, ``docs/fidelity.md``). ``tests/simulator/test_at_payloads.py`` holds
+the simulator's payloads to every file; ``tests/service/test_at_payloads.py`` posts each to
+the service.
 """
 
 from __future__ import annotations

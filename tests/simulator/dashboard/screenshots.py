@@ -1,4 +1,4 @@
-"""The README's dashboard screenshots: ``python -m tests.simulator.dashboard.screenshots``.
+"""The screenshots of ``docs/dev-phone.md``: ``python -m tests.simulator.dashboard.screenshots``.
 
 Starts the test app and ``atsim serve --speed fast``, places a few calls through the official
 SDK (a caller leaving a message, a busy phone, one that does not answer, an inbound caller,
