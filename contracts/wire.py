@@ -38,8 +38,8 @@ class InvalidCallStartTime(ValueError):
 def parse_call_start_time(value: str | None) -> datetime | None:
     """Parse any accepted ``callStartTime`` spelling; ``None``/``"None"``/``""`` give ``None``.
 
-    The result is naive: AT does not say which time zone it means (see the README's
-    fidelity table).
+    The result is naive: AT does not say which time zone it means (see the fidelity
+    table, docs/fidelity.md).
     """
     if value is None:
         return None

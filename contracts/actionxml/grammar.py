@@ -1,8 +1,8 @@
 """The grammar as data: every element, its attributes, their value types and aliases.
 
-This table is the one definition the renderer, the parser, the validator and the README
-all follow (the XSD mirrors it, and a test holds the two together). It is transcribed from
-section 3 of AT's voice documentation (``at-voice-api.md``).
+This table is the one definition the renderer, the parser, the validator and the docs
+(docs/actionxml.md) all follow (the XSD mirrors it, and a test holds the two together). It is
+transcribed from section 3 of AT's voice documentation (``at-voice-api.md``).
 """
 
 from __future__ import annotations

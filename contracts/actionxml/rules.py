@@ -3,7 +3,7 @@
 :func:`check_document` judges a tree read from a document; :func:`validate` judges a typed
 value by writing it as a tree first. Problems come out in document order.
 
-Decisions (also in the README):
+Decisions (also in docs/actionxml.md):
 
 * Names are case-sensitive, as on AT: ``<getDigits>`` is an unknown element, reported with
   "did you mean `GetDigits`?".

@@ -67,7 +67,8 @@ def _type_problem(value: object, expected: str) -> ValueProblem:
 class ValueType:
     """A lexical type; subclasses override ``problems``, ``to_python`` and ``to_wire``.
 
-    ``description`` completes "must be ..." in messages (and documents the README table).
+    ``description`` completes "must be ..." in messages (and documents the table in
+    docs/actionxml.md).
     """
 
     description = "a string"

@@ -131,10 +131,11 @@ class _Tally:
         read = documents - self.unreadable
         counts = [_count(self.errors, "error"), _count(self.warnings, "warning")]
         found = " and ".join(count for count in counts if count)
+        documents_read = f"{read} document" + ("" if read == 1 else "s")
         if found:
-            text = f"{found} in {read} documents; {self.failing} of {read} fail"
+            text = f"{found} in {documents_read}; {self.failing} of {read} fail"
         else:
-            text = f"{read} of {read} documents valid"
+            text = f"{read} of {documents_read} valid"
         if self.unreadable:
             text += f"; {self.unreadable} could not be read"
         return text

@@ -37,16 +37,15 @@ rejected, 4 % unreachable, 2 % network failure, each mapped to AT's hangup cause
 :data:`.outcomes.DEFAULT_RULES`. Answered calls end ``Completed/Success/NORMAL_CLEARING``;
 never-answered ones send the single ``NotAnswered`` final request.
 
-**Where AT is silent, the choices** (each configurable, listed in the README's fidelity table): the
-phone user hanging up mid-flow is ``NORMAL_CLEARING``; a failing app (non-2xx, unreachable,
-timeout, an answer that is not ActionXML) makes AT play an error for 4 s and hang up with
-``Completed/Aborted/NORMAL_CLEARING``, and the final request is still sent; an answer with
-problems is carried out as AT most plausibly would (:mod:`.answers`; ``strict`` refuses it);
-an empty 2xx body means "no more actions"; GetDigits without finishOnKey sends the first key
-(AT's docs);
-``callStartTime`` uses ``+`` between date and time (real payloads); an inbound call's
-``callStartTime`` is its arrival, and ``<Reject/>`` leaves it unanswered and free;
-``callLeg`` of ``/callTransfer`` names the leg that is replaced.
+**Where AT is silent, the choices** (each configurable, listed in the fidelity table,
+docs/fidelity.md): the phone user hanging up mid-flow is ``NORMAL_CLEARING``; a failing app
+(non-2xx, unreachable, timeout, an answer that is not ActionXML) makes AT play an error for 4 s and
+hang up with ``Completed/Aborted/NORMAL_CLEARING``, and the final request is still sent; an answer
+with problems is carried out as AT most plausibly would (:mod:`.answers`; ``strict`` refuses it); an
+empty 2xx body means "no more actions"; GetDigits without finishOnKey sends the first key (AT's
+docs); ``callStartTime`` uses ``+`` between date and time (real payloads); an inbound call's
+``callStartTime`` is its arrival, and ``<Reject/>`` leaves it unanswered and free; ``callLeg`` of
+``/callTransfer`` names the leg that is replaced.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ on a :class:`~at_voice_kit.simulator.engine.clock.LineClock`), for what they do.
 rules are the same ones (:class:`~at_voice_kit.simulator.engine.phone_user.DigitCollector`,
 Record's ``finishOnKey`` and ``maxLength``); only who decides differs.
 
-Choices where AT is silent (the README says them): keys count from the moment a ``GetDigits``
+Choices where AT is silent (docs/fidelity.md says them): keys count from the moment a ``GetDigits``
 listens, its prompt included (a key during the prompt stops it: barge-in), so a key pressed
 during an earlier ``Say`` is dropped; a phone rings for 45 s before it counts as unanswered
 (``EngineOptions.live_ring_seconds``); a person who hangs up while recording leaves the

@@ -68,7 +68,7 @@ def test_problems_print_one_a_line_with_file_line_path_message_and_rule(
         f"{bad}:3: Response/Play[1]: error: `Play` requires the attribute `url` "
         "[missing-required-attribute]",
     ]
-    assert "1 error and 1 warning in 1 documents; 1 of 1 fail" in err
+    assert "1 error and 1 warning in 1 document; 1 of 1 fail" in err
 
 
 def test_any_invalid_document_fails_the_run(
@@ -179,9 +179,9 @@ def test_warnings_are_printed_and_fail_only_with_strict(
     out, err = capsys.readouterr()
     (line,) = out.splitlines()
     assert line.startswith(f"{example}:1: Response/Reject[1]: warning: `Reject` is not the only")
-    assert "1 warning in 1 documents; 0 of 1 fail" in err
+    assert "1 warning in 1 document; 0 of 1 fail" in err
     assert main(["lint", "--strict", str(example)]) == 1
-    assert "1 warning in 1 documents; 1 of 1 fail" in capsys.readouterr().err
+    assert "1 warning in 1 document; 1 of 1 fail" in capsys.readouterr().err
 
 
 def test_an_error_fails_with_or_without_strict(

@@ -3,7 +3,7 @@
 AT hands apps a URL to fetch each recording from its media host; the simulator serves them
 itself, as real WAV files (8 kHz mono 16-bit), generated when fetched. Like AT's, the URLs
 need no credentials: an app fetches them with nothing but the URL. The ids carry the
-call's session id, unguessable unless the run is seeded (see the README).
+call's session id, unguessable unless the run is seeded (see docs/simulator.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 AT's voice server is akka-http; where AT's own answer is not known (a wrong method, an
 unknown path, an oversized or unparseable body) the simulator answers with akka-http's
-default texts, the most plausible thing AT sends. See the README's fidelity table.
+default texts, the most plausible thing AT sends. See the fidelity table, docs/fidelity.md.
 """
 
 from __future__ import annotations
