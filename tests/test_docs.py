@@ -73,7 +73,7 @@ def test_the_site_builds_without_a_warning(site: Path) -> None:
 def test_the_home_page_shows_the_readmes_sections(site: Path) -> None:
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "<!-- README:" not in home
-    assert "No real telephone network" in home  # the README's limits
+    assert "No telephone network, no real voices" in home  # the README's limits
     assert "pip install -e '.[test,postgres]' &amp;&amp; python -m pytest" in home
 
 
