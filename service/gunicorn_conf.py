@@ -9,8 +9,12 @@ import os
 from typing import Any
 
 from at_voice_kit.service.app import DATABASE_CHECKED_ENV
+from at_voice_kit.service.server import VoiceWorker
 from at_voice_kit.service.server_settings import ServerSettings
 from at_voice_kit.service.startup import check_or_exit
+
+SERVICE_APP = "at_voice_kit.service.app:"
+"""The service's app, as gunicorn's target names it."""
 
 SETTINGS = ServerSettings.from_env(os.environ)
 SETTING_PROBLEMS: list[tuple[str, str]] = list(SETTINGS.problems)
@@ -64,5 +68,23 @@ def on_starting(server: Any) -> None:
     ride out a database outage instead of failing to boot, which would make gunicorn stop
     the whole service.
     """
-    check_or_exit(os.environ, SETTING_PROBLEMS)
+    check_or_exit(os.environ, [*SETTING_PROBLEMS, *worker_class_problems(server)])
     os.environ[DATABASE_CHECKED_ENV] = "1"
+
+
+def worker_class_problems(server: Any) -> list[tuple[str, str]]:
+    """A worker class given on the command line (``-k``) that cannot serve the service.
+
+    The service's app is ASGI: a WSGI worker (``sync``, ``gthread``, the service's workers
+    before uvicorn) booted, then answered every webhook 500 and logged its URL, webhook secret
+    included; a plain uvicorn worker served it without the read timeout and without the access
+    log that leaves query strings out. Either stops the start instead. Other apps served with
+    these settings (the benchmark's WSGI baseline) choose their worker freely.
+    """
+    if not str(getattr(server.app, "app_uri", "")).startswith(SERVICE_APP):
+        return []
+    chosen = server.cfg.worker_class
+    if isinstance(chosen, type) and issubclass(chosen, VoiceWorker):
+        return []
+    rule = f"must be {worker_class} (or left out), not {server.cfg.worker_class_str!r}"
+    return [("--worker-class", rule)]

@@ -87,7 +87,9 @@ def check_startup(
     try:
         config = Config.from_env(environ)
     except ConfigError as exc:
-        problems.extend(exc.problems)
+        # VOICE_THREADS is read by gunicorn's settings and the app: one problem, said once.
+        named = {variable for variable, _ in problems}
+        problems.extend(p for p in exc.problems if p[0] not in named)
     flow_setting = environ.get("VOICE_FLOW_FILE", "").strip() or None
     flow = flow_problem(flow_setting)
     if flow is not None:

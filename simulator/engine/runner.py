@@ -226,9 +226,9 @@ class CallRun:
             self.advance(CallState.RINGING)
         await self.context.clock.sleep(ring)
         if answer is not CalleeAnswer.ANSWERED:
-            cause = self.user.scripted_cause() or options.outcomes.draw_cause(
-                answer, self.rng, sip=False
-            )
+            # A script's cause goes with the script's answer, not with a busy person's line.
+            scripted = None if self.line_busy else self.user.scripted_cause()
+            cause = scripted or options.outcomes.draw_cause(answer, self.rng, sip=False)
             self.advance(CallState.NOT_ANSWERED)
             ending = options.outcomes.ending(answer, cause)
             raise CallOver(ending, f"the phone user did not answer ({answer.value}: {cause})")

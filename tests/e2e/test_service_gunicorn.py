@@ -355,3 +355,22 @@ def test_token_protects_invoke_call_and_history(tmp_path: Path, fake_at: FakeAT)
         )
         assert allowed.status_code == 200
         assert "running OPEN" not in service.log()
+
+
+@pytest.mark.parametrize("worker_class", ["gthread", "uvicorn_worker.UvicornWorker"])
+def test_a_worker_class_that_cannot_serve_the_service_stops_the_start(
+    tmp_path: Path, fake_at: FakeAT, worker_class: str
+) -> None:
+    # gthread (the workers of the release before) booted and answered every webhook 500,
+    # logging its URL with the webhook secret; a plain uvicorn worker had no read timeout.
+    env = service_env(tmp_path, fake_at)
+    del env["AT_API_KEY"]
+    status, output = run_until_exit(
+        gunicorn_argv(free_port(), "--worker-class", worker_class),
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AT_")}, **env},
+    )
+    assert status == 2, output
+    assert "voice service cannot start: 2 problems" in output, output
+    assert "--worker-class: must be at_voice_kit.service.server.VoiceWorker" in output
+    assert "AT_API_KEY: is required but not set" in output
+    assert "Traceback" not in output and "Booting worker" not in output

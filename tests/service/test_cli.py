@@ -63,6 +63,21 @@ def test_check_judges_the_gunicorn_settings_as_the_service_start_does(
     ]
 
 
+def test_check_names_a_setting_read_by_gunicorn_and_the_app_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """VOICE_THREADS is read by both: ``0`` was two problems of one variable, counted twice."""
+    for name, value in SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("VOICE_FLOW_FILE", raising=False)
+    monkeypatch.setenv("VOICE_THREADS", "0")
+    assert main(["check", "--no-database"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "voice service cannot start: 1 problem",
+        "  VOICE_THREADS: must be a whole number greater than zero, got '0'",
+    ]
+
+
 def test_check_flow_judges_each_flow_as_the_service_would(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -256,6 +256,20 @@ def test_a_person_already_on_a_call_is_busy() -> None:
     assert person.events == []
 
 
+def test_a_busy_person_is_busy_whatever_a_script_for_their_number_says() -> None:
+    # A script's cause goes with its own answer: it was used for the busy line as well, so
+    # a held number scripted to reject ended a busy call with CALL_REJECTED.
+    harness = EngineHarness()
+    menu_app(harness)
+    harness.callees.scripts[PERSON] = CalleeScript(
+        CalleeAnswer.REJECTED, hangup_cause=HangupCause.CALL_REJECTED
+    )
+    person = Person()
+    person.inputs = _Nobody()  # on another call
+    record = place(live_engine(harness, person))
+    assert record.ending.cause is HangupCause.USER_BUSY
+
+
 class _Nobody:
     def receive(self, item: object) -> None:
         raise AssertionError("a busy person's other call got an input")
