@@ -66,6 +66,9 @@ class Config:
     DEFAULT_POOL_SIZE = 5
     DEFAULT_STATEMENT_TIMEOUT_MS = 5000
     DEFAULT_THREADS = 16
+    MAX_THREADS = 256
+    """Each is a thread per worker: more only spend memory (every blocking call of a worker
+    waits on AT or the database)."""
     DEFAULT_MAX_WAIT_SECONDS = 1.0
     MAX_MAX_WAIT_SECONDS = 8.0
     """AT gives up on a webhook after 10 s: a request must be answered before then."""
@@ -108,7 +111,7 @@ class Config:
             ),
             lambda: _positive("VOICE_MAX_BODY_BYTES", self.max_body_bytes),
             lambda: _positive("DATABASE_POOL_SIZE", self.pool_size),
-            lambda: _positive("VOICE_THREADS", self.threads),
+            lambda: _positive("VOICE_THREADS", self.threads, self.MAX_THREADS),
             lambda: _positive("VOICE_MAX_WAIT", self.max_wait_seconds, self.MAX_MAX_WAIT_SECONDS),
             lambda: _positive(
                 "DATABASE_STATEMENT_TIMEOUT_MS",

@@ -46,7 +46,7 @@ class ServerSettings:
         return cls(
             bind=reader.bind("VOICE_BIND"),
             workers=reader.whole_number("VOICE_WORKERS", default_workers),
-            threads=reader.whole_number("VOICE_THREADS", 16),
+            threads=reader.whole_number("VOICE_THREADS", 16, most=256),
             timeout=reader.whole_number("VOICE_WORKER_TIMEOUT", 30),
             max_requests=reader.whole_number("VOICE_MAX_REQUESTS", 0, least=0),
             loglevel=reader.log_level("VOICE_LOG_LEVEL"),
@@ -63,13 +63,19 @@ class _Reader:
     def _text(self, name: str) -> str:
         return self._environ.get(name, "").strip()
 
-    def whole_number(self, name: str, default: int, *, least: int = 1) -> int:
-        """The whole number (at least ``least``) in ``name``, or ``default``."""
+    def whole_number(
+        self, name: str, default: int, *, least: int = 1, most: int | None = None
+    ) -> int:
+        """The whole number (at least ``least``, at most ``most``) in ``name``, or
+        ``default``."""
         raw = self._text(name)
         if not raw:
             return default
-        if not (raw.isascii() and raw.isdigit()) or int(raw) < least:
+        digits = raw.isascii() and raw.isdigit()
+        if not digits or int(raw) < least or (most is not None and int(raw) > most):
             rule = "greater than zero" if least == 1 else f"of at least {least}"
+            if most is not None:
+                rule += f" and at most {most}"
             self._problems.append((name, f"must be a whole number {rule}, got {raw!r}"))
             return default
         return int(raw)

@@ -63,18 +63,20 @@ def test_check_judges_the_gunicorn_settings_as_the_service_start_does(
     ]
 
 
+@pytest.mark.parametrize("value", ["0", "99999999999"])
 def test_check_names_a_setting_read_by_gunicorn_and_the_app_once(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
-    """VOICE_THREADS is read by both: ``0`` was two problems of one variable, counted twice."""
-    for name, value in SETTINGS.items():
-        monkeypatch.setenv(name, value)
+    """VOICE_THREADS is read by both: ``0`` was two problems of one variable, counted twice;
+    a number of threads no machine could start was taken."""
+    for name, value_set in SETTINGS.items():
+        monkeypatch.setenv(name, value_set)
     monkeypatch.delenv("VOICE_FLOW_FILE", raising=False)
-    monkeypatch.setenv("VOICE_THREADS", "0")
+    monkeypatch.setenv("VOICE_THREADS", value)
     assert main(["check", "--no-database"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "voice service cannot start: 1 problem",
-        "  VOICE_THREADS: must be a whole number greater than zero, got '0'",
+        f"  VOICE_THREADS: must be a whole number greater than zero and at most 256, got {value!r}",
     ]
 
 
