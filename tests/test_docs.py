@@ -27,6 +27,8 @@ from tests.simulator.atsim_process import atsim_command
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"
+VERIFY = ROOT / "docs" / "verify.md"
+SIMULATOR = ROOT / "docs" / "simulator.md"
 ACTIONXML = ROOT / "docs" / "actionxml.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -190,3 +192,60 @@ def test_the_actionxml_pages_builder_example_writes_what_it_shows() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(shown), done.stdout
     assert '<GetDigits numDigits="1" timeout="10"' in done.stdout
+
+
+MYAPP = """
+from urllib.parse import parse_qs
+
+
+def create_app():
+    \"\"\"A menu that records a message: press 1, talk, hear thanks.\"\"\"
+
+    def app(environ, start_response):
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        form = {k: v[0] for k, v in parse_qs(environ["wsgi.input"].read(size).decode()).items()}
+        if environ["PATH_INFO"] == "/events":
+            body = "OK"
+        elif form.get("isActive") == "0":
+            body = ""
+        elif "recordingUrl" in form:
+            body = "<Response><Say>Thanks for your message.</Say></Response>"
+        elif form.get("dtmfDigits") == "1":
+            body = '<Response><Record maxLength="10"><Say>Speak now</Say></Record></Response>'
+        else:
+            body = '<Response><GetDigits numDigits="1"><Say>Press 1</Say></GetDigits></Response>'
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body.encode()]
+
+    return app
+"""
+"""The app the simulator page's fixture example imports (``from myapp import create_app``)."""
+
+
+def run_page_tests(work: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Write ``files`` into ``work`` and run pytest there, as a project using the kit would."""
+    for name, text in files.items():
+        (work / name).write_text(text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files],
+        cwd=work, env={**os.environ, "PYTHONPATH": str(work)}, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_the_verify_pages_pytest_example_passes(tmp_path: Path) -> None:
+    """The ``atsim_verify`` example runs as written: in-process, another layout, a URL."""
+    text = VERIFY.read_text(encoding="utf-8")
+    (example,) = [b for lang, b in FENCE.findall(text) if lang == "python" and "atsim_verify" in b]
+    done = run_page_tests(tmp_path, {"test_webhooks.py": example})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "2 passed" in done.stdout
+
+
+def test_the_simulator_pages_fixture_example_passes(tmp_path: Path) -> None:
+    """The ``at_simulator`` example runs as written against an app of the kind it names."""
+    text = SIMULATOR.read_text(encoding="utf-8")
+    (example,) = [b for lang, b in FENCE.findall(text) if lang == "python" and "at_simulator" in b]
+    done = run_page_tests(tmp_path, {"myapp.py": MYAPP, "test_menu.py": example})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "1 passed" in done.stdout
