@@ -7,16 +7,40 @@ AT's camelCase attributes; ``None`` means "attribute absent, AT's default applie
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+TTS_VOICE_NAME = re.compile(r"[a-z]{2,3}-[A-Z]{2}(?:-[A-Za-z0-9]+)+")
+"""A named text-to-speech voice, ``en-US-Standard-C``, ``en-US-Wavenet-C``, ``sw-KE-...``:
+language, region, then the voice's name. AT documents only ``man`` and ``woman``, but AT's
+official Node.js SDK takes any string for ``voice`` (its ``saySchema``: ``Joi.string()``),
+the Laravel SDK's README says ``voice: 'en-US-Standard-C'``, and production apps on AT answer
+such names beside AT-only actions: they work on AT."""
+
 
 class Voice(StrEnum):
-    """Text-to-speech voice of ``<Say>``."""
+    """Text-to-speech voice of ``<Say>``: ``man``, ``woman``, or a named voice
+    (``Voice("en-US-Standard-C")``, see :data:`TTS_VOICE_NAME`)."""
 
     MAN = "man"
     WOMAN = "woman"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Voice | None:
+        """A named voice is a voice too (a member made for it, its value the name)."""
+        if not isinstance(value, str) or not TTS_VOICE_NAME.fullmatch(value):
+            return None
+        named = str.__new__(cls, value)
+        named._name_ = value
+        named._value_ = value
+        return named
+
+    @property
+    def is_named(self) -> bool:
+        """True for a named text-to-speech voice, not AT's ``man`` or ``woman``."""
+        return self not in (Voice.MAN, Voice.WOMAN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from at_voice_kit.contracts.actionxml.model import Voice
+from at_voice_kit.contracts.actionxml.model import TTS_VOICE_NAME, Voice
 from at_voice_kit.contracts.actionxml.problems import Rule
 from at_voice_kit.contracts.phone import InvalidPhoneNumber, normalise_international
 from at_voice_kit.contracts.urls import ABSOLUTE_RULE, http_url_problem
@@ -166,12 +166,15 @@ class RedirectUrl(HttpUrl):
 
 
 class VoiceName(ValueType):
-    """``man`` or ``woman``."""
+    """``man``, ``woman``, or a named text-to-speech voice (``en-US-Standard-C``: see
+    :data:`~at_voice_kit.contracts.actionxml.model.TTS_VOICE_NAME` for the evidence)."""
 
-    description = "`man` or `woman`"
+    description = "`man`, `woman` or a voice name such as `en-US-Standard-C`"
 
     def problems(self, value: str) -> list[ValueProblem]:
-        return [] if value in ("man", "woman") else self._must_be(value)
+        if value in ("man", "woman") or TTS_VOICE_NAME.fullmatch(value):
+            return []
+        return self._must_be(value)
 
     def to_python(self, value: str) -> object:
         return Voice(value)

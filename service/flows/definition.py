@@ -220,9 +220,13 @@ def _build(where: str, kind: str, cls: type[Any], attributes: dict[str, Any]) ->
     if isinstance(attributes.get("phone_numbers"), list):
         attributes["phone_numbers"] = tuple(str(n) for n in attributes["phone_numbers"])
     if "voice" in attributes:
-        if attributes["voice"] not in ("man", "woman"):
-            raise FlowError(f"{where}: {kind}.voice must be man or woman")
-        attributes["voice"] = ax.Voice(attributes["voice"])
+        try:
+            attributes["voice"] = ax.Voice(attributes["voice"])
+        except ValueError:
+            raise FlowError(
+                f"{where}: {kind}.voice must be man or woman, or a voice name such as "
+                "en-US-Standard-C"
+            ) from None
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     for key, value in attributes.items():

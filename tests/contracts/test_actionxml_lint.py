@@ -63,8 +63,8 @@ def test_problems_print_one_a_line_with_file_line_path_message_and_rule(
     assert main(["lint", str(bad)]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        f"{bad}:2: Response/Say[1]: warning: `Say` attribute `voice` must be `man` or `woman`, "
-        "not 'robot' [bad-value]",
+        f"{bad}:2: Response/Say[1]: warning: `Say` attribute `voice` must be `man`, `woman` or a "
+        "voice name such as `en-US-Standard-C`, not 'robot' [bad-value]",
         f"{bad}:3: Response/Play[1]: error: `Play` requires the attribute `url` "
         "[missing-required-attribute]",
     ]

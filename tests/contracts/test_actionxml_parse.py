@@ -20,6 +20,7 @@ from at_voice_kit.contracts.actionxml import (
     Say,
     Voice,
     parse,
+    render,
 )
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -51,8 +52,8 @@ def test_problems_come_in_document_order_with_lines_paths_and_rules() -> None:
 def test_a_problem_prints_as_one_line_with_location_message_and_rule() -> None:
     problem = parse(MULTI_LINE).problems[0]
     assert str(problem) == (
-        "3: Response/Say[1]: `Say` attribute `voice` must be `man` or `woman`, "
-        "not 'robot' [bad-value]"
+        "3: Response/Say[1]: `Say` attribute `voice` must be `man`, `woman` or a voice name "
+        "such as `en-US-Standard-C`, not 'robot' [bad-value]"
     )
     without_line = Problem("Response/Say[1]", "Say", None, Rule.MISSING_TEXT, "msg")
     assert str(without_line) == "Response/Say[1]: msg [missing-text]"
@@ -389,3 +390,16 @@ def test_a_declared_encoding_never_reaches_pythons_codec_registry() -> None:
     finally:
         codecs.unregister(search)
     assert not result.ok and asked == []
+
+
+@pytest.mark.parametrize("name", ["en-US-Standard-C", "en-US-Wavenet-C", "en-GB-Neural2-A"])
+def test_a_named_text_to_speech_voice_is_a_voice(name: str) -> None:
+    """Production apps on AT answer Google-style voice names, and AT's Node.js SDK takes any
+    ``voice`` string: no problem, and the name is kept as written."""
+    document = f'<Response><Say voice="{name}">Welcome</Say></Response>'
+    parsed = parse(document)
+    assert parsed.problems == ()
+    assert parsed.response is not None
+    (say,) = parsed.response.actions
+    assert isinstance(say, Say) and say.voice == name and say.effective_voice == name
+    assert f'<Say voice="{name}">Welcome</Say>' in render(parsed.response)
