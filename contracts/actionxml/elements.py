@@ -38,7 +38,9 @@ class WireElement:
     """One element as written: name, attributes in order, direct text, children, line.
 
     ``typed_problems`` carries what was wrong with a typed value that has no document
-    spelling at all (a field of the wrong type, a non-action in ``actions``).
+    spelling at all (a field of the wrong type, a non-action in ``actions``). ``markup``
+    names the SSML elements a ``Say`` holds, in order of first appearance: their text is
+    part of the Say's ``text`` and they are not ``children`` (speech markup, not ActionXML).
     """
 
     name: str
@@ -47,6 +49,7 @@ class WireElement:
     children: tuple[WireElement, ...] = ()
     line: int | None = None
     typed_problems: tuple[TypedProblem, ...] = ()
+    markup: tuple[str, ...] = ()
 
     @property
     def grammar_attributes(self) -> tuple[tuple[str, str], ...]:

@@ -167,6 +167,47 @@ SPEC_OF_MODEL: dict[type, ElementSpec] = {spec.model: spec for spec in ELEMENTS.
 PROMPTS = frozenset({"Say", "Play"})
 """The elements ``GetDigits`` and ``Record`` take as their one child."""
 
+SSML_ELEMENTS = frozenset(
+    {
+        # W3C SSML 1.1 (https://www.w3.org/TR/speech-synthesis11/).
+        "speak",
+        "lexicon",
+        "lookup",
+        "meta",
+        "metadata",
+        "p",
+        "s",
+        "token",
+        "w",
+        "say-as",
+        "phoneme",
+        "sub",
+        "lang",
+        "voice",
+        "emphasis",
+        "break",
+        "prosody",
+        "audio",
+        "desc",
+        "mark",
+        # Google Cloud Text-to-Speech's additions (AT's voices such as en-US-Wavenet-C).
+        "par",
+        "seq",
+        "media",
+    }
+)
+"""The SSML elements a ``Say`` may hold as markup around its text (:func:`is_ssml_markup`).
+
+AT documents ``Say`` as "text", but its voices speak SSML (``<Say><speak>..<break
+time="200ms"/>..</speak></Say>``, as the africastalking-laravel SDK writes and tests), so an
+element of this list inside ``Say`` is speech markup, not a misplaced ActionXML element."""
+
+
+def is_ssml_markup(name: str) -> bool:
+    """Whether an element named ``name``, a child of ``Say``, is SSML markup: an SSML element,
+    or any element in a namespace (``amazon:effect``; ActionXML itself has no namespace)."""
+    return name in SSML_ELEMENTS or name.startswith("{")
+
 
 def suggest(name: str, known: list[str]) -> str | None:
     """The known name ``name`` most likely meant: same letters in another case, or a near miss."""

@@ -18,6 +18,7 @@ from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
 from at_voice_kit.contracts.actionxml.elements import WireElement, typed_response
+from at_voice_kit.contracts.actionxml.grammar import SAY, is_ssml_markup
 from at_voice_kit.contracts.actionxml.lenient import executable_response
 from at_voice_kit.contracts.actionxml.model import Response
 from at_voice_kit.contracts.actionxml.problems import DOCUMENT_PATH, Problem, Rule, Severity
@@ -133,7 +134,7 @@ def _utf8_size(text: str) -> int:
 class _OpenElement:
     """An element whose end tag has not been read yet."""
 
-    __slots__ = ("attributes", "children", "line", "name", "text")
+    __slots__ = ("attributes", "children", "line", "markup", "name", "text")
 
     def __init__(
         self, name: str, attributes: tuple[tuple[str, str], ...], line: int | None
@@ -143,20 +144,36 @@ class _OpenElement:
         self.line = line
         self.text: list[str] = []
         self.children: list[WireElement] = []
+        self.markup: dict[str, None] = {}  # an ordered set of SSML element names
 
     def close(self) -> WireElement:
         return WireElement(
-            self.name, self.attributes, "".join(self.text), tuple(self.children), self.line
+            self.name,
+            self.attributes,
+            "".join(self.text),
+            tuple(self.children),
+            self.line,
+            markup=tuple(self.markup),
         )
+
+    def takes_markup(self, tag: str) -> bool:
+        """Whether a child element ``tag`` is SSML markup in this element's text."""
+        return self.name == SAY.name and is_ssml_markup(tag)
 
 
 class _TreeReader:
-    """ElementTree parser target building :class:`WireElement` trees with line numbers."""
+    """ElementTree parser target building :class:`WireElement` trees with line numbers.
+
+    SSML markup in a ``Say`` (``<speak>``, ``<break/>``, ...) is read into the Say itself:
+    its text joins the Say's text in document order (as ``itertext()`` would give it) and
+    its names the Say's ``markup``, however deep it goes, so a spoken text is never cut.
+    """
 
     def __init__(self) -> None:
         self.expat: Any = None  # pyexpat parser object, for line numbers (untyped C object)
         self.open: list[_OpenElement] = []
         self.depth = 0
+        self.markup_depth = 0  # > 0 while inside SSML markup of the innermost open Say
         self.root: WireElement | None = None
 
     @property
@@ -164,12 +181,21 @@ class _TreeReader:
         return None if self.expat is None else int(self.expat.CurrentLineNumber)
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if self.markup_depth or (
+            self.open and len(self.open) == self.depth and self.open[-1].takes_markup(tag)
+        ):
+            self.markup_depth += 1
+            self.open[-1].markup[tag] = None
+            return
         self.depth += 1
         if self.depth <= _MAX_DEPTH:
             attributes = tuple((_display_name(name), value) for name, value in attrib.items())
             self.open.append(_OpenElement(tag, attributes, self.line))
 
     def end(self, tag: str) -> None:
+        if self.markup_depth:
+            self.markup_depth -= 1
+            return
         if self.depth <= _MAX_DEPTH:
             closed = self.open.pop().close()
             if self.open:
@@ -179,7 +205,7 @@ class _TreeReader:
         self.depth -= 1
 
     def data(self, text: str) -> None:
-        if self.open and self.depth <= _MAX_DEPTH:
+        if self.markup_depth or (self.open and self.depth <= _MAX_DEPTH):
             self.open[-1].text.append(text)
 
     def close(self) -> WireElement | None:

@@ -43,6 +43,7 @@ class Rule(StrEnum):
     EMPTY_PARTIAL_RECORD = "empty-partial-record"
     # Notes: accepted, but worth saying.
     ALIAS_SPELLING = "alias-spelling"
+    SSML_IN_SAY = "ssml-in-say"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,8 @@ class Severity(StrEnum):
     * ``warning``: it works on AT as far as anyone can tell, but relies on something
       undocumented or fragile (``Reject`` after other actions, an attribute AT ignores, an
       odd value AT most plausibly replaces by its default);
-    * ``note``: accepted and fine, worth telling the author (AT's alternative spellings).
+    * ``note``: accepted and fine, worth telling the author (AT's alternative spellings,
+      SSML markup in ``Say``).
 
     Errors fail ``atsim lint`` and ``atsim verify``; warnings fail them only with ``--strict``.
     """
@@ -170,6 +172,13 @@ RULE_VERDICTS: dict[Rule, Verdict] = {
     Rule.TERMINAL_RECORD_NOT_EMPTY: Verdict(Severity.ERROR, "typed values only"),
     Rule.EMPTY_PARTIAL_RECORD: Verdict(Severity.ERROR, "typed values only"),
     Rule.ALIAS_SPELLING: Verdict(Severity.NOTE, "AT's docs use both spellings [doc]"),
+    Rule.SSML_IN_SAY: Verdict(
+        Severity.NOTE,
+        'AT\'s docs say only "Say: text", but SDKs send SSML in it: africastalking-laravel '
+        'documents "The say() action supports SSML" and tests <Say voice="en-US-Wavenet-C">'
+        '<speak>..<break time="200ms"/>..</speak></Say> (since 2022); AT\'s Node SDK puts '
+        "Say text in unescaped [sdk]",
+    ),
 }
 """Every rule's verdict, with its evidence. A test keeps it complete."""
 

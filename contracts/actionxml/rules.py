@@ -35,7 +35,7 @@ from at_voice_kit.contracts.actionxml.grammar import (
     suggest,
 )
 from at_voice_kit.contracts.actionxml.model import Response
-from at_voice_kit.contracts.actionxml.problems import Problem, Rule
+from at_voice_kit.contracts.actionxml.problems import RULE_VERDICTS, Problem, Rule, Severity
 from at_voice_kit.contracts.actionxml.values import (
     XML_WHITESPACE,
     ValueType,
@@ -100,7 +100,8 @@ class _Judge:
         message: str,
     ) -> None:
         found = Problem(path, element.name, attribute, rule, message, element.line)
-        (self.notes if rule is Rule.ALIAS_SPELLING else self.problems).append(found)
+        is_note = RULE_VERDICTS[rule].severity is Severity.NOTE
+        (self.notes if is_note else self.problems).append(found)
 
     def response(self, root: WireElement) -> None:
         if root.name != ROOT:
@@ -182,6 +183,7 @@ class _Judge:
         if spec.text is not None and not text_mistyped:
             subject = f"`{spec.name}` text"
             self.value(element, path, None, subject, spec.text.value_type, element.text)
+            self.markup(element, path)
         elif spec.text is None:
             self.no_text(element, path)
         self.children(element, spec, path)
@@ -252,6 +254,15 @@ class _Judge:
             return
         for problem in value_type.problems(value_type.from_document(raw)):
             self.report(element, path, attribute, problem.rule, f"{subject} {problem.reason}")
+
+    def markup(self, element: WireElement, path: str) -> None:
+        if element.markup:
+            names = ", ".join(f"<{name}>" for name in element.markup)
+            message = (
+                f"`{element.name}` holds SSML markup ({names}): accepted, AT's voices speak "
+                "SSML; its text is what the simulator speaks"
+            )
+            self.report(element, path, None, Rule.SSML_IN_SAY, message)
 
     def no_text(self, element: WireElement, path: str) -> None:
         if has_content(element.text):

@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-notes",
         action="store_true",
-        help="do not print notes (AT's alternative attribute spellings)",
+        help="do not print notes (AT's alternative attribute spellings, SSML in Say)",
     )
     parser.add_argument(
         "--strict",

@@ -95,6 +95,17 @@ def test_notes_are_printed_but_do_not_fail_and_can_be_silenced(
     assert capsys.readouterr().out == ""
 
 
+def test_ssml_in_say_passes_lint_with_a_note_even_when_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ssml = _write(tmp_path, "ssml.xml", (CORPUS / "valid" / "say-ssml.xml").read_text("utf-8"))
+    for strict in ([], ["--strict"]):
+        assert main(["lint", *strict, str(ssml)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 2 and all(line.endswith("[ssml-in-say]") for line in lines)
+        assert "note: `Say` holds SSML markup (<speak>, <say-as>, <break>)" in lines[0]
+
+
 def test_document_problems_have_no_line_when_none_applies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

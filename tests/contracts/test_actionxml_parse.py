@@ -119,6 +119,55 @@ def test_alternative_spellings_parse_ok_with_a_note_naming_the_canonical_one() -
     assert "`callbackUrl` is canonical" in result.notes[0].message
 
 
+SSML_SAY = (
+    '<Response><Say voice="woman"><speak>Your balance is '
+    '<say-as interpret-as="currency" language="en-US">$100</say-as>'
+    '<break time="500ms"/>Goodbye</speak></Say></Response>'
+)
+
+
+def test_ssml_in_say_is_its_text_with_one_note_naming_the_markup() -> None:
+    result = parse(SSML_SAY)
+    assert result.ok and result.problems == ()
+    assert result.response == Response((Say("Your balance is $100Goodbye", Voice.WOMAN),))
+    (note,) = result.notes
+    assert (note.rule, note.path, note.element) == (Rule.SSML_IN_SAY, "Response/Say[1]", "Say")
+    assert "(<speak>, <say-as>, <break>)" in note.message
+
+
+def test_ssml_deeper_than_the_grammar_is_still_read_whole() -> None:
+    # Response/GetDigits/Say/speak/p/s/emphasis: markup below the depth the grammar reads.
+    document = (
+        "<Response><GetDigits><Say><speak>Press <p><s>one <emphasis>now</emphasis></s></p>"
+        "<amazon:effect xmlns:amazon='urn:x-amazon'> please</amazon:effect></speak></Say>"
+        "</GetDigits></Response>"
+    )
+    result = parse(document)
+    assert result.response == Response((GetDigits(Say("Press one now please")),))
+    assert [n.rule for n in result.notes] == [Rule.SSML_IN_SAY]
+
+
+@pytest.mark.parametrize(
+    ("document", "rules"),
+    [
+        ("<Response><Say><speak><break time='1s'/></speak></Say></Response>", [Rule.MISSING_TEXT]),
+        (
+            "<Response><Say>Hi<Play url='https://a.example.com/a.mp3'/></Say></Response>",
+            [Rule.WRONG_NESTING],
+        ),
+        ("<Response><Say>Hi<hangup/></Say></Response>", [Rule.UNKNOWN_ELEMENT]),
+        (
+            "<Response><Play url='https://a.example.com/a.mp3'><speak>x</speak></Play></Response>",
+            [Rule.UNKNOWN_ELEMENT],
+        ),
+    ],
+)
+def test_markup_does_not_excuse_an_empty_say_nor_actionxml_out_of_place(
+    document: str, rules: list[Rule]
+) -> None:
+    assert [p.rule for p in parse(document).problems] == rules
+
+
 def test_both_spellings_at_once_is_a_duplicate() -> None:
     document = "<Response><Record callbackUrl='http://a/x' callBackUrl='http://a/y'/></Response>"
     assert [p.rule for p in parse(document).problems] == [Rule.DUPLICATE_ATTRIBUTE]

@@ -127,3 +127,23 @@ def test_a_url_the_call_would_be_sent_to_that_no_request_can_reach_is_an_app_fai
         assert record.ending.status.value == "Aborted", document
         assert record.app_failure is not None
         assert record.app_failure.startswith("ActionXML invalid: error:")
+
+
+SSML_BALANCE = (
+    '<Response><Say voice="woman"><speak>Your balance is '
+    '<say-as interpret-as="currency" language="en-US">$100</say-as>'
+    '<break time="500ms"/>Goodbye</speak></Say></Response>'
+)
+"""A Say in SSML, as the africastalking-laravel SDK writes it: a note, not a problem."""
+
+
+def test_ssml_in_say_is_spoken_as_its_text_with_no_problem_even_when_strict() -> None:
+    for options in (EngineOptions(), EngineOptions(strict=True)):
+        h = EngineHarness(options=options)
+        h.script(USER, answer="answered")
+        h.app(answering(SSML_BALANCE))
+        record = h.call()
+        spoken = len("Your balance is $100Goodbye")
+        assert any(text.startswith(f"Say ({spoken} characters)") for _, text in record.timeline)
+        assert record.problems == () and (record.errors, record.warnings) == (0, 0)
+        assert record.app_failure is None and not record.app_failed
