@@ -81,7 +81,14 @@ def _validate(form: Mapping[str, object], rules: FormRules, *, strict: bool) -> 
         raise InvalidForm([FieldProblem("(form)", f"must have at most {rules.max_fields} fields")])
     problems: list[FieldProblem] = []
     fields: dict[str, str] = {}
+    known = rules.fields
     for name, value in form.items():
+        rule = known.get(name)
+        if rule is not None and isinstance(value, str) and rule.accepts(value):
+            # The usual case, checked inline (every field of every webhook): a known field
+            # keeping its rule; anything else is judged, and named, by _field_problem.
+            fields[name] = restore_unencoded_plus(value) if name in PARTY_FIELDS else value
+            continue
         problem = _field_problem(name, value, rules, strict=strict)
         if problem is not None:
             problems.append(FieldProblem(name[:64], problem))

@@ -68,7 +68,7 @@ class PreparedEvent:
         key = event.dedup_key()
         view = event_view(event)
         view["received_at"] = received_at
-        row = _event_row(event, key, received_at)
+        row = _event_row(view, key, event.fields)
         return cls(
             session_id=event.session_id,
             key=key,
@@ -125,14 +125,11 @@ def event_view(event: CallEvent) -> dict[str, Any]:
     return view
 
 
-def _event_row(event: CallEvent, dedup_key: str, received_at: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {name: getattr(event, name) for name in EVENT_COLUMNS}
-    row.update(
-        session_id=event.session_id,
-        source=event.source.value,
-        kind=event.kind,
-        dedup_key=dedup_key,
-        received_at=received_at,
-        fields=dict(event.fields),
-    )
+def _event_row(
+    view: Mapping[str, Any], dedup_key: str, fields: Mapping[str, str]
+) -> dict[str, Any]:
+    """The ``call_events`` row: the event's view (its columns, received_at included) with
+    its dedup key and a copy of its fields, without reading the event's attributes again."""
+    row = dict(view)
+    row.update(dedup_key=dedup_key, fields=dict(fields))
     return row

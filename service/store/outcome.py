@@ -81,14 +81,17 @@ def precedence(source: str, kind: str, is_active: bool | None) -> int:
     return 1
 
 
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+"""The encoder of :func:`content_digest`'s canonical text, built once (``json.dumps`` with
+options builds one per call, about a microsecond of every event)."""
+
+
 def content_digest(source: str, kind: str, fields: Mapping[str, Any]) -> str:
     """A digest of an event's content, independent of field order: the tie-breaker of ranks.
 
     Equal digests mean equal source, kind and fields, hence equal values for every attribute.
     """
-    canonical = json.dumps(
-        [str(source), kind, fields], sort_keys=True, separators=(",", ":"), default=str
-    )
+    canonical = _DIGEST_JSON.encode([str(source), kind, fields])
     return hashlib.sha256(canonical.encode()).hexdigest()[:DIGEST_LENGTH]
 
 

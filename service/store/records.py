@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+_CANONICAL_JSON = json.JSONEncoder(separators=(",", ":"))
+"""The encoder of dedup keys' canonical text, built once: ``json.dumps`` with any option
+builds a new encoder on every call, about a microsecond of every event."""
+
 
 class EventSource(StrEnum):
     """Where an event came from."""
@@ -48,9 +52,8 @@ class CallEvent:
         """Identical redeliveries share a key; events that are never duplicates get a unique one."""
         if not self.redelivery_is_duplicate:
             return uuid.uuid4().hex + uuid.uuid4().hex
-        canonical = json.dumps(
-            [self.source.value, self.extra_key, sorted(self.fields.items())],
-            separators=(",", ":"),
+        canonical = _CANONICAL_JSON.encode(
+            [self.source.value, self.extra_key, sorted(self.fields.items())]
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 

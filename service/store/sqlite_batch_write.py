@@ -27,6 +27,8 @@ from at_voice_kit.service.store.records import AppendResult, CallEvent
 from at_voice_kit.service.store.schema import call_events, calls
 
 Processor = Callable[[Any], Any] | None
+Bind = tuple[str, Processor]
+"""A column's name and the converter of its values to the driver's, if it needs one."""
 
 
 # The SQL below is built from the schema's own column names and "?" placeholders: no value
@@ -41,16 +43,15 @@ class SQLiteBatchWriter:
     """Appends batches of events to SQLite; the SQL and converters are built once."""
 
     def __init__(self, dialect: sa.Dialect) -> None:
-        self._event_columns = [column for column in call_events.columns if column.name != "id"]
-        self._event_converters = [_bind(column, dialect) for column in self._event_columns]
+        event_columns = [column for column in call_events.columns if column.name != "id"]
+        self._event_binds = _binds(event_columns, dialect)
         self._insert_events = (
-            f"INSERT INTO call_events ({', '.join(c.name for c in self._event_columns)}) "  # noqa: S608
-            f"VALUES ({_placeholders(len(self._event_columns))})"
+            f"INSERT INTO call_events ({', '.join(c.name for c in event_columns)}) "  # noqa: S608
+            f"VALUES ({_placeholders(len(event_columns))})"
         )
         upsert = calls_upsert(sqlite.insert).compile(dialect=dialect)
         self._upsert_calls = upsert.string
-        self._call_columns = [calls.c[name] for name in upsert.positiontup or ()]
-        self._call_converters = [_bind(column, dialect) for column in self._call_columns]
+        self._call_binds = _binds([calls.c[name] for name in upsert.positiontup or ()], dialect)
 
     def prepare(self, event: CallEvent, received_at: datetime) -> PreparedEvent:
         """``event`` made ready for :meth:`write`, its row already in the driver's values."""
@@ -80,20 +81,18 @@ class SQLiteBatchWriter:
         return results
 
     def _call_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            row[column.name] if convert is None else convert(row[column.name])
-            for column, convert in zip(self._call_columns, self._call_converters, strict=True)
-        )
+        return _driver_values(row, self._call_binds)
 
     def _event_values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if convert is None else convert(value)
-            for value, convert in zip(
-                (row[column.name] for column in self._event_columns),
-                self._event_converters,
-                strict=True,
-            )
-        )
+        return _driver_values(row, self._event_binds)
+
+
+def _driver_values(row: Mapping[str, Any], binds: Sequence[Bind]) -> tuple[Any, ...]:
+    """``row``'s values in the statement's order, each through its column's converter.
+
+    One comprehension over pairs made once: this runs for every row of every batch.
+    """
+    return tuple([row[name] if convert is None else convert(row[name]) for name, convert in binds])
 
 
 class DriverStatements:
@@ -130,7 +129,10 @@ class DriverStatements:
         )
 
 
-def _bind(column: sa.Column[Any], dialect: sa.Dialect) -> Processor:
-    """SQLAlchemy's converter of ``column``'s Python values to SQLite's, or ``None``."""
-    processor: Processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return processor
+def _binds(columns: Sequence[sa.Column[Any]], dialect: sa.Dialect) -> list[Bind]:
+    """Each column's name and SQLAlchemy's converter of its Python values to SQLite's (or
+    ``None``: the value goes to the driver as it is)."""
+    return [
+        (column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
+        for column in columns
+    ]

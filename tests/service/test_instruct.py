@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 from at_voice_kit.contracts.actionxml import GetDigits, Say, parse
+from at_voice_kit.contracts.urls import http_url_problem
 from at_voice_kit.service.app import create_app
 from at_voice_kit.service.config import Config
+from at_voice_kit.service.resources.instruct import HOST_CACHE_SIZE, is_host
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 BASE = {
@@ -186,6 +188,20 @@ def test_hostile_forwarding_headers_are_refused_and_change_nothing(
     assert result.status_code == 400
     assert result.json["errors"][0]["field"] == field
     assert menu_client.simulate_get("/voice/calls/ATVId_abc123").status_code == 404
+
+
+def test_host_verdicts_stay_the_same_when_cached_and_the_cache_stays_bounded() -> None:
+    """The verdict on a Host header is cached: asked again, a refused one is still refused,
+    and however many distinct headers clients send, the cache keeps at most its bound."""
+    hosts = ["voice.example.com", "a..b", "voice.example.com:0", "127.0.0.1:5000"]
+    first = [is_host(host) for host in hosts]
+    for number in range(HOST_CACHE_SIZE * 2):
+        assert is_host(f"h{number}.example.com")
+    assert [is_host(host) for host in hosts] == first == [True, False, False, True]
+    assert [is_host(host) for host in hosts] == [
+        http_url_problem(f"http://{host}/") is None for host in hosts
+    ]
+    assert is_host.cache_info().currsize <= HOST_CACHE_SIZE
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import threading
@@ -25,7 +26,7 @@ from at_voice_kit.service.store import (
 )
 from at_voice_kit.service.store.batch_write import event_view
 from at_voice_kit.service.store.database import read_connection
-from at_voice_kit.service.store.outcome import OutcomeDerivation
+from at_voice_kit.service.store.outcome import OutcomeDerivation, content_digest
 from at_voice_kit.service.store.schema import LATEST_VERSION, RANK_COLUMNS, calls, schema_version
 from at_voice_kit.service.webhook_forms import parse_callback, parse_event
 from tests.service.test_commit_queue import eventually
@@ -285,6 +286,29 @@ def test_outcome_depends_on_the_set_of_events_not_their_order(
         engine.dispose()
     assert outcomes[0] == outcomes[1]
     assert outcomes[0] == derive_outcome(event_view(event) for event in events)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    fields=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=12), max_size=6),
+    extra_key=st.text(max_size=8),
+)
+def test_dedup_keys_and_rank_digests_keep_the_canonical_text_of_earlier_releases(
+    fields: dict[str, str], extra_key: str
+) -> None:
+    """Stored rows carry both digests: a redelivery of an event an earlier release stored
+    must get the same key, and its rank the same tie-breaker, whatever the fields hold
+    (quotes, non-ASCII, any order), so the canonical text is that of ``json.dumps``."""
+    event = CallEvent(SESSION, EventSource.CALLBACK, "Callback", fields, extra_key=extra_key)
+    canonical = json.dumps(
+        [event.source.value, extra_key, sorted(fields.items())], separators=(",", ":")
+    )
+    assert event.dedup_key() == hashlib.sha256(canonical.encode()).hexdigest()
+    ranked = json.dumps(
+        ["callback", "Callback", fields], sort_keys=True, separators=(",", ":"), default=str
+    )
+    expected = hashlib.sha256(ranked.encode()).hexdigest()[:32]
+    assert content_digest("callback", "Callback", fields) == expected
 
 
 def test_api_events_do_not_end_a_call(store: EventStore) -> None:
