@@ -52,19 +52,30 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def read_timeout_from_env(environ: Mapping[str, str] = os.environ) -> float:
     """``VOICE_READ_TIMEOUT`` in seconds (default 10); a bad value stops the start, naming it."""
+    value, problem = read_timeout_setting(environ)
+    if problem is not None:
+        raise ValueError(f"{READ_TIMEOUT_ENV}: {problem}")
+    return value
+
+
+def read_timeout_setting(environ: Mapping[str, str]) -> tuple[float, str | None]:
+    """``VOICE_READ_TIMEOUT`` in seconds and what is wrong with it (``None``: nothing); a bad
+    value reads as the default. The start-up check (``server_settings.py``) reports the
+    problem with the others; a worker refuses to start on it."""
     raw = environ.get(READ_TIMEOUT_ENV, "").strip()
     if not raw:
-        return DEFAULT_READ_TIMEOUT_SECONDS
+        return DEFAULT_READ_TIMEOUT_SECONDS, None
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
     if not 0 < value <= MAX_READ_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"{READ_TIMEOUT_ENV}: must be a number of seconds greater than 0 and at most "
+        problem = (
+            f"must be a number of seconds greater than 0 and at most "
             f"{MAX_READ_TIMEOUT_SECONDS:g}, got {raw!r}"
         )
-    return value
+        return DEFAULT_READ_TIMEOUT_SECONDS, problem
+    return value, None
 
 
 class AccessLog:

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from at_voice_kit.service.server import read_timeout_from_env
+from at_voice_kit.service.server import READ_TIMEOUT_ENV, read_timeout_setting
 
 DEFAULT_BIND = "127.0.0.1:5000"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -82,12 +82,10 @@ class _Reader:
 
     def read_timeout(self) -> float:
         """``VOICE_READ_TIMEOUT``, as each worker reads it (``server.py``)."""
-        try:
-            return read_timeout_from_env(self._environ)
-        except ValueError as exc:
-            name, _, problem = str(exc).partition(": ")
-            self._problems.append((name, problem))
-            return read_timeout_from_env({})
+        value, problem = read_timeout_setting(self._environ)
+        if problem is not None:
+            self._problems.append((READ_TIMEOUT_ENV, problem))
+        return value
 
     def log_level(self, name: str) -> str:
         """One of :data:`LOG_LEVELS` (gunicorn itself would fall back to "info" silently)."""

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from at_voice_kit.contracts.actionxml import DEFAULT_MAX_BYTES, Problem, Severity, parse
 from at_voice_kit.contracts.actionxml.parse import too_large
+from at_voice_kit.simulator.demo.report import counted
 from at_voice_kit.simulator.untrusted_text import printable
 
 EXIT_VALID = 0
@@ -131,20 +132,17 @@ class _Tally:
         read = documents - self.unreadable
         counts = [_count(self.errors, "error"), _count(self.warnings, "warning")]
         found = " and ".join(count for count in counts if count)
-        documents_read = f"{read} document" + ("" if read == 1 else "s")
         if found:
-            text = f"{found} in {documents_read}; {self.failing} of {read} fail"
+            text = f"{found} in {counted(read, 'document')}; {self.failing} of {read} fail"
         else:
-            text = f"{read} of {documents_read} valid"
+            text = f"{read} of {counted(read, 'document')} valid"
         if self.unreadable:
             text += f"; {self.unreadable} could not be read"
         return text
 
 
 def _count(number: int, noun: str) -> str:
-    if not number:
-        return ""
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+    return counted(number, noun) if number else ""
 
 
 def _read(name: str, max_bytes: int) -> bytes:

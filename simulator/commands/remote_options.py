@@ -98,14 +98,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     """``--url``, ``--admin-token``, ``--username``, ``--api-key``, ``--no-wait``,
     ``--timeout``."""
     add_server_options(parser)
+    # Their defaults are add_server_options' account.
     parser.add_argument(
         "--username",
-        default=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
         help=f"the account calls are placed as (default $ATSIM_USERNAME or {DEFAULT_USERNAME})",
     )
     parser.add_argument(
         "--api-key",
-        default=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
         help="the account's API key (default $ATSIM_API_KEY or the sandbox account's)",
     )
     parser.add_argument(
@@ -120,7 +119,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
-    """``--url``, ``--admin-token``: where the simulator is, and its admin token."""
+    """``--url``, ``--admin-token``: where the simulator is, and its admin token; and the
+    account :func:`client_for` uses (``$ATSIM_USERNAME``/``$ATSIM_API_KEY`` or the default
+    account), which ``--username``/``--api-key`` change where a command takes them."""
+    parser.set_defaults(
+        username=os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME),
+        api_key=os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY),
+    )
     parser.add_argument(
         "--url",
         type=simulator_url,  # applied to the default too: a bad $ATSIM_URL is refused alike
@@ -197,13 +202,9 @@ def behaviour_script(args: argparse.Namespace, answer: str | None) -> dict[str, 
 
 
 def client_for(args: argparse.Namespace) -> SimulatorClient:
-    """A client for the simulator the options name, as the account they name (commands
-    without ``--username``/``--api-key`` use ``$ATSIM_USERNAME``/``$ATSIM_API_KEY`` or the
-    default account)."""
-    username = getattr(args, "username", None) or os.environ.get("ATSIM_USERNAME", DEFAULT_USERNAME)
-    api_key = getattr(args, "api_key", None) or os.environ.get("ATSIM_API_KEY", DEFAULT_API_KEY)
+    """A client for the simulator the options name, as the account they name."""
     return SimulatorClient(
-        args.url, username=username, api_key=api_key, admin_token=args.admin_token
+        args.url, username=args.username, api_key=args.api_key, admin_token=args.admin_token
     )
 
 
