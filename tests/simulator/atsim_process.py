@@ -100,17 +100,24 @@ def atsim_serve(*args: str, env: Mapping[str, str] | None = None) -> Iterator[At
         assert match is not None, banner
         yield AtsimProcess(process, match.group(1), "".join(banner), stderr_lines, after_banner)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process, signal.SIGTERM, grace=10)
         stderr_pump.join(timeout=START_TIMEOUT_SECONDS)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def stop(process: subprocess.Popen[str], sig: signal.Signals, grace: float) -> None:
+    """Send ``sig`` to a process still running and wait ``grace`` seconds for it to stop as
+    it does on that signal; then kill it."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 @dataclass(frozen=True)

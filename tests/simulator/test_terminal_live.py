@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from at_voice_kit.simulator.testing.sdk import sdk_pointed_at
-from tests.simulator.atsim_process import AtsimProcess, atsim_command, atsim_serve
+from tests.simulator.atsim_process import AtsimProcess, atsim_command, atsim_serve, stop
 from tests.simulator.dashboard.voice_app import SLOW_MENU, voice_app, wired
 
 pytestmark = pytest.mark.e2e
@@ -85,13 +85,7 @@ def running(*args: str) -> Iterator[Running]:
     try:
         yield Running(process, lines, seen)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process, signal.SIGINT, grace=20)
         for stream in (process.stdin, process.stdout):
             if stream is not None:
                 stream.close()
